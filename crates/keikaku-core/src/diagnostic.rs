@@ -1,0 +1,467 @@
+//! Problems found while reading and validating a plan, each with a stable code, a severity
+//! and the place in the source where a person can fix it.
+//!
+//! Messages exist in Japanese and English; the caller picks one with [`Lang`]. The code
+//! (`sum-mismatch`, `not-a-number`, …) never changes once published, so scripts and the
+//! configuration can refer to it.
+
+use std::fmt;
+
+/// The language of messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// 日本語.
+    #[default]
+    Ja,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// Picks the language from a locale string such as `ja_JP.UTF-8` or `en_US`;
+    /// anything that does not start with `ja` is English.
+    pub fn from_locale(locale: &str) -> Lang {
+        if locale.trim().to_ascii_lowercase().starts_with("ja") {
+            Lang::Ja
+        } else {
+            Lang::En
+        }
+    }
+}
+
+/// How serious a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Nothing can be stored while an error remains.
+    Error,
+    /// A plausible but uncertain reading that a person should check.
+    Warning,
+}
+
+impl Severity {
+    /// `error` or `warning`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+macro_rules! codes {
+    ($( $(#[$doc:meta])* $variant:ident = $text:literal, $severity:ident, $adjustable:literal; )*) => {
+        /// The stable code of a problem.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Code {
+            /// Every code, for documentation and configuration checks.
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+
+            /// The code as written in reports and configuration, e.g. `sum-mismatch`.
+            pub fn as_str(self) -> &'static str {
+                match self { $( Code::$variant => $text, )* }
+            }
+
+            /// The severity unless configuration says otherwise.
+            pub fn default_severity(self) -> Severity {
+                match self { $( Code::$variant => Severity::$severity, )* }
+            }
+
+            /// Whether configuration may change the severity. Problems that leave no
+            /// plan to store (an empty file, a wrong encoding…) cannot be downgraded.
+            pub fn adjustable(self) -> bool {
+                match self { $( Code::$variant => $adjustable, )* }
+            }
+
+            /// The code with this text.
+            pub fn parse(text: &str) -> Option<Code> {
+                Code::ALL.iter().copied().find(|c| c.as_str() == text)
+            }
+        }
+    };
+}
+
+codes! {
+    /// The file has no content.
+    EmptyFile = "empty-file", Error, false;
+    /// The bytes are not UTF-8 (or not the encoding the user named).
+    Encoding = "encoding", Error, false;
+    /// The file is not a plan in any layout keikaku reads.
+    NotAPlan = "not-a-plan", Error, false;
+    /// The file ends in the middle of a project.
+    Truncated = "truncated", Error, false;
+    /// The canonical JSON cannot be read (syntax or shape).
+    BadJson = "bad-json", Error, false;
+    /// A newer or unknown format version.
+    UnsupportedVersion = "unsupported-version", Error, false;
+    /// No municipality was given and the layout names none.
+    MissingMunicipality = "missing-municipality", Error, false;
+    /// A municipality code with a wrong shape or check digit.
+    BadMunicipalityCode = "bad-municipality-code", Error, false;
+    /// A table header that does not name the columns keikaku needs.
+    BadHeader = "bad-header", Error, false;
+    /// The fiscal years of the document disagree with each other or with the command line.
+    EditionMismatch = "edition-mismatch", Error, true;
+    /// A policy heading outside any goal, or whose code names another goal.
+    PolicyGoalMismatch = "policy-goal-mismatch", Error, true;
+    /// A project row before any policy heading or table header.
+    RowOutsideTable = "row-outside-table", Error, true;
+    /// A cell that should hold an amount holds something else (`12,3a4`).
+    NotANumber = "not-a-number", Error, true;
+    /// A negative amount.
+    NegativeAmount = "negative-amount", Error, true;
+    /// An amount larger than any real project (configurable limit).
+    AbsurdAmount = "absurd-amount", Error, true;
+    /// 事業費 ≠ 特定財源 + 一般財源.
+    SumMismatch = "sum-mismatch", Error, true;
+    /// The 特定財源 breakdown does not add up to 特定財源.
+    BreakdownMismatch = "breakdown-mismatch", Error, true;
+    /// The lines of a stacked amount cell disagree or there are too many of them.
+    ConflictingAmounts = "conflicting-amounts", Error, true;
+    /// An amount for a fiscal year outside the edition.
+    YearOutsideEdition = "year-outside-edition", Error, true;
+    /// A project without a name.
+    MissingName = "missing-name", Error, true;
+    /// A project row without a number.
+    MissingNumber = "missing-number", Error, true;
+    /// A project number that is not a whole number ≥ 1.
+    BadNumber = "bad-number", Error, true;
+    /// Two projects with the same number in one policy.
+    DuplicateNumber = "duplicate-number", Error, true;
+    /// Two projects with the same stable id in one edition.
+    DuplicateId = "duplicate-id", Error, true;
+    /// A malformed stable id.
+    BadId = "bad-id", Error, true;
+    /// Two policies with the same code in one edition.
+    DuplicatePolicy = "duplicate-policy", Error, true;
+    /// A 区分 outside the accepted vocabulary.
+    UnknownStatus = "unknown-status", Error, true;
+    /// A project without 区分.
+    MissingStatus = "missing-status", Error, true;
+    /// A strategy code that is not of the form `Ⅲ(4)`.
+    BadStrategyCode = "bad-strategy-code", Error, true;
+    /// A policy with no projects.
+    EmptyPolicy = "empty-policy", Error, true;
+    /// A malformed policy code.
+    BadPolicyCode = "bad-policy-code", Error, true;
+    /// A project without 担当課.
+    MissingDepartment = "missing-department", Warning, true;
+    /// Two amounts on one line, read by column position: check the reading.
+    AmbiguousAmounts = "ambiguous-amounts", Warning, true;
+    /// Only the total is given, without 特定財源 and 一般財源.
+    MissingFundingSplit = "missing-funding-split", Warning, true;
+    /// A non-empty cell that keikaku does not read.
+    IgnoredCell = "ignored-cell", Warning, true;
+    /// A line that belongs to no known part of the layout.
+    IgnoredLine = "ignored-line", Warning, true;
+    /// The same goal number with two different titles in page headers.
+    GoalTitleVariant = "goal-title-variant", Warning, true;
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where in the source a problem is.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Position {
+    /// The file as a whole.
+    #[default]
+    File,
+    /// A line of a text file, with the 1-based cell or character column where known.
+    Line {
+        /// 1-based line number.
+        line: u32,
+        /// 1-based column (cell number in tab-separated text, character in JSON).
+        column: Option<u32>,
+    },
+    /// A cell of a spreadsheet, e.g. sheet 実施計画, cell F12.
+    Cell {
+        /// Sheet name.
+        sheet: String,
+        /// A1-style reference.
+        cell: String,
+    },
+    /// A path into a structured document, e.g. `municipalities[0].editions[0]`.
+    Path(String),
+}
+
+impl Position {
+    /// A line without a column.
+    pub fn line(line: u32) -> Position {
+        Position::Line { line, column: None }
+    }
+
+    /// A line and 1-based column.
+    pub fn at(line: u32, column: u32) -> Position {
+        Position::Line {
+            line,
+            column: Some(column),
+        }
+    }
+
+    /// The 1-based line, if the position has one.
+    pub fn line_number(&self) -> Option<u32> {
+        match self {
+            Position::Line { line, .. } => Some(*line),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Position {
+    /// The part after `FILE:` in `FILE:LINE:COL: …`; empty for the file as a whole.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Position::File => Ok(()),
+            Position::Line { line, column: None } => write!(f, "{line}"),
+            Position::Line {
+                line,
+                column: Some(c),
+            } => write!(f, "{line}:{c}"),
+            Position::Cell { sheet, cell } => write!(f, "{sheet}!{cell}"),
+            Position::Path(path) => f.write_str(path),
+        }
+    }
+}
+
+/// One problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Stable code.
+    pub code: Code,
+    /// Error or warning.
+    pub severity: Severity,
+    /// Where it is.
+    pub position: Position,
+    /// The field concerned, in Japanese (`事業費`, `区分`…), if any.
+    pub field: Option<&'static str>,
+    message_ja: String,
+    message_en: String,
+}
+
+impl Diagnostic {
+    /// A problem with the code's default severity.
+    pub fn new(
+        code: Code,
+        position: Position,
+        ja: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            code,
+            severity: code.default_severity(),
+            position,
+            field: None,
+            message_ja: ja.into(),
+            message_en: en.into(),
+        }
+    }
+
+    /// The same problem, naming the field concerned.
+    pub fn with_field(mut self, field: &'static str) -> Self {
+        self.field = Some(field);
+        self
+    }
+
+    /// The message in `lang`.
+    pub fn message(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Ja => &self.message_ja,
+            Lang::En => &self.message_en,
+        }
+    }
+
+    /// One line in the form compilers use: `FILE:LINE: error[CODE]: message`.
+    pub fn render(&self, file: &str, lang: Lang) -> String {
+        let position = self.position.to_string();
+        let place = if position.is_empty() {
+            file.to_owned()
+        } else {
+            format!("{file}:{position}")
+        };
+        let field = match (self.field, lang) {
+            (Some(f), Lang::Ja) => format!("{f}: "),
+            (Some(f), Lang::En) => format!("{}: ", field_in_english(f)),
+            (None, _) => String::new(),
+        };
+        format!(
+            "{place}: {}[{}]: {field}{}",
+            self.severity.as_str(),
+            self.code,
+            self.message(lang)
+        )
+    }
+}
+
+/// English names of the Japanese field labels used in diagnostics.
+pub fn field_in_english(field: &str) -> &str {
+    match field {
+        "No" => "No",
+        "事業名" => "project name",
+        "事業概要" => "summary",
+        "事業費" => "total cost",
+        "特定財源" => "earmarked funding",
+        "一般財源" => "general funding",
+        "区分" => "status",
+        "地方創生事業" => "strategy code",
+        "担当課" => "department",
+        "施策" => "policy",
+        "基本目標" => "goal",
+        "年度" => "fiscal year",
+        other => other,
+    }
+}
+
+/// Every problem found in one source, in source order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// The problems.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Report {
+    /// Adds a problem.
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// Adds several problems.
+    pub fn extend(&mut self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
+        self.diagnostics.extend(diagnostics);
+    }
+
+    /// Number of errors.
+    pub fn error_count(&self) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
+    }
+
+    /// Number of warnings.
+    pub fn warning_count(&self) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count()
+    }
+
+    /// True when at least one error remains.
+    pub fn has_errors(&self) -> bool {
+        self.error_count() > 0
+    }
+
+    /// Sorts problems by position (stable for equal positions) so output follows the file.
+    pub fn sort(&mut self) {
+        self.diagnostics.sort_by(|a, b| a.position.cmp(&b.position));
+    }
+
+    /// Applies the user's severity choices: each code may be raised to an error, lowered
+    /// to a warning, or silenced, unless it is not adjustable.
+    pub fn apply_overrides(&mut self, overrides: &[(Code, Option<Severity>)]) {
+        self.diagnostics.retain_mut(|d| {
+            match overrides
+                .iter()
+                .find(|(code, _)| *code == d.code && code.adjustable())
+            {
+                Some((_, Some(severity))) => {
+                    d.severity = *severity;
+                    true
+                }
+                Some((_, None)) => false,
+                None => true,
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_like_a_compiler() {
+        let d = Diagnostic::new(
+            Code::SumMismatch,
+            Position::line(22),
+            "合いません",
+            "does not add up",
+        )
+        .with_field("事業費");
+        assert_eq!(
+            d.render("plan.txt", Lang::En),
+            "plan.txt:22: error[sum-mismatch]: total cost: does not add up"
+        );
+        assert_eq!(
+            d.render("plan.txt", Lang::Ja),
+            "plan.txt:22: error[sum-mismatch]: 事業費: 合いません"
+        );
+        let cell = Diagnostic::new(
+            Code::NotANumber,
+            Position::Cell {
+                sheet: "実施計画".into(),
+                cell: "F12".into(),
+            },
+            "数値ではありません",
+            "not a number",
+        );
+        assert_eq!(
+            cell.render("r3.xlsx", Lang::En),
+            "r3.xlsx:実施計画!F12: error[not-a-number]: not a number"
+        );
+        let file = Diagnostic::new(Code::EmptyFile, Position::File, "空です", "empty");
+        assert_eq!(
+            file.render("x.txt", Lang::En),
+            "x.txt: error[empty-file]: empty"
+        );
+    }
+
+    #[test]
+    fn codes_are_unique_and_parse_back() {
+        for code in Code::ALL {
+            assert_eq!(Code::parse(code.as_str()), Some(*code));
+        }
+        let mut texts: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        texts.sort_unstable();
+        texts.dedup();
+        assert_eq!(texts.len(), Code::ALL.len());
+    }
+
+    #[test]
+    fn overrides_change_only_adjustable_codes() {
+        let mut report = Report::default();
+        report.push(Diagnostic::new(
+            Code::UnknownStatus,
+            Position::line(1),
+            "",
+            "",
+        ));
+        report.push(Diagnostic::new(Code::EmptyFile, Position::File, "", ""));
+        report.push(Diagnostic::new(
+            Code::IgnoredLine,
+            Position::line(2),
+            "",
+            "",
+        ));
+        report.apply_overrides(&[
+            (Code::UnknownStatus, Some(Severity::Warning)),
+            (Code::EmptyFile, Some(Severity::Warning)),
+            (Code::IgnoredLine, None),
+        ]);
+        assert_eq!(report.diagnostics.len(), 2);
+        assert_eq!(report.diagnostics[0].severity, Severity::Warning);
+        assert_eq!(report.diagnostics[1].severity, Severity::Error);
+    }
+
+    #[test]
+    fn locale_picks_language() {
+        assert_eq!(Lang::from_locale("ja_JP.UTF-8"), Lang::Ja);
+        assert_eq!(Lang::from_locale("C.UTF-8"), Lang::En);
+    }
+}

@@ -1,0 +1,126 @@
+//! Reading plans from documents. Each document layout is one implementation of [`Layout`]
+//! in its own file; adding a municipality's layout means adding a file here and listing it
+//! in [`layouts`], not changing the others.
+//!
+//! A layout turns bytes into editions plus a [`SourceMap`] and reports what only it can see
+//! (cells that are not numbers, a truncated file); [`read`] then runs the layout-independent
+//! checks of [`crate::validate`] on each edition, so every layout is held to the same rules.
+
+pub mod canonical_json;
+pub mod pdf_text;
+
+use encoding_rs::Encoding;
+
+use crate::diagnostic::{Code, Diagnostic, Position, Report};
+use crate::fiscal::EditionSpan;
+use crate::model::Edition;
+use crate::municipality::Municipality;
+use crate::source::Source;
+use crate::validate::{Rules, SourceMap, check_edition};
+
+/// What the caller knows that a document may not say.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// The municipality, for layouts that do not name it (the PDF table text does not).
+    pub municipality: Option<Municipality>,
+    /// The edition the user says this is (`--edition R2-R4`); checked against the document.
+    pub span: Option<EditionSpan>,
+    /// The encoding the user named (`--encoding sjis`); `None` means UTF-8 or a BOM.
+    pub encoding: Option<&'static Encoding>,
+    /// The title to give the edition, if the document states none.
+    pub title: Option<String>,
+    /// Validation rules.
+    pub rules: Rules,
+}
+
+/// One edition read from a document, with where each part came from.
+#[derive(Debug, Clone)]
+pub struct ReadEdition {
+    /// The edition.
+    pub edition: Edition,
+    /// Positions of its parts in the source.
+    pub map: SourceMap,
+}
+
+/// What a layout read: editions (possibly partial when there are errors) and problems.
+#[derive(Debug, Clone, Default)]
+pub struct Parsed {
+    /// The editions found.
+    pub editions: Vec<ReadEdition>,
+    /// Problems found while reading.
+    pub report: Report,
+}
+
+/// A document layout keikaku can read.
+pub trait Layout: Sync {
+    /// The name used with `--layout`, e.g. `pdf-text`.
+    fn name(&self) -> &'static str;
+
+    /// One line describing the layout.
+    fn description(&self) -> &'static str;
+
+    /// True when the bytes look like this layout; cheap, and never fails.
+    fn sniff(&self, source: &Source<'_>, context: &Context) -> bool;
+
+    /// True when documents in this layout name their municipality themselves.
+    fn names_municipality(&self) -> bool;
+
+    /// Reads the document. Never panics, whatever the bytes.
+    fn read(&self, source: &Source<'_>, context: &Context) -> Parsed;
+}
+
+/// Every layout keikaku reads, most specific first.
+pub fn layouts() -> &'static [&'static dyn Layout] {
+    &[&canonical_json::CanonicalJson, &pdf_text::PdfTableText]
+}
+
+/// The layout called `name`.
+pub fn layout_by_name(name: &str) -> Option<&'static dyn Layout> {
+    layouts().iter().copied().find(|l| l.name() == name)
+}
+
+/// The first layout whose sniff accepts the source.
+pub fn detect(source: &Source<'_>, context: &Context) -> Option<&'static dyn Layout> {
+    layouts().iter().copied().find(|l| l.sniff(source, context))
+}
+
+/// Reads and validates a document: picks the layout (or uses `layout`), reads it, runs the
+/// common checks on every edition and applies the user's severity overrides. The result
+/// may be stored only when its report has no errors.
+pub fn read(source: &Source<'_>, layout: Option<&dyn Layout>, context: &Context) -> Parsed {
+    let layout = match layout.or_else(|| detect(source, context)) {
+        Some(layout) => layout,
+        None => return not_a_plan(source, context),
+    };
+    let mut parsed = layout.read(source, context);
+    for read in &parsed.editions {
+        let checks = check_edition(&read.edition, &read.map, &context.rules);
+        parsed.report.extend(checks.diagnostics);
+    }
+    parsed
+        .report
+        .apply_overrides(&context.rules.severity_overrides);
+    parsed.report.sort();
+    parsed
+}
+
+/// The report for bytes no layout recognises (after ruling out encoding problems and
+/// empty files, which explain themselves better).
+fn not_a_plan(source: &Source<'_>, context: &Context) -> Parsed {
+    let mut report = Report::default();
+    match crate::source::decode_text(source.bytes, context.encoding) {
+        Err(diagnostic) => report.push(diagnostic),
+        Ok(_) => report.push(Diagnostic::new(
+            Code::NotAPlan,
+            Position::File,
+            "実施計画として読めません。No・事業名・事業概要・事業費の見出しを持つ表（PDF の表のテキスト）か、\
+             keikaku の JSON 形式のファイルを指定してください。",
+            "this is not a plan keikaku can read: expected the text of plan tables (a header row \
+             with No, 事業名, 事業概要, 事業費) or keikaku's JSON format",
+        )),
+    }
+    Parsed {
+        editions: Vec::new(),
+        report,
+    }
+}

@@ -1,0 +1,450 @@
+//! Checks that hold for every plan whatever layout it came from: sums, signs, limits,
+//! duplicates, vocabulary. Importers check what only they can see (cells that are not
+//! numbers, truncated files) and call [`check_edition`] for the rest.
+//!
+//! Validation never stops at the first problem: it returns every one, each located through
+//! the importer's [`SourceMap`].
+
+use std::collections::HashMap;
+
+use crate::diagnostic::{Code, Diagnostic, Position, Report, Severity};
+use crate::fiscal::FiscalYear;
+use crate::model::{Edition, FundingKind, Project, YearCost};
+use crate::money::Money;
+use crate::status::Status;
+
+/// What the user has configured about validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rules {
+    /// 区分 words accepted besides the standard vocabulary (e.g. `見直し`).
+    pub extra_statuses: Vec<String>,
+    /// Amounts above this are [`Code::AbsurdAmount`]. Default: 1,000,000,000 千円 (one
+    /// trillion yen), more than any municipality's yearly budget.
+    pub max_amount: Money,
+    /// Severity changes per code: `Some(severity)` or `None` to silence.
+    pub severity_overrides: Vec<(Code, Option<Severity>)>,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules {
+            extra_statuses: Vec::new(),
+            max_amount: Money::from_thousand_yen(1_000_000_000),
+            severity_overrides: Vec::new(),
+        }
+    }
+}
+
+impl Rules {
+    /// True when `status` is standard or configured.
+    pub fn accepts_status(&self, status: &Status) -> bool {
+        match status {
+            Status::Other(text) => self.extra_statuses.iter().any(|s| s == text),
+            _ => true,
+        }
+    }
+
+    /// True when `text` names an accepted status; importers use it to recognise the 区分
+    /// cell by its content.
+    pub fn is_status_word(&self, text: &str) -> bool {
+        let status = Status::parse(text);
+        status.is_standard() || self.accepts_status(&status)
+    }
+}
+
+/// A field of a project, for locating problems.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    /// No.
+    Number,
+    /// 事業名.
+    Name,
+    /// 事業概要.
+    Summary,
+    /// 区分.
+    Status,
+    /// 地方創生事業.
+    Strategy,
+    /// 担当課.
+    Department,
+    /// Stable id.
+    Id,
+    /// 事業費 of a year.
+    Total(FiscalYear),
+    /// 特定財源 of a year.
+    Earmarked(FiscalYear),
+    /// 一般財源 of a year.
+    General(FiscalYear),
+    /// One kind of 特定財源 of a year.
+    Breakdown(FiscalYear, FundingKind),
+}
+
+impl Field {
+    /// The Japanese label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Number => "No",
+            Field::Name => "事業名",
+            Field::Summary => "事業概要",
+            Field::Status => "区分",
+            Field::Strategy => "地方創生事業",
+            Field::Department => "担当課",
+            Field::Id => "事業ID",
+            Field::Total(_) => "事業費",
+            Field::Earmarked(_) => "特定財源",
+            Field::General(_) => "一般財源",
+            Field::Breakdown(_, kind) => kind.label(),
+        }
+    }
+}
+
+/// Where each part of an edition was read, aligned with the edition's tree: goal `g`,
+/// policy `p` of that goal, project `j` of that policy.
+#[derive(Debug, Clone, Default)]
+pub struct SourceMap {
+    /// The edition as a whole (e.g. the first table header).
+    pub edition: Position,
+    /// Per goal.
+    pub goals: Vec<GoalMap>,
+}
+
+/// Positions within one goal.
+#[derive(Debug, Clone, Default)]
+pub struct GoalMap {
+    /// The goal heading.
+    pub at: Position,
+    /// Per policy.
+    pub policies: Vec<PolicyMap>,
+}
+
+/// Positions within one policy.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyMap {
+    /// The policy heading.
+    pub at: Position,
+    /// Per project.
+    pub projects: Vec<ProjectMap>,
+}
+
+/// Positions of one project and its fields.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectMap {
+    /// The project's first line or row.
+    pub at: Position,
+    /// Fields whose position differs from the row's.
+    pub fields: HashMap<Field, Position>,
+}
+
+impl SourceMap {
+    fn policy(&self, g: usize, p: usize) -> Position {
+        self.goals
+            .get(g)
+            .and_then(|goal| goal.policies.get(p))
+            .map(|policy| policy.at.clone())
+            .unwrap_or_else(|| self.edition.clone())
+    }
+
+    fn project(&self, g: usize, p: usize, j: usize) -> Option<&ProjectMap> {
+        self.goals.get(g)?.policies.get(p)?.projects.get(j)
+    }
+
+    /// The position of `field` of project `j` of policy `p` of goal `g`, falling back to
+    /// the project's row, then its policy.
+    pub fn field(&self, g: usize, p: usize, j: usize, field: Field) -> Position {
+        match self.project(g, p, j) {
+            Some(project) => project
+                .fields
+                .get(&field)
+                .cloned()
+                .unwrap_or_else(|| project.at.clone()),
+            None => self.policy(g, p),
+        }
+    }
+}
+
+/// Checks an edition against the rules, returning every problem located via `map`.
+pub fn check_edition(edition: &Edition, map: &SourceMap, rules: &Rules) -> Report {
+    let mut report = Report::default();
+    let mut policy_codes: HashMap<String, ()> = HashMap::new();
+    let mut ids: HashMap<&str, (String, u32)> = HashMap::new();
+    for (g, goal) in edition.goals.iter().enumerate() {
+        for (p, policy) in goal.policies.iter().enumerate() {
+            let code = policy.code.to_string();
+            if policy_codes.insert(code.clone(), ()).is_some() {
+                report.push(
+                    Diagnostic::new(
+                        Code::DuplicatePolicy,
+                        map.policy(g, p),
+                        format!("施策 {code} が2回あります。"),
+                        format!("policy {code} appears twice"),
+                    )
+                    .with_field("施策"),
+                );
+            }
+            if policy.projects.is_empty() {
+                report.push(
+                    Diagnostic::new(
+                        Code::EmptyPolicy,
+                        map.policy(g, p),
+                        format!("施策 {code} に事業がありません。"),
+                        format!("policy {code} has no projects"),
+                    )
+                    .with_field("施策"),
+                );
+            }
+            let mut numbers: HashMap<u32, Position> = HashMap::new();
+            for (j, project) in policy.projects.iter().enumerate() {
+                let at = |field| map.field(g, p, j, field);
+                if project.number > 0 {
+                    if let Some(first) = numbers.get(&project.number) {
+                        report.push(
+                            Diagnostic::new(
+                                Code::DuplicateNumber,
+                                at(Field::Number),
+                                format!(
+                                    "施策 {code} の No.{} が重複しています（最初は {first}）。",
+                                    project.number
+                                ),
+                                format!(
+                                    "policy {code} has No.{} twice (first at {first})",
+                                    project.number
+                                ),
+                            )
+                            .with_field("No"),
+                        );
+                    } else {
+                        numbers.insert(project.number, at(Field::Number));
+                    }
+                }
+                let label = format!("{code} No.{}", project.number);
+                if let Some((other, n)) =
+                    ids.insert(project.id.as_str(), (code.clone(), project.number))
+                {
+                    report.push(
+                        Diagnostic::new(
+                            Code::DuplicateId,
+                            at(Field::Id),
+                            format!("事業ID {} は {other} No.{n} と重複しています。", project.id),
+                            format!("project id {} is also used by {other} No.{n}", project.id),
+                        )
+                        .with_field("事業ID"),
+                    );
+                }
+                report.extend(check_project(project, &label, edition, rules, &at));
+            }
+        }
+    }
+    report
+}
+
+/// The checks on one project.
+fn check_project(
+    project: &Project,
+    label: &str,
+    edition: &Edition,
+    rules: &Rules,
+    at: &dyn Fn(Field) -> Position,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    if project.name.trim().is_empty() {
+        out.push(
+            Diagnostic::new(
+                Code::MissingName,
+                at(Field::Name),
+                format!("{label} の事業名がありません。"),
+                format!("{label} has no project name"),
+            )
+            .with_field("事業名"),
+        );
+    }
+    match &project.status {
+        Status::Other(text) if text.is_empty() => out.push(Diagnostic::new(
+            Code::MissingStatus,
+            at(Field::Status),
+            format!("{label} の区分がありません。"),
+            format!("{label} has no status (区分)"),
+        ).with_field("区分")),
+        status if !rules.accepts_status(status) => out.push(Diagnostic::new(
+            Code::UnknownStatus,
+            at(Field::Status),
+            format!(
+                "{label} の区分「{status}」は認められた語ではありません（新規・継続・拡充・縮小・完了・休止・統合・廃止）。\
+                 使う場合は設定の validation.extra_statuses に追加してください。"
+            ),
+            format!(
+                "{label}: status {status:?} is not in the accepted vocabulary \
+                 (新規 継続 拡充 縮小 完了 休止 統合 廃止); add it to validation.extra_statuses to accept it"
+            ),
+        ).with_field("区分")),
+        _ => {}
+    }
+    if project.departments.is_empty() {
+        out.push(
+            Diagnostic::new(
+                Code::MissingDepartment,
+                at(Field::Department),
+                format!("{label} の担当課がありません。"),
+                format!("{label} has no department"),
+            )
+            .with_field("担当課"),
+        );
+    }
+    for cost in &project.costs {
+        out.extend(check_cost(cost, label, edition, rules, at));
+    }
+    out
+}
+
+/// The checks on one year's amounts: range, sign, limit, sums.
+fn check_cost(
+    cost: &YearCost,
+    label: &str,
+    edition: &Edition,
+    rules: &Rules,
+    at: &dyn Fn(Field) -> Position,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let year = cost.year;
+    if !edition.span.contains(year) {
+        out.push(
+            Diagnostic::new(
+                Code::YearOutsideEdition,
+                at(Field::Total(year)),
+                format!(
+                    "{label} の {} の金額は計画期間 {} の外です。",
+                    year.label(),
+                    edition.span.long_label()
+                ),
+                format!(
+                    "{label}: an amount for FY{} lies outside the edition {}",
+                    year.year(),
+                    edition.span
+                ),
+            )
+            .with_field("年度"),
+        );
+    }
+    let mut amounts: Vec<(Field, Money)> = Vec::new();
+    amounts.extend(cost.total.map(|m| (Field::Total(year), m)));
+    amounts.extend(cost.earmarked.map(|m| (Field::Earmarked(year), m)));
+    amounts.extend(cost.general.map(|m| (Field::General(year), m)));
+    amounts.extend(
+        cost.earmarked_breakdown
+            .iter()
+            .map(|(k, m)| (Field::Breakdown(year, *k), *m)),
+    );
+    for (field, money) in &amounts {
+        if money.is_negative() {
+            out.push(
+                Diagnostic::new(
+                    Code::NegativeAmount,
+                    at(*field),
+                    format!(
+                        "{label} の{}（{}）が負の値 {} です。",
+                        field.label(),
+                        year.label(),
+                        money
+                    ),
+                    format!(
+                        "{label}: {} for FY{} is negative ({})",
+                        crate::diagnostic::field_in_english(field.label()),
+                        year.year(),
+                        money.thousand_yen()
+                    ),
+                )
+                .with_field(field.label()),
+            );
+        } else if *money > rules.max_amount {
+            out.push(Diagnostic::new(
+                Code::AbsurdAmount,
+                at(*field),
+                format!(
+                    "{label} の{}（{}）{} は上限 {} を超えています。単位（千円）を確認してください。",
+                    field.label(), year.label(), money, rules.max_amount
+                ),
+                format!(
+                    "{label}: {} for FY{} is {} thousand yen, above the limit of {}; check the unit (千円)",
+                    crate::diagnostic::field_in_english(field.label()), year.year(), money.grouped(), rules.max_amount.grouped()
+                ),
+            ).with_field(field.label()));
+        }
+    }
+    match (cost.total, cost.earmarked, cost.general) {
+        (Some(total), Some(earmarked), Some(general))
+            if earmarked.checked_add(general) != Some(total) =>
+        {
+            out.push(
+                Diagnostic::new(
+                    Code::SumMismatch,
+                    at(Field::Total(year)),
+                    format!(
+                        "{label} の{}: 事業費 {} ≠ 特定財源 {} + 一般財源 {}（計 {}）",
+                        year.label(),
+                        total.grouped(),
+                        earmarked.grouped(),
+                        general.grouped(),
+                        (earmarked + general).grouped()
+                    ),
+                    format!(
+                        "{label} FY{}: total {} ≠ earmarked {} + general {} (= {})",
+                        year.year(),
+                        total.grouped(),
+                        earmarked.grouped(),
+                        general.grouped(),
+                        (earmarked + general).grouped()
+                    ),
+                )
+                .with_field("事業費"),
+            );
+        }
+        (None, earmarked, general) => {
+            let parts: Money = earmarked.into_iter().chain(general).sum();
+            if parts != Money::ZERO {
+                out.push(
+                    Diagnostic::new(
+                        Code::SumMismatch,
+                        at(Field::Total(year)),
+                        format!(
+                            "{label} の{}: 事業費が「-」なのに財源が {} あります。",
+                            year.label(),
+                            parts.grouped()
+                        ),
+                        format!(
+                            "{label} FY{}: total is '-' but the funding adds up to {}",
+                            year.year(),
+                            parts.grouped()
+                        ),
+                    )
+                    .with_field("事業費"),
+                );
+            }
+        }
+        _ => {}
+    }
+    if !cost.earmarked_breakdown.is_empty() {
+        let sum: Money = cost.earmarked_breakdown.iter().map(|(_, m)| *m).sum();
+        if cost.earmarked != Some(sum) {
+            let earmarked = cost
+                .earmarked
+                .map_or_else(|| "-".to_owned(), Money::grouped);
+            out.push(
+                Diagnostic::new(
+                    Code::BreakdownMismatch,
+                    at(Field::Earmarked(year)),
+                    format!(
+                        "{label} の{}: 特定財源 {earmarked} ≠ 内訳の合計 {}",
+                        year.label(),
+                        sum.grouped()
+                    ),
+                    format!(
+                        "{label} FY{}: earmarked {earmarked} ≠ sum of its breakdown {}",
+                        year.year(),
+                        sum.grouped()
+                    ),
+                )
+                .with_field("特定財源"),
+            );
+        }
+    }
+    out
+}
