@@ -195,8 +195,10 @@ pub fn check_edition(edition: &Edition, map: &SourceMap, rules: &Rules) -> Repor
             let mut numbers: HashMap<u32, Position> = HashMap::new();
             for (j, project) in policy.projects.iter().enumerate() {
                 let at = |field| map.field(g, p, j, field);
+                let mut duplicate_number = false;
                 if project.number > 0 {
                     if let Some(first) = numbers.get(&project.number) {
+                        duplicate_number = true;
                         report.push(
                             Diagnostic::new(
                                 Code::DuplicateNumber,
@@ -217,9 +219,9 @@ pub fn check_edition(edition: &Edition, map: &SourceMap, rules: &Rules) -> Repor
                     }
                 }
                 let label = format!("{code} No.{}", project.number);
-                if let Some((other, n)) =
-                    ids.insert(project.id.as_str(), (code.clone(), project.number))
-                {
+                // Ids derived from numbers repeat when numbers do: report the number only.
+                let previous = ids.insert(project.id.as_str(), (code.clone(), project.number));
+                if let Some((other, n)) = previous.filter(|_| !duplicate_number) {
                     report.push(
                         Diagnostic::new(
                             Code::DuplicateId,

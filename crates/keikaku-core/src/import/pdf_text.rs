@@ -1136,7 +1136,16 @@ impl<'c> Reader<'c> {
                 ).with_field("事業費"));
             }
         }
+        let unreadable = report
+            .diagnostics
+            .iter()
+            .any(|d| d.code == Code::NotANumber);
         self.report.extend(report.diagnostics);
+        if unreadable {
+            // An amount that could not be read is unknown, not "no amount": keep no cost
+            // for the year rather than one whose sums would raise misleading follow-on errors.
+            return None;
+        }
         Some(YearCost {
             year,
             total,
@@ -1314,3 +1323,7 @@ fn column_shift(tail: &[(usize, &str, Kind)], table: &Table) -> isize {
 fn show(amount: Amount) -> String {
     amount.map_or_else(|| "-".to_owned(), |m| m.grouped())
 }
+
+#[cfg(test)]
+#[path = "pdf_text_tests.rs"]
+mod tests;
