@@ -125,7 +125,8 @@ pub struct Aggregate {
 impl Aggregate {
     /// Orders rows by cost, largest first (ties by key order as before).
     pub fn sort_by_cost(&mut self) {
-        self.rows.sort_by(|a, b| b.totals.cost.cmp(&a.totals.cost));
+        self.rows
+            .sort_by_key(|row| std::cmp::Reverse(row.totals.cost));
     }
 }
 

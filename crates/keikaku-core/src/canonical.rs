@@ -12,7 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Edition, FundingKind, YearCost};
+use crate::model::{Edition, FundingKind, Project, YearCost};
 
 /// The value of `format`.
 pub const FORMAT: &str = "keikaku-plan";
@@ -245,31 +245,32 @@ fn edition_record(edition: &Edition) -> EditionRecord {
                         code: policy.code.to_string(),
                         title: policy.title.clone(),
                         vision: policy.vision.clone(),
-                        projects: policy
-                            .projects
-                            .iter()
-                            .map(|project| ProjectRecord {
-                                id: project.id.to_string(),
-                                number: project.number,
-                                name: project.name.clone(),
-                                summary: project.summary.clone(),
-                                status: project.status.label().to_owned(),
-                                departments: project.departments.clone(),
-                                strategies: project
-                                    .strategies
-                                    .iter()
-                                    .map(|s| StrategyRecord {
-                                        code: s.code.to_string(),
-                                        raw: s.raw.clone(),
-                                    })
-                                    .collect(),
-                                costs: project.costs.iter().map(cost_record).collect(),
-                            })
-                            .collect(),
+                        projects: policy.projects.iter().map(project_record).collect(),
                     })
                     .collect(),
             })
             .collect(),
+    }
+}
+
+/// The record of one project.
+pub fn project_record(project: &Project) -> ProjectRecord {
+    ProjectRecord {
+        id: project.id.to_string(),
+        number: project.number,
+        name: project.name.clone(),
+        summary: project.summary.clone(),
+        status: project.status.label().to_owned(),
+        departments: project.departments.clone(),
+        strategies: project
+            .strategies
+            .iter()
+            .map(|s| StrategyRecord {
+                code: s.code.to_string(),
+                raw: s.raw.clone(),
+            })
+            .collect(),
+        costs: project.costs.iter().map(cost_record).collect(),
     }
 }
 

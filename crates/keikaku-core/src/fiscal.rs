@@ -70,7 +70,7 @@ impl FiscalYear {
             number.parse().ok()?
         };
         match era_base {
-            Some(base) if n >= 1 && n < 100 => FiscalYear::new(base + n),
+            Some(base) if (1..100).contains(&n) => FiscalYear::new(base + n),
             Some(_) => None,
             None => FiscalYear::new(n),
         }

@@ -90,6 +90,7 @@ fn decode_default(bytes: &[u8]) -> Result<String, Diagnostic> {
         Err(err) => {
             let offset = err.valid_up_to();
             let (line, _) = line_and_column(&bytes[..offset]);
+            let byte = offset + 1;
             let mut detector =
                 chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Allow);
             detector.feed(bytes, true);
@@ -101,12 +102,12 @@ fn decode_default(bytes: &[u8]) -> Result<String, Diagnostic> {
                 Code::Encoding,
                 Position::line(line),
                 format!(
-                    "UTF-8 ではありません（{offset} バイト目）。{name} のように見えます。\
+                    "UTF-8 ではありません（{byte} バイト目）。{name} のように見えます。\
                      `iconv -f {iconv} -t UTF-8` で変換するか、`--encoding {flag}` を指定してください。",
                     iconv = iconv_name(hint)
                 ),
                 format!(
-                    "not UTF-8 (at byte {offset}); it looks like {name}. Convert it with \
+                    "not UTF-8 (at byte {byte}); it looks like {name}. Convert it with \
                      `iconv -f {iconv} -t UTF-8` or pass `--encoding {flag}`",
                     iconv = iconv_name(hint)
                 ),

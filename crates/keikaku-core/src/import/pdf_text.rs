@@ -12,7 +12,7 @@
 //!   columns, one lacks R4.
 //! - The first-year cost cell stacked on up to three lines: total, then 特定財源, then
 //!   一般財源, under the same column, with the other cells on the first line only. A row of
-//!   dashes may be one line (`-	-`). Some rows put two amounts on the first line; these are
+//!   dashes may be one line (`-⇥-`, ⇥ being a tab). Some rows put two amounts on the first line; these are
 //!   read by the header's column positions and flagged for a person to check.
 //! - Rows shifted one column against their header: 区分, strategy codes and departments are
 //!   recognised by what they contain (vocabulary, `Ⅲ(4)` pattern, 課/室/局/… suffixes) and

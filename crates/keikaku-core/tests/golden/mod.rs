@@ -5,7 +5,7 @@
 //! Notes from the reading:
 //! - Every project's R2 cost is stacked: total, then 特定財源, then 一般財源.
 //! - 7-1 No.4, 7-5 No.1 and 7-6 No.1–4 have only dashes: no amounts (not zero).
-//! - 7-6 No.5 (line 185) has `23,364	0` on its first line and `23,364` on the next. Its
+//! - 7-6 No.5 (line 185) has `23,364⇥0` (⇥ = tab) on its first line and `23,364` on the next. Its
 //!   header puts 一般財源 in its own column, so the 0 is 一般財源 and the second line's
 //!   23,364 is 特定財源 (ふるさと納税 is funded by donations, an earmarked source).
 //! - 7-1 No.9 writes its strategy codes in ASCII (`I(4) III(4)`), No.10 too (`III(4)`).

@@ -1,0 +1,157 @@
+//! Command-line definitions (clap) and dispatch: one file per subcommand. Each command
+//! reads its arguments, calls one `ops` function and prints the result.
+
+mod bench;
+mod editions;
+mod export;
+mod import;
+mod output;
+mod projects;
+mod report;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use keikaku::config::{Config, Overrides};
+use keikaku::ops::EditionSelector;
+use keikaku::storage::Store;
+use keikaku_core::EditionSpan;
+
+/// keikaku: keep, check and publish a municipality's 実施計画.
+#[derive(Debug, Parser)]
+#[command(name = "keikaku", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Database: sqlite://FILE (default sqlite://keikaku.db) or postgres://USER@HOST/DB.
+    #[arg(
+        long = "db",
+        global = true,
+        env = "KEIKAKU_DATABASE_URL",
+        value_name = "URL"
+    )]
+    pub database_url: Option<String>,
+    /// Configuration file (default: keikaku.toml in the working folder, if present).
+    #[arg(long, global = true, env = "KEIKAKU_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Language of messages: ja or en (default: from LANG).
+    #[arg(long, global = true, env = "KEIKAKU_LANG", value_name = "LANG")]
+    pub lang: Option<String>,
+    /// Log more (repeat for more detail).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Log only errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate and store plan documents (nothing is stored if any has an error).
+    Import(import::ImportArgs),
+    /// Check a plan document and list every problem, without storing anything.
+    Validate(import::ValidateArgs),
+    /// Totals by policy, goal, department, strategy code, 区分 or fiscal year.
+    Report(report::ReportArgs),
+    /// Write the stored plans as canonical JSON or open-data CSV.
+    Export(export::ExportArgs),
+    /// List projects with their fields.
+    Projects(projects::ProjectsArgs),
+    /// List the stored editions.
+    Editions(editions::EditionsArgs),
+    /// List the document layouts keikaku reads.
+    Layouts,
+    /// Measure parsing, validation and storage speed.
+    Bench(bench::BenchArgs),
+}
+
+/// Which edition to work on.
+#[derive(Debug, Args, Clone)]
+pub struct SelectArgs {
+    /// Municipality code or name (needed when the database holds several).
+    #[arg(long, value_name = "CODE")]
+    pub municipality: Option<String>,
+    /// Edition, e.g. R2-R4 (also 2020-2022, 令和2-4); the latest by default.
+    #[arg(long, value_name = "SPAN", value_parser = parse_span)]
+    pub edition: Option<EditionSpan>,
+}
+
+impl SelectArgs {
+    fn selector(&self) -> EditionSelector {
+        EditionSelector {
+            municipality: self.municipality.clone(),
+            span: self.edition,
+        }
+    }
+}
+
+/// Parses an edition span for clap.
+pub fn parse_span(text: &str) -> Result<EditionSpan, String> {
+    EditionSpan::parse(text)
+        .ok_or_else(|| format!("{text:?} is not an edition span (e.g. R2-R4, 2020-2022, 令和2-4)"))
+}
+
+pub fn init_logging(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KEIKAKU_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn load_config(global: &Global) -> anyhow::Result<Config> {
+    let locale = std::env::var("LC_ALL")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .or_else(|| std::env::var("LANG").ok());
+    Ok(Config::load(&Overrides {
+        config_file: global.config.clone(),
+        database_url: global.database_url.clone(),
+        lang: global.lang.clone(),
+        locale,
+    })?)
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    Store::open(&config.database_url)
+        .await
+        .with_context(|| format!("cannot open the database {}", config.database_url))
+}
+
+/// Runs the parsed command.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = load_config(&cli.global)?;
+    tracing::debug!(?config, "configuration");
+    match cli.command {
+        Command::Import(args) => import::import(&config, args).await,
+        Command::Validate(args) => import::validate(&config, args),
+        Command::Report(args) => report::run(&config, args).await,
+        Command::Export(args) => export::run(&config, args).await,
+        Command::Projects(args) => projects::run(&config, args).await,
+        Command::Editions(args) => editions::run(&config, args).await,
+        Command::Layouts => {
+            for layout in keikaku_core::import::layouts() {
+                println!("{:<14} {}", layout.name(), layout.description());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(args) => bench::run(&config, args).await,
+    }
+}

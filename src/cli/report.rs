@@ -1,0 +1,272 @@
+//! `keikaku report --by policy|goal|department|strategy|status|year`: totals of an edition.
+//!
+//! The JSON shape is fixed (documented in `docs/cli.md`):
+//! `{"edition": "R2-R4", "by": "policy", "rows": [{"key", "name", "projects", "cost",
+//! "earmarked", "general"}], "total": {"projects", "cost", "earmarked", "general"}}`, amounts
+//! in 千円.
+
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use keikaku::config::Config;
+use keikaku::ops::query;
+use keikaku_core::FiscalYear;
+use keikaku_core::aggregate::{Aggregate, GroupBy, Totals};
+use keikaku_core::money::group_thousands;
+use serde::Serialize;
+
+use super::output::table;
+use super::{SelectArgs, open_store};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum By {
+    Policy,
+    Goal,
+    Department,
+    Strategy,
+    Status,
+    Year,
+}
+
+impl From<By> for GroupBy {
+    fn from(by: By) -> GroupBy {
+        match by {
+            By::Policy => GroupBy::Policy,
+            By::Goal => GroupBy::Goal,
+            By::Department => GroupBy::Department,
+            By::Strategy => GroupBy::Strategy,
+            By::Status => GroupBy::Status,
+            By::Year => GroupBy::Year,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Aligned table with thousands separators and Japanese labels.
+    Table,
+    /// JSON (see docs/cli.md).
+    Json,
+    /// CSV, UTF-8 with BOM.
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Sort {
+    /// The grouping's natural order (policy code, goal number, …).
+    Key,
+    /// Largest cost first.
+    Cost,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// How to group.
+    #[arg(long, value_enum, default_value = "policy")]
+    pub by: By,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Sum only this fiscal year (e.g. R2, 2020); default: every year of the edition.
+    #[arg(long, value_name = "YEAR", value_parser = parse_year)]
+    pub year: Option<FiscalYear>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
+    /// Row order.
+    #[arg(long, value_enum, default_value = "key")]
+    pub sort: Sort,
+}
+
+fn parse_year(text: &str) -> Result<FiscalYear, String> {
+    FiscalYear::parse(text)
+        .ok_or_else(|| format!("{text:?} is not a fiscal year (e.g. R2, 令和2年度, 2020)"))
+}
+
+#[derive(Serialize)]
+struct ReportView {
+    edition: String,
+    by: &'static str,
+    rows: Vec<RowView>,
+    total: TotalsView,
+}
+
+#[derive(Serialize)]
+struct RowView {
+    key: String,
+    name: String,
+    projects: u64,
+    cost: i64,
+    earmarked: i64,
+    general: i64,
+}
+
+#[derive(Serialize)]
+struct TotalsView {
+    projects: u64,
+    cost: i64,
+    earmarked: i64,
+    general: i64,
+}
+
+impl From<Totals> for TotalsView {
+    fn from(t: Totals) -> Self {
+        TotalsView {
+            projects: t.projects,
+            cost: t.cost.thousand_yen(),
+            earmarked: t.earmarked.thousand_yen(),
+            general: t.general.thousand_yen(),
+        }
+    }
+}
+
+/// Runs `report`.
+pub async fn run(config: &Config, args: ReportArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(config).await?;
+    let (info, mut aggregate) =
+        query::report(&store, &args.select.selector(), args.by.into(), args.year).await?;
+    if args.sort == Sort::Cost {
+        aggregate.sort_by_cost();
+    }
+    match args.format {
+        ReportFormat::Json => {
+            let view = ReportView {
+                edition: info.span.label(),
+                by: aggregate.by.as_str(),
+                rows: aggregate
+                    .rows
+                    .iter()
+                    .map(|r| RowView {
+                        key: r.key.clone(),
+                        name: r.name.clone(),
+                        projects: r.totals.projects,
+                        cost: r.totals.cost.thousand_yen(),
+                        earmarked: r.totals.earmarked.thousand_yen(),
+                        general: r.totals.general.thousand_yen(),
+                    })
+                    .collect(),
+                total: aggregate.total.into(),
+            };
+            println!("{}", serde_json::to_string_pretty(&view)?);
+        }
+        ReportFormat::Csv => print!("{}", csv(&aggregate)?),
+        ReportFormat::Table => {
+            let scope = match aggregate.year {
+                Some(year) => year.label(),
+                None => format!("{}の計", info.span.long_label()),
+            };
+            println!(
+                "{} {}別集計（{scope}、単位: 千円）",
+                info.title,
+                aggregate.by.label()
+            );
+            println!("{}", render_table(&aggregate));
+            for note in notes(&aggregate) {
+                println!("{note}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn money_cells(t: &Totals) -> [String; 4] {
+    [
+        t.projects.to_string(),
+        group_thousands(t.cost.thousand_yen()),
+        group_thousands(t.earmarked.thousand_yen()),
+        group_thousands(t.general.thousand_yen()),
+    ]
+}
+
+fn render_table(aggregate: &Aggregate) -> String {
+    let key_label = aggregate.by.label();
+    let show_name = !matches!(
+        aggregate.by,
+        keikaku_core::aggregate::GroupBy::Department
+            | keikaku_core::aggregate::GroupBy::Strategy
+            | keikaku_core::aggregate::GroupBy::Status
+    );
+    let mut header = vec![key_label];
+    if show_name {
+        header.push("名称");
+    }
+    header.extend(["事業数", "事業費", "特定財源", "一般財源"]);
+    let first_number = if show_name { 2 } else { 1 };
+    let mut rows: Vec<Vec<String>> = aggregate
+        .rows
+        .iter()
+        .map(|r| {
+            let mut row = vec![r.key.clone()];
+            if show_name {
+                row.push(r.name.clone());
+            } else if r.key != r.name {
+                row[0] = r.name.clone();
+            }
+            row.extend(money_cells(&r.totals));
+            row
+        })
+        .collect();
+    let mut total = vec!["合計".to_owned()];
+    if show_name {
+        total.push(String::new());
+    }
+    total.extend(money_cells(&aggregate.total));
+    rows.push(total);
+    table(
+        &header,
+        &(first_number..first_number + 4).collect::<Vec<_>>(),
+        rows,
+    )
+}
+
+fn notes(aggregate: &Aggregate) -> Vec<String> {
+    let mut notes = vec![
+        "注: 金額が「-」（計上なし）の事業は事業数に含め、金額には加えていません。".to_owned(),
+    ];
+    if aggregate.counted_more_than_once > 0 {
+        let what = match aggregate.by {
+            keikaku_core::aggregate::GroupBy::Department => "担当課が複数ある",
+            _ => "地方創生事業の番号が複数ある",
+        };
+        notes.push(format!(
+            "注: {what}事業（{} 件）はそれぞれに計上しているため、各行の和は合計行と一致しません。合計行は各事業を1回だけ数えています。",
+            aggregate.counted_more_than_once
+        ));
+    }
+    notes
+}
+
+fn csv(aggregate: &Aggregate) -> anyhow::Result<String> {
+    let mut writer = csv_writer();
+    writer.write_record([
+        aggregate.by.label(),
+        "名称",
+        "事業数",
+        "事業費（千円）",
+        "特定財源（千円）",
+        "一般財源（千円）",
+    ])?;
+    let plain = |t: &Totals| {
+        [
+            t.projects.to_string(),
+            t.cost.thousand_yen().to_string(),
+            t.earmarked.thousand_yen().to_string(),
+            t.general.thousand_yen().to_string(),
+        ]
+    };
+    for r in &aggregate.rows {
+        let mut record = vec![r.key.clone(), r.name.clone()];
+        record.extend(plain(&r.totals));
+        writer.write_record(&record)?;
+    }
+    let mut total = vec!["合計".to_owned(), String::new()];
+    total.extend(plain(&aggregate.total));
+    writer.write_record(&total)?;
+    let bytes = writer.into_inner()?;
+    Ok(format!("\u{FEFF}{}", String::from_utf8(bytes)?))
+}
+
+fn csv_writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new())
+}

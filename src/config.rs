@@ -1,0 +1,324 @@
+//! Configuration: one [`Config`] built from layers, each overriding the one before:
+//! built-in defaults < the file (`keikaku.toml` in the working folder, or `--config FILE`)
+//! < `KEIKAKU_*` environment variables < command-line flags. The CLI resolves environment
+//! and flags (clap reads both) and passes them here as [`Overrides`]; nothing is global.
+//!
+//! ```toml
+//! database_url = "sqlite://keikaku.db"   # or postgres://user@host/db
+//! lang = "ja"                            # or "en": language of messages
+//!
+//! [municipality]                         # for documents that do not name theirs
+//! code = "072052"
+//! name = "白河市"
+//!
+//! [validation]
+//! extra_statuses = ["見直し"]             # 区分 words accepted besides the standard ones
+//! max_amount = 1000000000                # 千円; larger amounts are errors
+//!
+//! [validation.severity]                  # per code: "error", "warning" or "off"
+//! ignored-line = "off"
+//!
+//! [server]
+//! addr = "127.0.0.1:8080"
+//! ```
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use keikaku_core::validate::Rules;
+use keikaku_core::{Code, Lang, Money, Municipality, MunicipalityCode, Severity};
+use serde::Deserialize;
+
+use crate::storage::DatabaseUrl;
+
+/// The SQLite file used when nothing else is configured: `keikaku.db` in the working folder.
+pub const DEFAULT_DATABASE: &str = "sqlite://keikaku.db";
+/// The configuration file read from the working folder when present.
+pub const DEFAULT_CONFIG_FILE: &str = "keikaku.toml";
+/// The address `serve` listens on by default.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+
+/// Everything keikaku is configured with.
+#[derive(Clone)]
+pub struct Config {
+    /// Where plans are stored.
+    pub database_url: DatabaseUrl,
+    /// Language of messages.
+    pub lang: Lang,
+    /// The municipality of documents that do not name theirs.
+    pub municipality: Option<Municipality>,
+    /// Validation rules.
+    pub rules: Rules,
+    /// Address the web server listens on.
+    pub addr: String,
+}
+
+impl fmt::Debug for Config {
+    /// Shows the database URL with its password hidden.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &self.database_url.to_string())
+            .field("lang", &self.lang)
+            .field("municipality", &self.municipality)
+            .field("rules", &self.rules)
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
+
+/// Values from the environment and the command line, which win over the file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--config` / `KEIKAKU_CONFIG`.
+    pub config_file: Option<PathBuf>,
+    /// `--db` / `KEIKAKU_DATABASE_URL`.
+    pub database_url: Option<String>,
+    /// `--lang` / `KEIKAKU_LANG`, else the locale (`LANG`).
+    pub lang: Option<String>,
+    /// The locale from `LC_ALL` / `LANG`, used when nothing names a language.
+    pub locale: Option<String>,
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has unknown keys.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// A value is wrong.
+    #[error("{path}: {message}")]
+    Value {
+        /// Where the value came from.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    lang: Option<String>,
+    municipality: Option<FileMunicipality>,
+    #[serde(default)]
+    validation: FileValidation,
+    #[serde(default)]
+    server: FileServer,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileMunicipality {
+    code: String,
+    name: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileValidation {
+    #[serde(default)]
+    extra_statuses: Vec<String>,
+    max_amount: Option<i64>,
+    #[serde(default)]
+    severity: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileServer {
+    addr: Option<String>,
+}
+
+impl Config {
+    /// Builds the configuration from the file (if any) and the overrides.
+    pub fn load(overrides: &Overrides) -> Result<Config, ConfigError> {
+        let (file, path) = match &overrides.config_file {
+            Some(path) => (Some(read_file(path)?), path.display().to_string()),
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => (
+                Some(read_file(Path::new(DEFAULT_CONFIG_FILE))?),
+                DEFAULT_CONFIG_FILE.to_owned(),
+            ),
+            None => (None, "defaults".to_owned()),
+        };
+        let file = file.unwrap_or_default();
+        let value_error = |message: String| ConfigError::Value {
+            path: path.clone(),
+            message,
+        };
+
+        let url_text = overrides
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
+        let database_url = DatabaseUrl::parse(&url_text).map_err(|e| value_error(e.to_string()))?;
+
+        let lang = match overrides.lang.clone().or(file.lang) {
+            Some(text) => match text.as_str() {
+                "ja" => Lang::Ja,
+                "en" => Lang::En,
+                other => {
+                    return Err(value_error(format!(
+                        "lang must be \"ja\" or \"en\", not {other:?}"
+                    )));
+                }
+            },
+            None => overrides
+                .locale
+                .as_deref()
+                .map_or(Lang::En, Lang::from_locale),
+        };
+
+        let municipality = match file.municipality {
+            Some(m) => {
+                let code =
+                    MunicipalityCode::parse(&m.code).map_err(|e| value_error(e.to_string()))?;
+                Some(Municipality { code, name: m.name })
+            }
+            None => None,
+        };
+
+        let mut rules = Rules {
+            extra_statuses: file.validation.extra_statuses,
+            ..Rules::default()
+        };
+        if let Some(max) = file.validation.max_amount {
+            if max <= 0 {
+                return Err(value_error(format!(
+                    "validation.max_amount must be positive, not {max}"
+                )));
+            }
+            rules.max_amount = Money::from_thousand_yen(max);
+        }
+        for (code_text, severity_text) in file.validation.severity {
+            let code = Code::parse(&code_text).ok_or_else(|| {
+                value_error(format!("validation.severity: unknown code {code_text:?}"))
+            })?;
+            if !code.adjustable() {
+                return Err(value_error(format!(
+                    "validation.severity: {code_text} cannot be changed (nothing could be stored)"
+                )));
+            }
+            let severity = match severity_text.as_str() {
+                "error" => Some(Severity::Error),
+                "warning" => Some(Severity::Warning),
+                "off" => None,
+                other => {
+                    return Err(value_error(format!(
+                        "validation.severity.{code_text}: use \"error\", \"warning\" or \"off\", not {other:?}"
+                    )));
+                }
+            };
+            rules.severity_overrides.push((code, severity));
+        }
+
+        Ok(Config {
+            database_url,
+            lang,
+            municipality,
+            rules,
+            addr: file.server.addr.unwrap_or_else(|| DEFAULT_ADDR.to_owned()),
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_file(text: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("k.toml");
+        std::fs::write(&path, text).expect("write");
+        Config::load(&Overrides {
+            config_file: Some(path),
+            ..Overrides::default()
+        })
+    }
+
+    #[test]
+    fn layers_file_then_overrides() {
+        let config = with_file(
+            "database_url = \"sqlite://from-file.db\"\nlang = \"ja\"\n[municipality]\ncode = \"072052\"\nname = \"白河市\"\n\
+             [validation]\nextra_statuses = [\"見直し\"]\n[validation.severity]\nignored-line = \"off\"\n",
+        )
+        .expect("config");
+        assert_eq!(
+            config.database_url,
+            DatabaseUrl::Sqlite("from-file.db".into())
+        );
+        assert_eq!(config.lang, Lang::Ja);
+        assert_eq!(config.municipality.expect("municipality").name, "白河市");
+        assert_eq!(config.rules.extra_statuses, ["見直し"]);
+        assert_eq!(config.rules.severity_overrides, [(Code::IgnoredLine, None)]);
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("k.toml");
+        std::fs::write(&path, "database_url = \"sqlite://from-file.db\"\n").expect("write");
+        let config = Config::load(&Overrides {
+            config_file: Some(path),
+            database_url: Some("postgres://u@h/db".into()),
+            lang: Some("en".into()),
+            ..Overrides::default()
+        })
+        .expect("config");
+        assert_eq!(
+            config.database_url,
+            DatabaseUrl::Postgres("postgres://u@h/db".into())
+        );
+        assert_eq!(config.lang, Lang::En);
+    }
+
+    #[test]
+    fn bad_files_say_what_is_wrong() {
+        let err = with_file("databse_url = \"x\"\n").unwrap_err().to_string();
+        assert!(err.contains("databse_url"), "{err}");
+        let err = with_file("[validation.severity]\nno-such-code = \"off\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no-such-code"), "{err}");
+        let err = with_file("[validation.severity]\nempty-file = \"off\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cannot be changed"), "{err}");
+        let err = with_file("[municipality]\ncode = \"072051\"\nname = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("check digit"), "{err}");
+    }
+
+    #[test]
+    fn passwords_do_not_reach_debug_output() {
+        let config = Config::load(&Overrides {
+            database_url: Some("postgres://k:hunter2@db/plans".into()),
+            ..Overrides::default()
+        })
+        .expect("config");
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+}

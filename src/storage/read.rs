@@ -1,0 +1,308 @@
+//! Reading plans back into `keikaku-core` types. Each query returns rows that are turned
+//! into domain values here; a stored value that does not parse (a hand-edited database) is
+//! reported as [`StoreError::Corrupt`], never passed on.
+
+use std::collections::HashMap;
+
+use keikaku_core::{
+    Edition, EditionSpan, FiscalYear, FundingKind, Goal, Money, Municipality, MunicipalityCode,
+    Policy, PolicyCode, Project, ProjectId, Status, StrategyCode, StrategyLink, YearCost,
+};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Store, StoreError};
+
+/// An edition as listed, without its contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditionInfo {
+    /// Database id.
+    pub id: i64,
+    /// Its municipality.
+    pub municipality: Municipality,
+    /// Its span.
+    pub span: EditionSpan,
+    /// Its title.
+    pub title: String,
+    /// The document it came from.
+    pub source: String,
+    /// `draft` or `published`.
+    pub state: String,
+    /// When it was stored (RFC 3339, UTC).
+    pub imported_at: String,
+    /// Number of projects.
+    pub projects: i64,
+}
+
+fn corrupt(what: &str, value: impl std::fmt::Debug) -> StoreError {
+    StoreError::Corrupt(format!("{what} {value:?}"))
+}
+
+fn municipality(code: &str, name: String) -> Result<Municipality, StoreError> {
+    let code = MunicipalityCode::parse(code).map_err(|_| corrupt("municipality code", code))?;
+    Ok(Municipality { code, name })
+}
+
+fn year(value: i64) -> Result<FiscalYear, StoreError> {
+    i32::try_from(value)
+        .ok()
+        .and_then(FiscalYear::new)
+        .ok_or_else(|| corrupt("fiscal year", value))
+}
+
+fn span(first: i64, last: i64) -> Result<EditionSpan, StoreError> {
+    EditionSpan::new(year(first)?, year(last)?)
+        .ok_or_else(|| corrupt("edition span", (first, last)))
+}
+
+fn small(value: i64, what: &str) -> Result<u32, StoreError> {
+    u32::try_from(value).map_err(|_| corrupt(what, value))
+}
+
+impl Store {
+    /// Every stored edition, by municipality code and first year.
+    pub async fn editions(&self) -> Result<Vec<EditionInfo>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.id, e.municipality_code, m.name, e.first_year, e.last_year, e.title, e.source, e.state, \
+                    e.imported_at, (SELECT COUNT(*) FROM project p WHERE p.edition_id = e.id) AS projects \
+             FROM edition e JOIN municipality m ON m.code = e.municipality_code \
+             ORDER BY e.municipality_code, e.first_year, e.last_year",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(edition_info).collect()
+    }
+
+    /// Every stored municipality, by code.
+    pub async fn municipalities(&self) -> Result<Vec<Municipality>, StoreError> {
+        let rows = sqlx::query("SELECT code, name FROM municipality ORDER BY code")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| municipality(&r.try_get::<String, _>("code")?, r.try_get("name")?))
+            .collect()
+    }
+
+    /// Every edition with its contents, by municipality code and first year.
+    pub async fn all_editions(&self) -> Result<Vec<Edition>, StoreError> {
+        let mut out = Vec::new();
+        for info in self.editions().await? {
+            out.push(self.edition(info.id).await?);
+        }
+        Ok(out)
+    }
+
+    /// The edition with database id `id`, with everything in it.
+    pub async fn edition(&self, id: i64) -> Result<Edition, StoreError> {
+        let pool = self.pool();
+        let head = sqlx::query(
+            "SELECT e.municipality_code, m.name, e.first_year, e.last_year, e.title, e.source \
+             FROM edition e JOIN municipality m ON m.code = e.municipality_code WHERE e.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("no edition with id {id}")))?;
+        let municipality = municipality(
+            &head.try_get::<String, _>("municipality_code")?,
+            head.try_get("name")?,
+        )?;
+        let span = span(head.try_get("first_year")?, head.try_get("last_year")?)?;
+
+        let departments = grouped(
+            sqlx::query(
+                "SELECT d.project_id, d.name FROM project_department d JOIN project p ON p.id = d.project_id \
+                 WHERE p.edition_id = $1 ORDER BY d.project_id, d.position",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await?,
+            |r| r.try_get::<String, _>("name").map_err(StoreError::from),
+        )?;
+        let strategies = grouped(
+            sqlx::query(
+                "SELECT s.project_id, s.goal, s.measure, s.raw FROM project_strategy s \
+                 JOIN project p ON p.id = s.project_id WHERE p.edition_id = $1 ORDER BY s.project_id, s.position",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await?,
+            |r| {
+                let goal: i64 = r.try_get("goal")?;
+                let measure: i64 = r.try_get("measure")?;
+                let code = u8::try_from(goal)
+                    .ok()
+                    .zip(u8::try_from(measure).ok())
+                    .and_then(|(g, m)| StrategyCode::new(g, m))
+                    .ok_or_else(|| corrupt("strategy code", (goal, measure)))?;
+                Ok(StrategyLink { code, raw: r.try_get("raw")? })
+            },
+        )?;
+        let mut funding: HashMap<(i64, i64), Vec<(FundingKind, Money)>> = HashMap::new();
+        for r in sqlx::query(
+            "SELECT f.project_id, f.fiscal_year, f.kind, f.amount FROM project_funding f \
+             JOIN project p ON p.id = f.project_id WHERE p.edition_id = $1",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?
+        {
+            let kind: String = r.try_get("kind")?;
+            let kind =
+                FundingKind::from_key(&kind).ok_or_else(|| corrupt("funding kind", &kind))?;
+            funding
+                .entry((r.try_get("project_id")?, r.try_get("fiscal_year")?))
+                .or_default()
+                .push((kind, Money::from_thousand_yen(r.try_get("amount")?)));
+        }
+        let costs = grouped(
+            sqlx::query(
+                "SELECT c.project_id, c.fiscal_year, c.total, c.earmarked, c.general FROM project_cost c \
+                 JOIN project p ON p.id = c.project_id WHERE p.edition_id = $1 ORDER BY c.project_id, c.fiscal_year",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await?,
+            |r| {
+                let fiscal_year: i64 = r.try_get("fiscal_year")?;
+                let project_id: i64 = r.try_get("project_id")?;
+                let money = |column: &str| -> Result<Option<Money>, StoreError> {
+                    Ok(r.try_get::<Option<i64>, _>(column)?.map(Money::from_thousand_yen))
+                };
+                let mut breakdown = funding.remove(&(project_id, fiscal_year)).unwrap_or_default();
+                breakdown.sort_by_key(|(kind, _)| *kind);
+                Ok(YearCost {
+                    year: year(fiscal_year)?,
+                    total: money("total")?,
+                    earmarked: money("earmarked")?,
+                    general: money("general")?,
+                    earmarked_breakdown: breakdown,
+                })
+            },
+        )?;
+
+        let mut projects_by_policy: HashMap<i64, Vec<Project>> = HashMap::new();
+        let mut departments = departments;
+        let mut strategies = strategies;
+        let mut costs = costs;
+        for r in sqlx::query(
+            "SELECT id, policy_id, number, stable_id, name, summary, status FROM project \
+             WHERE edition_id = $1 ORDER BY policy_id, position",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?
+        {
+            let project_id: i64 = r.try_get("id")?;
+            let stable: String = r.try_get("stable_id")?;
+            let status: String = r.try_get("status")?;
+            projects_by_policy
+                .entry(r.try_get("policy_id")?)
+                .or_default()
+                .push(Project {
+                    id: ProjectId::parse(&stable).ok_or_else(|| corrupt("project id", &stable))?,
+                    number: small(r.try_get("number")?, "project number")?,
+                    name: r.try_get("name")?,
+                    summary: r.try_get("summary")?,
+                    status: Status::parse(&status),
+                    departments: departments.remove(&project_id).unwrap_or_default(),
+                    strategies: strategies.remove(&project_id).unwrap_or_default(),
+                    costs: costs.remove(&project_id).unwrap_or_default(),
+                });
+        }
+
+        let mut policies_by_goal: HashMap<i64, Vec<Policy>> = HashMap::new();
+        for r in sqlx::query(
+            "SELECT id, goal_id, code, title, vision FROM policy WHERE edition_id = $1 ORDER BY position",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?
+        {
+            let code: String = r.try_get("code")?;
+            policies_by_goal.entry(r.try_get("goal_id")?).or_default().push(Policy {
+                code: PolicyCode::parse(&code).ok_or_else(|| corrupt("policy code", &code))?,
+                title: r.try_get("title")?,
+                vision: r.try_get("vision")?,
+                projects: projects_by_policy.remove(&r.try_get::<i64, _>("id")?).unwrap_or_default(),
+            });
+        }
+
+        let mut goals = Vec::new();
+        for r in sqlx::query(
+            "SELECT id, number, title, field FROM goal WHERE edition_id = $1 ORDER BY position",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?
+        {
+            goals.push(Goal {
+                number: small(r.try_get("number")?, "goal number")?,
+                title: r.try_get("title")?,
+                field: r.try_get("field")?,
+                policies: policies_by_goal
+                    .remove(&r.try_get::<i64, _>("id")?)
+                    .unwrap_or_default(),
+            });
+        }
+
+        Ok(Edition {
+            municipality,
+            span,
+            title: head.try_get("title")?,
+            source: head.try_get("source")?,
+            goals,
+        })
+    }
+
+    /// The most recent audit entries, newest first: (at, actor, action, subject, detail).
+    pub async fn audit_log(&self, limit: i64) -> Result<Vec<[String; 5]>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at, actor, action, subject, detail FROM audit_log ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok([
+                    r.try_get("at")?,
+                    r.try_get("actor")?,
+                    r.try_get("action")?,
+                    r.try_get("subject")?,
+                    r.try_get("detail")?,
+                ])
+            })
+            .collect()
+    }
+}
+
+fn edition_info(r: &AnyRow) -> Result<EditionInfo, StoreError> {
+    Ok(EditionInfo {
+        id: r.try_get("id")?,
+        municipality: municipality(
+            &r.try_get::<String, _>("municipality_code")?,
+            r.try_get("name")?,
+        )?,
+        span: span(r.try_get("first_year")?, r.try_get("last_year")?)?,
+        title: r.try_get("title")?,
+        source: r.try_get("source")?,
+        state: r.try_get("state")?,
+        imported_at: r.try_get("imported_at")?,
+        projects: r.try_get("projects")?,
+    })
+}
+
+/// Groups rows ordered by `project_id` into a map of converted values.
+fn grouped<T>(
+    rows: Vec<AnyRow>,
+    mut convert: impl FnMut(&AnyRow) -> Result<T, StoreError>,
+) -> Result<HashMap<i64, Vec<T>>, StoreError> {
+    let mut map: HashMap<i64, Vec<T>> = HashMap::new();
+    for row in &rows {
+        map.entry(row.try_get("project_id")?)
+            .or_default()
+            .push(convert(row)?);
+    }
+    Ok(map)
+}

@@ -1,0 +1,420 @@
+//! Writing plans. Every write happens in a [`WriteTx`]: one database transaction that
+//! knows who is writing and records each change in the audit log before it commits, so a
+//! change and its audit row are stored together or not at all.
+//!
+//! Rows are inserted in multi-row statements (hundreds of rows per round trip), which keeps
+//! an import of tens of thousands of projects to seconds on both backends.
+
+use std::collections::HashMap;
+
+use keikaku_core::{Edition, MunicipalityCode};
+use sqlx::any::AnyArguments;
+use sqlx::{Any, Arguments, Row, Transaction};
+
+use super::{Backend, Store, StoreError};
+
+/// A value bound into a batched statement.
+enum Value {
+    Int(i64),
+    OptInt(Option<i64>),
+    Text(String),
+}
+
+/// The most bind parameters one statement may carry (SQLite allows 32,766).
+const MAX_PARAMETERS: usize = 30_000;
+
+/// What [`WriteTx::store_edition`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// The edition's database id.
+    pub id: i64,
+    /// True when an edition with the same municipality and span was replaced.
+    pub replaced: bool,
+}
+
+/// A write transaction with its author.
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    actor: String,
+}
+
+impl Store {
+    /// Starts a write transaction on behalf of `actor` (a user name, `cli`, …). On SQLite it
+    /// takes the write lock at once so that concurrent writers wait instead of failing.
+    pub async fn begin_write(&self, actor: &str) -> Result<WriteTx, StoreError> {
+        let tx = match self.backend() {
+            Backend::Sqlite => self.pool().begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool().begin().await?,
+        };
+        Ok(WriteTx {
+            tx,
+            actor: actor.to_owned(),
+        })
+    }
+}
+
+fn now() -> String {
+    jiff::Timestamp::now()
+        .round(jiff::Unit::Second)
+        .unwrap_or_else(|_| jiff::Timestamp::now())
+        .to_string()
+}
+
+impl WriteTx {
+    /// Commits every change and its audit rows.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await.map_err(StoreError::from)
+    }
+
+    /// Abandons every change.
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        self.tx.rollback().await.map_err(StoreError::from)
+    }
+
+    /// Records an action in the audit log.
+    pub async fn audit(
+        &mut self,
+        action: &str,
+        subject: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
+            .bind(now())
+            .bind(&self.actor)
+            .bind(action)
+            .bind(subject)
+            .bind(detail)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// The id of the stored edition of `code` with this span, if any.
+    async fn existing(
+        &mut self,
+        code: &MunicipalityCode,
+        edition: &Edition,
+    ) -> Result<Option<i64>, StoreError> {
+        let id = sqlx::query_scalar::<_, i64>(
+            "SELECT id FROM edition WHERE municipality_code = $1 AND first_year = $2 AND last_year = $3",
+        )
+        .bind(code.as_str())
+        .bind(i64::from(edition.span.first().year()))
+        .bind(i64::from(edition.span.last().year()))
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(id)
+    }
+
+    /// Stores a validated edition (and its municipality). If the same municipality already
+    /// has this edition, refuses unless `replace`, in which case the old one is deleted in
+    /// the same transaction, so readers see either the old or the new, never a mix.
+    pub async fn store_edition(
+        &mut self,
+        edition: &Edition,
+        replace: bool,
+    ) -> Result<Stored, StoreError> {
+        let municipality = &edition.municipality;
+        let subject = format!("{} {}", municipality.code, edition.span.label());
+        if municipality.is_unspecified() {
+            return Err(StoreError::NotFound(
+                "the municipality is not named; pass --municipality CODE --municipality-name NAME"
+                    .into(),
+            ));
+        }
+        sqlx::query(
+            "INSERT INTO municipality (code, name) VALUES ($1, $2) \
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+        )
+        .bind(municipality.code.as_str())
+        .bind(&municipality.name)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| conflict(e, &subject))?;
+        let existing = self.existing(&municipality.code, edition).await?;
+        if let Some(old) = existing {
+            if !replace {
+                return Err(StoreError::EditionExists {
+                    municipality: format!("{} {}", municipality.code, municipality.name),
+                    edition: edition.span.label(),
+                });
+            }
+            sqlx::query("DELETE FROM edition WHERE id = $1")
+                .bind(old)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        let id = self.insert_tree(edition).await.map_err(|e| match e {
+            StoreError::Database(db) => conflict(db, &subject),
+            other => other,
+        })?;
+        let projects = edition.projects().count();
+        let action = if existing.is_some() {
+            "replace-edition"
+        } else {
+            "import-edition"
+        };
+        self.audit(
+            action,
+            &subject,
+            &format!("source={}; projects={projects}", edition.source),
+        )
+        .await?;
+        Ok(Stored {
+            id,
+            replaced: existing.is_some(),
+        })
+    }
+
+    async fn insert_tree(&mut self, edition: &Edition) -> Result<i64, StoreError> {
+        let edition_id: i64 = sqlx::query(
+            "INSERT INTO edition (municipality_code, first_year, last_year, title, source, state, imported_at) \
+             VALUES ($1, $2, $3, $4, $5, 'published', $6) RETURNING id",
+        )
+        .bind(edition.municipality.code.as_str())
+        .bind(i64::from(edition.span.first().year()))
+        .bind(i64::from(edition.span.last().year()))
+        .bind(&edition.title)
+        .bind(&edition.source)
+        .bind(now())
+        .fetch_one(&mut *self.tx)
+        .await?
+        .try_get("id")?;
+
+        let goal_rows = edition
+            .goals
+            .iter()
+            .enumerate()
+            .map(|(i, g)| {
+                vec![
+                    Value::Int(edition_id),
+                    Value::Int(to_i64(i)),
+                    Value::Int(i64::from(g.number)),
+                    Value::Text(g.title.clone()),
+                    Value::Text(g.field.clone()),
+                ]
+            })
+            .collect();
+        let goal_ids = self
+            .insert(
+                "goal",
+                &["edition_id", "position", "number", "title", "field"],
+                goal_rows,
+                Some("number"),
+            )
+            .await?;
+
+        let mut policy_rows = Vec::new();
+        for goal in &edition.goals {
+            let goal_id = lookup(&goal_ids, &goal.number.to_string())?;
+            for policy in &goal.policies {
+                policy_rows.push(vec![
+                    Value::Int(edition_id),
+                    Value::Int(goal_id),
+                    Value::Int(to_i64(policy_rows.len())),
+                    Value::Text(policy.code.to_string()),
+                    Value::Text(policy.title.clone()),
+                    Value::Text(policy.vision.clone()),
+                ]);
+            }
+        }
+        let policy_ids = self
+            .insert(
+                "policy",
+                &[
+                    "edition_id",
+                    "goal_id",
+                    "position",
+                    "code",
+                    "title",
+                    "vision",
+                ],
+                policy_rows,
+                Some("code"),
+            )
+            .await?;
+
+        let mut project_rows = Vec::new();
+        for policy in edition.policies() {
+            let policy_id = lookup(&policy_ids, &policy.code.to_string())?;
+            for (position, project) in policy.projects.iter().enumerate() {
+                project_rows.push(vec![
+                    Value::Int(edition_id),
+                    Value::Int(policy_id),
+                    Value::Int(to_i64(position)),
+                    Value::Int(i64::from(project.number)),
+                    Value::Text(project.id.to_string()),
+                    Value::Text(project.name.clone()),
+                    Value::Text(project.summary.clone()),
+                    Value::Text(project.status.label().to_owned()),
+                ]);
+            }
+        }
+        let project_ids = self
+            .insert(
+                "project",
+                &[
+                    "edition_id",
+                    "policy_id",
+                    "position",
+                    "number",
+                    "stable_id",
+                    "name",
+                    "summary",
+                    "status",
+                ],
+                project_rows,
+                Some("stable_id"),
+            )
+            .await?;
+
+        let mut departments = Vec::new();
+        let mut strategies = Vec::new();
+        let mut costs = Vec::new();
+        let mut funding = Vec::new();
+        for (_, project) in edition.projects() {
+            let project_id = lookup(&project_ids, project.id.as_str())?;
+            for (i, name) in project.departments.iter().enumerate() {
+                departments.push(vec![
+                    Value::Int(project_id),
+                    Value::Int(to_i64(i)),
+                    Value::Text(name.clone()),
+                ]);
+            }
+            for (i, link) in project.strategies.iter().enumerate() {
+                strategies.push(vec![
+                    Value::Int(project_id),
+                    Value::Int(to_i64(i)),
+                    Value::Int(i64::from(link.code.goal())),
+                    Value::Int(i64::from(link.code.measure())),
+                    Value::Text(link.raw.clone()),
+                ]);
+            }
+            for cost in &project.costs {
+                let year = i64::from(cost.year.year());
+                costs.push(vec![
+                    Value::Int(project_id),
+                    Value::Int(year),
+                    Value::OptInt(cost.total.map(|m| m.thousand_yen())),
+                    Value::OptInt(cost.earmarked.map(|m| m.thousand_yen())),
+                    Value::OptInt(cost.general.map(|m| m.thousand_yen())),
+                ]);
+                for (kind, money) in &cost.earmarked_breakdown {
+                    funding.push(vec![
+                        Value::Int(project_id),
+                        Value::Int(year),
+                        Value::Text(kind.key().to_owned()),
+                        Value::Int(money.thousand_yen()),
+                    ]);
+                }
+            }
+        }
+        self.insert(
+            "project_department",
+            &["project_id", "position", "name"],
+            departments,
+            None,
+        )
+        .await?;
+        self.insert(
+            "project_strategy",
+            &["project_id", "position", "goal", "measure", "raw"],
+            strategies,
+            None,
+        )
+        .await?;
+        self.insert(
+            "project_cost",
+            &["project_id", "fiscal_year", "total", "earmarked", "general"],
+            costs,
+            None,
+        )
+        .await?;
+        self.insert(
+            "project_funding",
+            &["project_id", "fiscal_year", "kind", "amount"],
+            funding,
+            None,
+        )
+        .await?;
+        Ok(edition_id)
+    }
+
+    /// Inserts `rows` in as few statements as the parameter limit allows. With
+    /// `returning = Some(column)`, returns each new row's id keyed by that column's text.
+    async fn insert(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: Vec<Vec<Value>>,
+        returning: Option<&str>,
+    ) -> Result<HashMap<String, i64>, StoreError> {
+        let mut ids = HashMap::new();
+        let per_statement = (MAX_PARAMETERS / columns.len().max(1)).max(1);
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<Vec<Value>> = rows.by_ref().take(per_statement).collect();
+            let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+            let mut arguments = AnyArguments::default();
+            let mut n = 0;
+            for (r, row) in chunk.into_iter().enumerate() {
+                sql.push_str(if r == 0 { "(" } else { ", (" });
+                for (c, value) in row.into_iter().enumerate() {
+                    n += 1;
+                    if c > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push('$');
+                    sql.push_str(&n.to_string());
+                    let added = match value {
+                        Value::Int(v) => arguments.add(v),
+                        Value::OptInt(v) => arguments.add(v),
+                        Value::Text(v) => arguments.add(v),
+                    };
+                    added.map_err(sqlx::Error::Encode)?;
+                }
+                sql.push(')');
+            }
+            match returning {
+                Some(key) => {
+                    sql.push_str(&format!(" RETURNING id, CAST({key} AS TEXT) AS key"));
+                    for row in sqlx::query_with(&sql, arguments)
+                        .fetch_all(&mut *self.tx)
+                        .await?
+                    {
+                        ids.insert(
+                            row.try_get::<String, _>("key")?,
+                            row.try_get::<i64, _>("id")?,
+                        );
+                    }
+                }
+                None => {
+                    sqlx::query_with(&sql, arguments)
+                        .execute(&mut *self.tx)
+                        .await?;
+                }
+            }
+        }
+        Ok(ids)
+    }
+}
+
+fn lookup(ids: &HashMap<String, i64>, key: &str) -> Result<i64, StoreError> {
+    ids.get(key)
+        .copied()
+        .ok_or_else(|| StoreError::Corrupt(format!("row {key:?} was not returned by its insert")))
+}
+
+fn to_i64(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A unique violation during a write means another writer stored the same edition first.
+fn conflict(error: sqlx::Error, subject: &str) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(subject.to_owned())
+        }
+        _ => StoreError::Database(error),
+    }
+}
