@@ -17,8 +17,7 @@ use keikaku_core::{EditionSpan, Municipality, MunicipalityCode, canonical};
 
 use super::output::table;
 
-/// The bundled sample plan.
-const SEED: &[u8] = include_bytes!("../../data/samples/shirakawa-r2-r4-goal7.txt");
+use keikaku::ops::sample::BYTES as SEED;
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {

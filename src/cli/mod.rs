@@ -70,6 +70,8 @@ pub enum Command {
     Editions(editions::EditionsArgs),
     /// List the document layouts keikaku reads.
     Layouts,
+    /// Load the bundled sample plan if the database is empty, then print its policy report.
+    Demo,
     /// Measure parsing, validation and storage speed.
     Bench(bench::BenchArgs),
 }
@@ -151,6 +153,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("{:<14} {}", layout.name(), layout.description());
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo => {
+            let store = open_store(&config).await?;
+            if keikaku::ops::sample::load_if_empty(&store).await? {
+                println!(
+                    "loaded the bundled sample plan into {}",
+                    config.database_url
+                );
+            }
+            store.close().await;
+            report::run(&config, report::ReportArgs::default()).await
         }
         Command::Bench(args) => bench::run(&config, args).await,
     }

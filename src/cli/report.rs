@@ -119,6 +119,22 @@ impl From<Totals> for TotalsView {
     }
 }
 
+impl Default for ReportArgs {
+    /// The policy report of the latest edition, as a table.
+    fn default() -> Self {
+        ReportArgs {
+            by: By::Policy,
+            select: SelectArgs {
+                municipality: None,
+                edition: None,
+            },
+            year: None,
+            format: ReportFormat::Table,
+            sort: Sort::Key,
+        }
+    }
+}
+
 /// Runs `report`.
 pub async fn run(config: &Config, args: ReportArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(config).await?;

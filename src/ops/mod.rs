@@ -5,6 +5,7 @@
 pub mod export;
 pub mod import;
 pub mod query;
+pub mod sample;
 
 use keikaku_core::EditionSpan;
 

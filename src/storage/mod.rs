@@ -193,7 +193,8 @@ impl Store {
         };
         let options = AnyConnectOptions::from_str(&connect_url)?
             .log_statements(tracing::log::LevelFilter::Trace)
-            .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(2));
+            // Batched inserts are long statements: report slowness at info level, not warn.
+            .log_slow_statements(tracing::log::LevelFilter::Info, Duration::from_secs(2));
         let backend = url.backend();
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))

@@ -36,6 +36,7 @@ pub struct Stored {
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
     actor: String,
+    backend: Backend,
 }
 
 impl Store {
@@ -49,6 +50,7 @@ impl Store {
         Ok(WriteTx {
             tx,
             actor: actor.to_owned(),
+            backend: self.backend(),
         })
     }
 }
@@ -364,8 +366,15 @@ impl WriteTx {
                     if c > 0 {
                         sql.push_str(", ");
                     }
-                    sql.push('$');
-                    sql.push_str(&n.to_string());
+                    // SQLite looks up each named parameter (`$7`) by a linear scan, which
+                    // makes big batches quadratic; its anonymous `?` is positional and O(1).
+                    match self.backend {
+                        Backend::Sqlite => sql.push('?'),
+                        Backend::Postgres => {
+                            sql.push('$');
+                            sql.push_str(&n.to_string());
+                        }
+                    }
                     let added = match value {
                         Value::Int(v) => arguments.add(v),
                         Value::OptInt(v) => arguments.add(v),
