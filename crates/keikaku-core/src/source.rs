@@ -93,7 +93,8 @@ fn decode_default(bytes: &[u8]) -> Result<String, Diagnostic> {
             let byte = offset + 1;
             let mut detector =
                 chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Allow);
-            detector.feed(bytes, true);
+            // The first megabyte says as much about the encoding as the whole file.
+            detector.feed(&bytes[..bytes.len().min(1 << 20)], true);
             let guess = detector.guess(Some(b"jp"), chardetng::Utf8Detection::Deny);
             let hint = guess;
             let name = display_name(hint);

@@ -387,6 +387,21 @@ struct ProjectDraft {
     cells: usize,
 }
 
+/// A table header line, kept (owned) until the table's first row.
+struct HeaderLine {
+    number: u32,
+    cells: Vec<String>,
+}
+
+impl HeaderLine {
+    fn of(line: &Line<'_>) -> Self {
+        HeaderLine {
+            number: line.number,
+            cells: line.cells.iter().map(|c| (*c).to_owned()).collect(),
+        }
+    }
+}
+
 struct AmountLine {
     line: u32,
     main: Option<(usize, String)>,
@@ -456,7 +471,8 @@ struct Reader<'c> {
     goal: Option<usize>,
     policy: Option<(usize, usize)>,
     mode: Mode,
-    header: Vec<u32>,
+    /// The current table's header lines, kept until its first row arrives.
+    header: Vec<HeaderLine>,
     table: Option<Table>,
     project: Option<ProjectDraft>,
     first_year: Option<(FiscalYear, u32)>,
@@ -488,14 +504,14 @@ impl<'c> Reader<'c> {
     }
 
     fn run(mut self, lines: &[Line<'_>], source_name: &str) -> Parsed {
-        for (index, line) in lines.iter().enumerate() {
-            self.line(line, &lines[..index]);
+        for line in lines {
+            self.line(line);
         }
         self.end_of_file(lines);
         self.finish(source_name)
     }
 
-    fn line(&mut self, line: &Line<'_>, before: &[Line<'_>]) {
+    fn line(&mut self, line: &Line<'_>) {
         if line.is_blank() {
             return;
         }
@@ -525,7 +541,7 @@ impl<'c> Reader<'c> {
         }
         if is_table_header(&line.cells) {
             self.finish_project();
-            self.header = vec![line.number];
+            self.header = vec![HeaderLine::of(line)];
             self.first_header.get_or_insert(line.number);
             self.mode = Mode::Header;
             return;
@@ -533,7 +549,7 @@ impl<'c> Reader<'c> {
         match self.mode {
             Mode::Cover => self.cover_line(line),
             Mode::Vision => self.vision_line(line),
-            Mode::Header | Mode::Rows => self.table_line(line, before),
+            Mode::Header | Mode::Rows => self.table_line(line),
             Mode::SkipTable => {}
             Mode::Start | Mode::AfterTable => self.ignored_line(line),
         }
@@ -694,7 +710,7 @@ impl<'c> Reader<'c> {
         }
     }
 
-    fn table_line(&mut self, line: &Line<'_>, before: &[Line<'_>]) {
+    fn table_line(&mut self, line: &Line<'_>) {
         let first = line.cell(0);
         let numbered = parse_count(first);
         if self.mode == Mode::Header {
@@ -702,10 +718,10 @@ impl<'c> Reader<'c> {
                 numbered.is_some() || (!first.is_empty() && !line.cell(1).is_empty());
             let name_only_row = first.is_empty() && !line.cell(1).is_empty();
             if !looks_like_row && !name_only_row {
-                self.header.push(line.number);
+                self.header.push(HeaderLine::of(line));
                 return;
             }
-            self.start_table(before, line);
+            self.start_table(line);
             if self.mode == Mode::SkipTable {
                 return;
             }
@@ -752,11 +768,16 @@ impl<'c> Reader<'c> {
         self.project_line(line, number, &table);
     }
 
-    fn start_table(&mut self, before: &[Line<'_>], row: &Line<'_>) {
-        let header_lines: Vec<&Line<'_>> = before
+    fn start_table(&mut self, row: &Line<'_>) {
+        let header = std::mem::take(&mut self.header);
+        let lines: Vec<Line<'_>> = header
             .iter()
-            .filter(|l| self.header.contains(&l.number))
+            .map(|h| Line {
+                number: h.number,
+                cells: h.cells.iter().map(String::as_str).collect(),
+            })
             .collect();
+        let header_lines: Vec<&Line<'_>> = lines.iter().collect();
         match Table::from_header(&header_lines) {
             Ok(table) => {
                 self.check_years(&table);
