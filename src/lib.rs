@@ -9,3 +9,4 @@
 pub mod config;
 pub mod ops;
 pub mod storage;
+pub mod web;

@@ -9,4 +9,5 @@ mod integration {
     pub mod cli;
     pub mod storage;
     pub mod support;
+    pub mod web;
 }

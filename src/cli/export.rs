@@ -1,5 +1,6 @@
-//! `keikaku export --format json|csv --out DIR`: the whole database (or one edition) as
-//! canonical JSON, or as open-data CSV. File names carry the edition and the date.
+//! `keikaku export --format json|csv|csv-sjis|xlsx|datapackage --out DIR`: the whole database
+//! (or one edition) in an open-data format, the same files the portal offers. File names
+//! carry the edition and the date of the data.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use keikaku::config::Config;
-use keikaku::ops::export;
+use keikaku::ops::export::{self, Format};
 
 use super::{SelectArgs, open_store};
 
@@ -15,8 +16,26 @@ use super::{SelectArgs, open_store};
 pub enum ExportFormat {
     /// keikaku's canonical JSON (re-importable; schema in docs/schema/).
     Json,
-    /// One row per project per fiscal year, UTF-8 with BOM.
+    /// 事業 table, one row per project per fiscal year, UTF-8 with BOM.
     Csv,
+    /// The same CSV in Shift_JIS (CP932).
+    CsvSjis,
+    /// Excel workbook: 事業, 施策 and 基本目標 sheets.
+    Xlsx,
+    /// Frictionless Data Package: the tables as CSV with datapackage.json, zipped.
+    Datapackage,
+}
+
+impl From<ExportFormat> for Format {
+    fn from(format: ExportFormat) -> Format {
+        match format {
+            ExportFormat::Json => Format::Json,
+            ExportFormat::Csv => Format::Csv,
+            ExportFormat::CsvSjis => Format::CsvSjis,
+            ExportFormat::Xlsx => Format::Xlsx,
+            ExportFormat::Datapackage => Format::DataPackage,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -37,28 +56,23 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<ExitCode> 
     let store = open_store(config).await?;
     let one = args.select.municipality.is_some() || args.select.edition.is_some();
     let selector = args.select.selector();
-    let editions = export::editions(&store, one.then_some(&selector)).await?;
-    let scope = match editions.as_slice() {
-        [edition] if one => format!("{}-{}", edition.municipality.code, edition.span.slug()),
-        _ => "all".to_owned(),
-    };
-    let (bytes, extension) = match args.format {
-        ExportFormat::Json => (
-            keikaku_core::canonical::to_json(&editions).into_bytes(),
-            "json",
-        ),
-        ExportFormat::Csv => (keikaku_core::export::csv::to_csv_utf8_bom(&editions), "csv"),
-    };
+    let download = export::download(&store, one.then_some(&selector), args.format.into()).await?;
+    if download.replaced_characters > 0 {
+        eprintln!(
+            "warning: {} character(s) that Shift_JIS cannot hold were replaced (〜 → ～, others → 〓); use --format csv for the exact text",
+            download.replaced_characters
+        );
+    }
     if args.out.as_os_str() == "-" {
         use std::io::Write;
-        std::io::stdout().write_all(&bytes)?;
+        std::io::stdout().write_all(&download.bytes)?;
         return Ok(ExitCode::SUCCESS);
     }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let date = jiff::Zoned::now().date();
-    let path = args.out.join(format!("keikaku-{scope}-{date}.{extension}"));
-    std::fs::write(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    let path = args.out.join(&download.file_name);
+    std::fs::write(&path, &download.bytes)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     println!("{}", path.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,7 @@ mod import;
 mod output;
 mod projects;
 mod report;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,6 +57,8 @@ pub struct Global {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Serve the public portal, the JSON API and open data (loads the sample into an empty database).
+    Serve(serve::ServeArgs),
     /// Validate and store plan documents (nothing is stored if any has an error).
     Import(import::ImportArgs),
     /// Check a plan document and list every problem, without storing anything.
@@ -142,6 +145,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = load_config(&cli.global)?;
     tracing::debug!(?config, "configuration");
     match cli.command {
+        Command::Serve(args) => serve::run(&config, args).await,
         Command::Import(args) => import::import(&config, args).await,
         Command::Validate(args) => import::validate(&config, args),
         Command::Report(args) => report::run(&config, args).await,

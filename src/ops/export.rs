@@ -1,32 +1,213 @@
-//! Exports of stored plans: the canonical JSON (everything, or one edition) and open-data CSV.
+//! Downloads of stored plans in every open-data format, for the CLI (`keikaku export`) and the
+//! portal (`/opendata/…`) alike: canonical JSON, CSV (UTF-8 with BOM), CSV in Shift_JIS,
+//! xlsx, and a Frictionless Data Package (zip).
+//!
+//! File names carry the scope and the date of the data, e.g.
+//! `keikaku-072052-r2-r4-2026-11-25.csv`; the date is the latest import of the editions
+//! included, so the same data always gives the same file (and the same bytes).
 
-use keikaku_core::{Edition, canonical, export};
+use keikaku_core::export::{csv, datapackage, tables, xlsx};
+use keikaku_core::{Edition, canonical};
 
 use super::{EditionSelector, OpsError, find_edition};
 use crate::storage::Store;
+use crate::storage::read::EditionInfo;
 
-/// The editions to export: the selected one, or every edition when `selector` is `None`.
-pub async fn editions(
-    store: &Store,
-    selector: Option<&EditionSelector>,
-) -> Result<Vec<Edition>, OpsError> {
-    match selector {
-        Some(selector) => {
-            let info = find_edition(store, selector).await?;
-            Ok(vec![store.edition(info.id).await?])
+/// A download format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// keikaku's canonical JSON.
+    Json,
+    /// 事業 table as CSV, UTF-8 with BOM.
+    Csv,
+    /// 事業 table as CSV, Shift_JIS (CP932).
+    CsvSjis,
+    /// Every table as a sheet of an Excel workbook.
+    Xlsx,
+    /// Every table as CSV with `datapackage.json`, zipped.
+    DataPackage,
+}
+
+impl Format {
+    /// Every format, in the order the portal lists them.
+    pub const ALL: [Format; 5] = [
+        Format::Csv,
+        Format::CsvSjis,
+        Format::Xlsx,
+        Format::Json,
+        Format::DataPackage,
+    ];
+
+    /// The name used on the command line and in URLs.
+    pub fn key(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::CsvSjis => "csv-sjis",
+            Format::Xlsx => "xlsx",
+            Format::DataPackage => "datapackage",
         }
-        None => Ok(store.all_editions().await?),
+    }
+
+    /// The format called `key`.
+    pub fn parse(key: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.key() == key)
+    }
+
+    /// File name ending.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Format::Json => ".json",
+            Format::Csv => ".csv",
+            Format::CsvSjis => "-sjis.csv",
+            Format::Xlsx => ".xlsx",
+            Format::DataPackage => "-datapackage.zip",
+        }
+    }
+
+    /// HTTP content type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json",
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::CsvSjis => "text/csv; charset=Shift_JIS",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Format::DataPackage => "application/zip",
+        }
+    }
+
+    /// A Japanese description for the open-data page.
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Json => "JSON（keikaku 正規形式・全項目）",
+            Format::Csv => "CSV（UTF-8 BOM 付き・Excel 対応）",
+            Format::CsvSjis => "CSV（Shift_JIS）",
+            Format::Xlsx => "Excel（xlsx・事業／施策／基本目標の3シート）",
+            Format::DataPackage => "Frictionless Data Package（CSV とスキーマの zip）",
+        }
     }
 }
 
-/// Canonical JSON of the chosen editions.
-pub async fn json(store: &Store, selector: Option<&EditionSelector>) -> Result<String, OpsError> {
-    Ok(canonical::to_json(&editions(store, selector).await?))
+/// A file ready to be saved or sent.
+#[derive(Debug, Clone)]
+pub struct Download {
+    /// File name with scope and date.
+    pub file_name: String,
+    /// HTTP content type.
+    pub content_type: &'static str,
+    /// Content.
+    pub bytes: Vec<u8>,
+    /// Characters replaced because Shift_JIS cannot hold them (0 for other formats).
+    pub replaced_characters: usize,
 }
 
-/// Open-data CSV (UTF-8 with BOM) of the chosen editions.
-pub async fn csv(store: &Store, selector: Option<&EditionSelector>) -> Result<Vec<u8>, OpsError> {
-    Ok(export::csv::to_csv_utf8_bom(
-        &editions(store, selector).await?,
-    ))
+/// The scope part of file names: `072052-r2-r4` for one edition, `all` otherwise.
+pub fn scope(editions: &[Edition], one: bool) -> String {
+    match editions {
+        [edition] if one => format!("{}-{}", edition.municipality.code, edition.span.slug()),
+        _ => "all".to_owned(),
+    }
+}
+
+/// The date of the data: the latest `imported_at` (RFC 3339) of the editions, as YYYY-MM-DD.
+pub fn data_date(infos: &[&EditionInfo]) -> String {
+    infos
+        .iter()
+        .map(|i| i.imported_at.get(..10).unwrap_or(""))
+        .max()
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// Renders `editions` in `format`. `as_of` is the data's time (RFC 3339) used in the file
+/// name and as the Data Package's generation date.
+pub fn render(
+    editions: &[Edition],
+    scope: &str,
+    format: Format,
+    as_of: &str,
+) -> Result<Download, OpsError> {
+    let date = as_of.get(..10).unwrap_or(as_of);
+    let stem = format!("keikaku-{scope}-{date}");
+    let file_name = format!("{stem}{}", format.suffix());
+    let title = match editions {
+        [one] => format!("{} 実施計画 {}", one.municipality.name, one.span.label()),
+        _ => "実施計画（全団体・全期間）".to_owned(),
+    };
+    let mut replaced_characters = 0;
+    let bytes = match format {
+        Format::Json => canonical::to_json(editions).into_bytes(),
+        Format::Csv => csv::to_utf8_bom(&tables::projects(editions)),
+        Format::CsvSjis => {
+            let (bytes, replaced) = csv::to_shift_jis(&tables::projects(editions));
+            replaced_characters = replaced;
+            bytes
+        }
+        Format::Xlsx => xlsx::to_xlsx(&tables::all(editions), &title)
+            .map_err(|e| OpsError::BadRequest(format!("cannot write the workbook: {e}")))?,
+        Format::DataPackage => {
+            let publisher = match editions {
+                [one] => one.municipality.name.clone(),
+                _ => editions
+                    .iter()
+                    .map(|e| e.municipality.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join("・"),
+            };
+            let meta = datapackage::Meta {
+                name: stem.clone(),
+                title: title.clone(),
+                description: format!(
+                    "{title}の事業・施策・基本目標。金額は千円、空欄は計上なし。keikaku により作成。"
+                ),
+                created: as_of.to_owned(),
+                publisher,
+            };
+            datapackage::zip(&datapackage::files(&tables::all(editions), &meta), &stem)
+                .map_err(|e| OpsError::BadRequest(format!("cannot write the package: {e}")))?
+        }
+    };
+    Ok(Download {
+        file_name,
+        content_type: format.content_type(),
+        bytes,
+        replaced_characters,
+    })
+}
+
+/// The selected edition, or every edition when `selector` is `None`, with their listings.
+pub async fn editions(
+    store: &Store,
+    selector: Option<&EditionSelector>,
+) -> Result<(Vec<EditionInfo>, Vec<Edition>), OpsError> {
+    let infos = match selector {
+        Some(selector) => vec![find_edition(store, selector).await?],
+        None => store.editions().await?,
+    };
+    let mut editions = Vec::with_capacity(infos.len());
+    for info in &infos {
+        editions.push(store.edition(info.id).await?);
+    }
+    Ok((infos, editions))
+}
+
+/// Loads and renders a download from the store.
+pub async fn download(
+    store: &Store,
+    selector: Option<&EditionSelector>,
+    format: Format,
+) -> Result<Download, OpsError> {
+    let (infos, editions) = editions(store, selector).await?;
+    let as_of = infos
+        .iter()
+        .map(|i| i.imported_at.as_str())
+        .max()
+        .unwrap_or("")
+        .to_owned();
+    render(
+        &editions,
+        &scope(&editions, selector.is_some()),
+        format,
+        &as_of,
+    )
 }

@@ -306,3 +306,14 @@ fn grouped<T>(
     }
     Ok(map)
 }
+
+impl Store {
+    /// A number that changes whenever stored plans change: the id of the last audit entry
+    /// (every write records one in the same transaction). Cheap enough to poll.
+    pub async fn data_version(&self) -> Result<i64, StoreError> {
+        let version: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM audit_log")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(version.unwrap_or(0))
+    }
+}

@@ -16,6 +16,7 @@ pub mod import;
 pub mod model;
 pub mod money;
 pub mod municipality;
+pub mod search;
 pub mod source;
 pub mod status;
 pub mod strategy;

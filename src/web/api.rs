@@ -1,0 +1,1184 @@
+//! The JSON API under `/api/v1`, described by an OpenAPI 3.1 document generated from these
+//! handlers (`/api/openapi.json`) and browsable at `/api/docs/` (Swagger UI, served from the
+//! binary: nothing from a CDN).
+//!
+//! Everything is read-only (GET). Errors are `{"error": {"code", "message"}}` with stable
+//! codes; malformed parameters are 400, unknown resources 404. Amounts are integers of 千円
+//! and `null` means "no amount", never 0.
+
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::routing::get;
+use axum::{Json, Router};
+use keikaku_core::aggregate::{Aggregate, GroupBy, Totals};
+use keikaku_core::{FiscalYear, Project, StrategyCode, YearCost};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_swagger_ui::SwaggerUi;
+
+use super::AppState;
+use super::error::{ApiError, ErrorBody};
+use super::snapshot::{EditionView, MunicipalityView, ProjectEntry, Snapshot};
+
+/// Largest page of a listing.
+pub const MAX_PER_PAGE: u32 = 100;
+/// Page size when none is asked for.
+pub const DEFAULT_PER_PAGE: u32 = 20;
+/// Highest page number accepted.
+pub const MAX_PAGE: u32 = 100_000;
+
+/// The API routes (mounted under `/api`).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/municipalities", get(municipalities))
+        .route("/v1/municipalities/{code}", get(municipality))
+        .route("/v1/municipalities/{code}/editions", get(editions))
+        .route("/v1/municipalities/{code}/editions/{edition}", get(edition))
+        .route(
+            "/v1/municipalities/{code}/editions/{edition}/goals",
+            get(goals),
+        )
+        .route(
+            "/v1/municipalities/{code}/editions/{edition}/policies",
+            get(policies),
+        )
+        .route(
+            "/v1/municipalities/{code}/editions/{edition}/policies/{policy}",
+            get(policy),
+        )
+        .route(
+            "/v1/municipalities/{code}/editions/{edition}/projects",
+            get(projects),
+        )
+        .route(
+            "/v1/municipalities/{code}/editions/{edition}/projects/{project}",
+            get(project),
+        )
+        .route(
+            "/v1/municipalities/{code}/editions/{edition}/aggregates/{by}",
+            get(aggregate),
+        )
+        .route(
+            "/v1/municipalities/{code}/editions/{edition}/search",
+            get(search),
+        )
+}
+
+/// The OpenAPI document and the Swagger UI that shows it.
+pub fn docs() -> Router {
+    SwaggerUi::new("/api/docs")
+        .url("/api/openapi.json", ApiDoc::openapi())
+        .into()
+}
+
+/// The OpenAPI description of the API.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "keikaku API",
+        description = "市町村の実施計画（事業・事業費・財源）を返す読み取り専用の API です。金額は千円単位の整数で、null は計上なし（0 ではありません）を表します。\n\nRead-only API over municipalities' 実施計画 (rolling implementation plans). Amounts are integers of 千円 (thousand yen); null means no amount, never zero.",
+        license(name = "Data: CC-BY-4.0", identifier = "CC-BY-4.0")
+    ),
+    paths(municipalities, municipality, editions, edition, goals, policies, policy, projects, project, aggregate, search),
+    components(schemas(ErrorBody, By)),
+    tags((name = "plans", description = "Municipalities, editions, goals, policies and projects"),
+         (name = "analysis", description = "Totals and search"))
+)]
+pub struct ApiDoc;
+
+// ----- extractors that answer malformed input with the API's JSON errors -----
+
+/// Query parameters; unknown or malformed ones give 400.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| ApiQuery(v))
+            .map_err(|e| {
+                ApiError::bad_request(format!("invalid query parameters: {}", e.body_text()))
+            })
+    }
+}
+
+/// Path parameters; undecodable ones give 400.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| ApiPath(v))
+            .map_err(|e| ApiError::bad_request(format!("invalid path: {}", e.body_text())))
+    }
+}
+
+// ----- response types -----
+
+/// Project count and amounts (千円).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TotalsBody {
+    /// Number of projects.
+    pub projects: u64,
+    /// 事業費 in 千円 (projects with no amount add nothing).
+    pub cost: i64,
+    /// 特定財源 in 千円.
+    pub earmarked: i64,
+    /// 一般財源 in 千円.
+    pub general: i64,
+}
+
+impl From<&Totals> for TotalsBody {
+    fn from(t: &Totals) -> Self {
+        TotalsBody {
+            projects: t.projects,
+            cost: t.cost.thousand_yen(),
+            earmarked: t.earmarked.thousand_yen(),
+            general: t.general.thousand_yen(),
+        }
+    }
+}
+
+/// An edition, as listed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EditionSummaryBody {
+    /// Label, e.g. `R2-R4`.
+    pub edition: String,
+    /// URL segment, e.g. `r2-r4`.
+    pub slug: String,
+    /// First fiscal year (Western), e.g. 2020.
+    pub first_year: i32,
+    /// Last fiscal year, e.g. 2022.
+    pub last_year: i32,
+    /// Title.
+    pub title: String,
+    /// Number of projects.
+    pub projects: u64,
+    /// Portal page.
+    pub html_url: String,
+}
+
+/// A municipality and its published editions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MunicipalityBody {
+    /// 全国地方公共団体コード (6 digits).
+    pub code: String,
+    /// Name, e.g. 白河市.
+    pub name: String,
+    /// Prefecture, e.g. 福島県.
+    pub prefecture: String,
+    /// Published editions, oldest first.
+    pub editions: Vec<EditionSummaryBody>,
+}
+
+/// A goal (基本目標).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GoalBody {
+    /// Number.
+    pub number: u32,
+    /// Title.
+    pub title: String,
+    /// Field (分野); may be empty.
+    pub field: String,
+    /// Codes of its policies.
+    pub policies: Vec<String>,
+    /// Totals over the edition's years.
+    pub totals: TotalsBody,
+}
+
+/// A policy (施策).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicyBody {
+    /// Code, e.g. `7-1`.
+    pub code: String,
+    /// Goal number.
+    pub goal: u32,
+    /// Title.
+    pub title: String,
+    /// めざすまちの姿 (lines joined with `\n`).
+    pub vision: String,
+    /// Totals over the edition's years.
+    pub totals: TotalsBody,
+}
+
+/// An edition with its goals.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EditionBody {
+    /// Municipality code.
+    pub municipality_code: String,
+    /// Municipality name.
+    pub municipality_name: String,
+    /// Label, e.g. `R2-R4`.
+    pub edition: String,
+    /// URL segment.
+    pub slug: String,
+    /// First fiscal year.
+    pub first_year: i32,
+    /// Last fiscal year.
+    pub last_year: i32,
+    /// Title.
+    pub title: String,
+    /// The document it was read from.
+    pub source: String,
+    /// When it was stored (RFC 3339).
+    pub imported_at: String,
+    /// Totals over every year.
+    pub totals: TotalsBody,
+    /// Goals.
+    pub goals: Vec<GoalBody>,
+}
+
+/// A link to the strategy (総合戦略).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StrategyBody {
+    /// Normalised code, e.g. `Ⅲ(4)`.
+    pub code: String,
+    /// As written in the plan, e.g. `III(4)`.
+    pub raw: String,
+}
+
+/// One fiscal year's amounts in 千円; null is "no amount".
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CostBody {
+    /// Fiscal year (Western, the year it starts).
+    pub year: i32,
+    /// Japanese label, e.g. 令和2年度.
+    pub label: String,
+    /// 事業費.
+    pub total: Option<i64>,
+    /// 特定財源.
+    pub earmarked: Option<i64>,
+    /// 一般財源.
+    pub general: Option<i64>,
+    /// Breakdown of 特定財源 by kind (national, prefectural, national_prefectural, bonds, other).
+    pub earmarked_breakdown: std::collections::BTreeMap<String, i64>,
+}
+
+/// A project (事業).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProjectBody {
+    /// Stable id across editions.
+    pub id: String,
+    /// Reference within the edition: policy code and number, e.g. `7-1-3`.
+    pub reference: String,
+    /// Policy code.
+    pub policy: String,
+    /// Number within the policy.
+    pub number: u32,
+    /// 事業名.
+    pub name: String,
+    /// 事業概要.
+    pub summary: String,
+    /// 区分, e.g. 継続.
+    pub status: String,
+    /// 担当課.
+    pub departments: Vec<String>,
+    /// 地方創生事業.
+    pub strategies: Vec<StrategyBody>,
+    /// Cost per fiscal year.
+    pub costs: Vec<CostBody>,
+    /// Portal page.
+    pub html_url: String,
+}
+
+/// A page of projects.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProjectPageBody {
+    /// The projects on this page.
+    pub items: Vec<ProjectBody>,
+    /// Page number (from 1).
+    pub page: u32,
+    /// Page size.
+    pub per_page: u32,
+    /// Projects matching in all.
+    pub total: u64,
+    /// Number of pages.
+    pub pages: u64,
+}
+
+/// One group of an aggregate.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AggregateRowBody {
+    /// Key: policy code, goal number, department, strategy code (or `none`), 区分, year.
+    pub key: String,
+    /// Name: title, department, code, 区分 or year label.
+    pub name: String,
+    /// Number of projects.
+    pub projects: u64,
+    /// 事業費 (千円).
+    pub cost: i64,
+    /// 特定財源 (千円).
+    pub earmarked: i64,
+    /// 一般財源 (千円).
+    pub general: i64,
+}
+
+/// Totals grouped one way (the same shape as `keikaku report --format json`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AggregateBody {
+    /// Edition label.
+    pub edition: String,
+    /// Grouping.
+    pub by: String,
+    /// Groups. A project with several departments or strategy codes counts under each.
+    pub rows: Vec<AggregateRowBody>,
+    /// Every project once.
+    pub total: TotalsBody,
+}
+
+/// Where a search matched.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MatchBody {
+    /// Field: name, department, policy, summary or codes.
+    pub field: String,
+    /// The field's text.
+    pub text: String,
+    /// Matched character ranges `[start, end)` (Unicode scalar values) of `text`.
+    pub ranges: Vec<[usize; 2]>,
+}
+
+/// One search result.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HitBody {
+    /// The project.
+    pub project: ProjectBody,
+    /// Relevance (higher is better).
+    pub score: u32,
+    /// Where the words matched.
+    pub matches: Vec<MatchBody>,
+}
+
+/// Search results.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchBody {
+    /// The query.
+    pub query: String,
+    /// Results on this page, best first.
+    pub items: Vec<HitBody>,
+    /// Page number.
+    pub page: u32,
+    /// Page size.
+    pub per_page: u32,
+    /// Results in all.
+    pub total: u64,
+}
+
+// ----- conversions -----
+
+fn cost_body(cost: &YearCost) -> CostBody {
+    CostBody {
+        year: cost.year.year(),
+        label: cost.year.label(),
+        total: cost.total.map(|m| m.thousand_yen()),
+        earmarked: cost.earmarked.map(|m| m.thousand_yen()),
+        general: cost.general.map(|m| m.thousand_yen()),
+        earmarked_breakdown: cost
+            .earmarked_breakdown
+            .iter()
+            .map(|(k, m)| (k.key().to_owned(), m.thousand_yen()))
+            .collect(),
+    }
+}
+
+fn project_body(edition: &EditionView, entry: &ProjectEntry) -> ProjectBody {
+    let (_, policy, project): (_, _, &Project) = edition.resolve(entry);
+    ProjectBody {
+        id: project.id.to_string(),
+        reference: entry.reference.clone(),
+        policy: policy.code.to_string(),
+        number: project.number,
+        name: project.name.clone(),
+        summary: project.summary.clone(),
+        status: project.status.label().to_owned(),
+        departments: project.departments.clone(),
+        strategies: project
+            .strategies
+            .iter()
+            .map(|s| StrategyBody {
+                code: s.code.to_string(),
+                raw: s.raw.clone(),
+            })
+            .collect(),
+        costs: project.costs.iter().map(cost_body).collect(),
+        html_url: format!("{}/projects/{}", edition.base, entry.reference),
+    }
+}
+
+fn summary_body(edition: &EditionView) -> EditionSummaryBody {
+    EditionSummaryBody {
+        edition: edition.info.span.label(),
+        slug: edition.slug.clone(),
+        first_year: edition.info.span.first().year(),
+        last_year: edition.info.span.last().year(),
+        title: edition.info.title.clone(),
+        projects: edition.projects.len() as u64,
+        html_url: edition.base.clone(),
+    }
+}
+
+fn municipality_body(m: &MunicipalityView) -> MunicipalityBody {
+    MunicipalityBody {
+        code: m.municipality.code.to_string(),
+        name: m.municipality.name.clone(),
+        prefecture: m.municipality.code.prefecture_name().to_owned(),
+        editions: m.editions.iter().map(|e| summary_body(e)).collect(),
+    }
+}
+
+fn aggregate_body(edition: &EditionView, aggregate: &Aggregate) -> AggregateBody {
+    AggregateBody {
+        edition: edition.info.span.label(),
+        by: aggregate.by.as_str().to_owned(),
+        rows: aggregate
+            .rows
+            .iter()
+            .map(|r| AggregateRowBody {
+                key: r.key.clone(),
+                name: r.name.clone(),
+                projects: r.totals.projects,
+                cost: r.totals.cost.thousand_yen(),
+                earmarked: r.totals.earmarked.thousand_yen(),
+                general: r.totals.general.thousand_yen(),
+            })
+            .collect(),
+        total: (&aggregate.total).into(),
+    }
+}
+
+// ----- lookups with the API's errors -----
+
+fn check_code(code: &str) -> Result<(), ApiError> {
+    if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "municipality code {code:?} is not 6 digits"
+        )))
+    }
+}
+
+fn find_municipality<'s>(
+    snapshot: &'s Snapshot,
+    code: &str,
+) -> Result<&'s MunicipalityView, ApiError> {
+    check_code(code)?;
+    snapshot
+        .municipality(code)
+        .ok_or_else(|| ApiError::not_found(format!("no published plan for municipality {code}")))
+}
+
+/// True for an edition segment of the documented form: `latest` or `r2-r4` (era letter and
+/// number, twice; either case).
+fn well_formed_edition(slug: &str) -> bool {
+    if slug == "latest" {
+        return true;
+    }
+    let part = |p: &str| {
+        let mut chars = p.chars();
+        matches!(chars.next(), Some('r' | 'h' | 'R' | 'H'))
+            && (1..=2).contains(&chars.clone().count())
+            && chars.all(|c| c.is_ascii_digit())
+    };
+    slug.split_once('-')
+        .is_some_and(|(a, b)| part(a) && part(b))
+}
+
+fn find_edition<'s>(
+    snapshot: &'s Snapshot,
+    code: &str,
+    slug: &str,
+) -> Result<&'s EditionView, ApiError> {
+    let municipality = find_municipality(snapshot, code)?;
+    if !well_formed_edition(slug) {
+        return Err(ApiError::bad_request(format!(
+            "edition {slug:?} is not a span such as r2-r4 (or `latest`)"
+        )));
+    }
+    municipality
+        .edition(&slug.to_ascii_lowercase())
+        .map(AsRef::as_ref)
+        .ok_or_else(|| {
+            let known: Vec<String> = municipality
+                .editions
+                .iter()
+                .map(|e| e.slug.clone())
+                .collect();
+            ApiError::not_found(format!(
+                "no published edition {slug} for {code} (published: {})",
+                known.join(", ")
+            ))
+        })
+}
+
+/// True for a policy code of the documented form `7-1`.
+fn well_formed_policy(code: &str) -> bool {
+    code.split_once('-').is_some_and(|(g, n)| {
+        [g, n]
+            .iter()
+            .all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+    })
+}
+
+/// True for a strategy code of the documented form: a Roman numeral (ASCII or Unicode)
+/// and a number in parentheses (half- or full-width).
+fn well_formed_strategy(code: &str) -> bool {
+    let Some(open) = code.find(['(', '（']) else {
+        return false;
+    };
+    let (numeral, rest) = code.split_at(open);
+    let mut rest = rest.chars();
+    rest.next();
+    let inner: String = rest.collect();
+    let Some(digits) = inner.strip_suffix([')', '）']) else {
+        return false;
+    };
+    let numeral_ok = (1..=8).contains(&numeral.chars().count())
+        && numeral
+            .chars()
+            .all(|c| "IVXLivxl".contains(c) || ('Ⅰ'..='Ⅻ').contains(&c));
+    numeral_ok
+        && (1..=2).contains(&digits.chars().count())
+        && digits
+            .chars()
+            .all(|c| c.is_ascii_digit() || ('０'..='９').contains(&c))
+}
+
+/// True for a fiscal year of the documented form: `2020` or `R2`.
+fn well_formed_year(text: &str) -> bool {
+    let digits = text
+        .strip_prefix(['R', 'r', 'H', 'h'])
+        .map_or((4, 4), |_| (1, 2));
+    let body = text.trim_start_matches(['R', 'r', 'H', 'h']);
+    (digits.0..=digits.1).contains(&body.len())
+        && body.bytes().all(|b| b.is_ascii_digit())
+        && text.len() - body.len() <= 1
+}
+
+fn paging(page: Option<u32>, per_page: Option<u32>) -> Result<(u32, u32), ApiError> {
+    let page = page.unwrap_or(1);
+    let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
+    if !(1..=MAX_PAGE).contains(&page) {
+        return Err(ApiError::bad_request(format!(
+            "page must be between 1 and {MAX_PAGE}"
+        )));
+    }
+    if !(1..=MAX_PER_PAGE).contains(&per_page) {
+        return Err(ApiError::bad_request(format!(
+            "per_page must be between 1 and {MAX_PER_PAGE}"
+        )));
+    }
+    Ok((page, per_page))
+}
+
+fn slice<T>(items: Vec<T>, page: u32, per_page: u32) -> Vec<T> {
+    let start = (page as usize - 1).saturating_mul(per_page as usize);
+    items
+        .into_iter()
+        .skip(start)
+        .take(per_page as usize)
+        .collect()
+}
+
+/// Project filters shared by the listing and the search.
+struct Filters {
+    policy: Option<String>,
+    department: Option<String>,
+    status: Option<String>,
+    strategy: Option<StrategyCode>,
+}
+
+/// Longest filter value accepted.
+const MAX_FILTER_CHARS: usize = 100;
+
+impl Filters {
+    /// Checks the filters against `view`: malformed values are 400, values that name nothing
+    /// in this edition are 404 (saying so), so a filter never silently matches nothing.
+    fn new(
+        view: &EditionView,
+        policy: Option<String>,
+        department: Option<String>,
+        status: Option<String>,
+        strategy: Option<String>,
+    ) -> Result<Filters, ApiError> {
+        for (name, value) in [
+            ("policy", &policy),
+            ("department", &department),
+            ("status", &status),
+            ("strategy", &strategy),
+        ] {
+            if value
+                .as_ref()
+                .is_some_and(|v| v.chars().count() > MAX_FILTER_CHARS)
+            {
+                return Err(ApiError::bad_request(format!(
+                    "{name} is longer than {MAX_FILTER_CHARS} characters"
+                )));
+            }
+        }
+        if let Some(p) = &policy {
+            if !well_formed_policy(p) {
+                return Err(ApiError::bad_request(format!(
+                    "policy {p:?} is not a policy code such as 7-1"
+                )));
+            }
+            if view.policy(p).is_none() {
+                return Err(ApiError::not_found(format!(
+                    "no policy {p} in this edition"
+                )));
+            }
+        }
+        if let Some(d) = &department
+            && !view.departments().contains(&d.as_str())
+        {
+            return Err(ApiError::not_found(format!(
+                "no department {d:?} in this edition"
+            )));
+        }
+        if let Some(s) = &status
+            && !view
+                .aggregate(GroupBy::Status)
+                .rows
+                .iter()
+                .any(|r| &r.key == s)
+        {
+            return Err(ApiError::not_found(format!(
+                "no project with status {s:?} in this edition"
+            )));
+        }
+        let strategy = match strategy {
+            Some(s) if !well_formed_strategy(&s) => {
+                return Err(ApiError::bad_request(format!(
+                    "strategy {s:?} is not a code such as Ⅲ(4) or III(4)"
+                )));
+            }
+            Some(s) => match StrategyCode::parse(&s) {
+                Some(code)
+                    if view
+                        .edition
+                        .projects()
+                        .any(|(_, p)| p.strategies.iter().any(|l| l.code == code)) =>
+                {
+                    Some(code)
+                }
+                _ => {
+                    return Err(ApiError::not_found(format!(
+                        "no project linked to strategy {s} in this edition"
+                    )));
+                }
+            },
+            None => None,
+        };
+        Ok(Filters {
+            policy,
+            department,
+            status,
+            strategy,
+        })
+    }
+
+    fn keep(&self, edition: &EditionView, entry: &ProjectEntry) -> bool {
+        let (_, policy, project) = edition.resolve(entry);
+        self.policy
+            .as_ref()
+            .is_none_or(|c| policy.code.to_string() == *c)
+            && self
+                .department
+                .as_ref()
+                .is_none_or(|d| project.departments.contains(d))
+            && self
+                .status
+                .as_ref()
+                .is_none_or(|s| project.status.label() == s)
+            && self
+                .strategy
+                .is_none_or(|c| project.strategies.iter().any(|l| l.code == c))
+    }
+}
+
+// ----- handlers -----
+
+/// Every municipality with a published plan.
+#[utoipa::path(get, path = "/api/v1/municipalities", tag = "plans",
+    responses((status = 200, description = "Municipalities by code", body = [MunicipalityBody])))]
+async fn municipalities(
+    axum::extract::State(state): State<AppState>,
+) -> Json<Vec<MunicipalityBody>> {
+    Json(
+        state
+            .snapshot()
+            .municipalities
+            .iter()
+            .map(municipality_body)
+            .collect(),
+    )
+}
+
+/// One municipality and its published editions.
+#[utoipa::path(get, path = "/api/v1/municipalities/{code}", tag = "plans",
+    params(("code" = String, Path, description = "全国地方公共団体コード (6 digits)", pattern = "^[0-9]{6}$", example = "072052")),
+    responses(
+        (status = 200, description = "The municipality", body = MunicipalityBody),
+        (status = 400, description = "Malformed code", body = ErrorBody),
+        (status = 404, description = "No published plan for this code", body = ErrorBody)))]
+async fn municipality(
+    State(state): State<AppState>,
+    ApiPath(code): ApiPath<String>,
+) -> Result<Json<MunicipalityBody>, ApiError> {
+    let snapshot = state.snapshot();
+    Ok(Json(municipality_body(find_municipality(
+        &snapshot, &code,
+    )?)))
+}
+
+/// A municipality's published editions, oldest first.
+#[utoipa::path(get, path = "/api/v1/municipalities/{code}/editions", tag = "plans",
+    params(("code" = String, Path, description = "全国地方公共団体コード", pattern = "^[0-9]{6}$", example = "072052")),
+    responses(
+        (status = 200, description = "Editions", body = [EditionSummaryBody]),
+        (status = 400, description = "Malformed code", body = ErrorBody),
+        (status = 404, description = "Unknown municipality", body = ErrorBody)))]
+async fn editions(
+    State(state): State<AppState>,
+    ApiPath(code): ApiPath<String>,
+) -> Result<Json<Vec<EditionSummaryBody>>, ApiError> {
+    let snapshot = state.snapshot();
+    Ok(Json(
+        find_municipality(&snapshot, &code)?
+            .editions
+            .iter()
+            .map(|e| summary_body(e))
+            .collect(),
+    ))
+}
+
+/// One edition with its goals and totals.
+#[utoipa::path(get, path = "/api/v1/municipalities/{code}/editions/{edition}", tag = "plans",
+    params(
+        ("code" = String, Path, description = "全国地方公共団体コード", pattern = "^[0-9]{6}$", example = "072052"),
+        ("edition" = String, Path, description = "Edition span such as r2-r4, or `latest`", pattern = "^(latest|[RrHh][0-9]{1,2}-[RrHh][0-9]{1,2})$", example = "r2-r4")),
+    responses(
+        (status = 200, description = "The edition", body = EditionBody),
+        (status = 400, description = "Malformed code or edition", body = ErrorBody),
+        (status = 404, description = "Unknown municipality or edition", body = ErrorBody)))]
+async fn edition(
+    State(state): State<AppState>,
+    ApiPath((code, slug)): ApiPath<(String, String)>,
+) -> Result<Json<EditionBody>, ApiError> {
+    let snapshot = state.snapshot();
+    let view = find_edition(&snapshot, &code, &slug)?;
+    let by_goal = view.aggregate(GroupBy::Goal);
+    Ok(Json(EditionBody {
+        municipality_code: view.info.municipality.code.to_string(),
+        municipality_name: view.info.municipality.name.clone(),
+        edition: view.info.span.label(),
+        slug: view.slug.clone(),
+        first_year: view.info.span.first().year(),
+        last_year: view.info.span.last().year(),
+        title: view.info.title.clone(),
+        source: view.info.source.clone(),
+        imported_at: view.info.imported_at.clone(),
+        totals: (&by_goal.total).into(),
+        goals: goal_bodies(view),
+    }))
+}
+
+fn goal_bodies(view: &EditionView) -> Vec<GoalBody> {
+    let by_goal = view.aggregate(GroupBy::Goal);
+    view.edition
+        .goals
+        .iter()
+        .map(|g| GoalBody {
+            number: g.number,
+            title: g.title.clone(),
+            field: g.field.clone(),
+            policies: g.policies.iter().map(|p| p.code.to_string()).collect(),
+            totals: by_goal
+                .rows
+                .iter()
+                .find(|r| r.key == g.number.to_string())
+                .map(|r| (&r.totals).into())
+                .unwrap_or(TotalsBody {
+                    projects: 0,
+                    cost: 0,
+                    earmarked: 0,
+                    general: 0,
+                }),
+        })
+        .collect()
+}
+
+/// The goals (基本目標) of an edition.
+#[utoipa::path(get, path = "/api/v1/municipalities/{code}/editions/{edition}/goals", tag = "plans",
+    params(
+        ("code" = String, Path, description = "全国地方公共団体コード", pattern = "^[0-9]{6}$", example = "072052"),
+        ("edition" = String, Path, description = "Edition span such as r2-r4, or `latest`", pattern = "^(latest|[RrHh][0-9]{1,2}-[RrHh][0-9]{1,2})$", example = "r2-r4")),
+    responses(
+        (status = 200, description = "Goals", body = [GoalBody]),
+        (status = 400, description = "Malformed code or edition", body = ErrorBody),
+        (status = 404, description = "Unknown municipality or edition", body = ErrorBody)))]
+async fn goals(
+    State(state): State<AppState>,
+    ApiPath((code, slug)): ApiPath<(String, String)>,
+) -> Result<Json<Vec<GoalBody>>, ApiError> {
+    let snapshot = state.snapshot();
+    Ok(Json(goal_bodies(find_edition(&snapshot, &code, &slug)?)))
+}
+
+fn policy_bodies(view: &EditionView) -> Vec<PolicyBody> {
+    let by_policy = view.aggregate(GroupBy::Policy);
+    view.edition
+        .goals
+        .iter()
+        .flat_map(|g| g.policies.iter().map(move |p| (g, p)))
+        .map(|(g, p)| {
+            let key = p.code.to_string();
+            PolicyBody {
+                goal: g.number,
+                title: p.title.clone(),
+                vision: p.vision.clone(),
+                totals: by_policy
+                    .rows
+                    .iter()
+                    .find(|r| r.key == key)
+                    .map(|r| (&r.totals).into())
+                    .unwrap_or(TotalsBody {
+                        projects: 0,
+                        cost: 0,
+                        earmarked: 0,
+                        general: 0,
+                    }),
+                code: key,
+            }
+        })
+        .collect()
+}
+
+/// The policies (施策) of an edition.
+#[utoipa::path(get, path = "/api/v1/municipalities/{code}/editions/{edition}/policies", tag = "plans",
+    params(
+        ("code" = String, Path, description = "全国地方公共団体コード", pattern = "^[0-9]{6}$", example = "072052"),
+        ("edition" = String, Path, description = "Edition span such as r2-r4, or `latest`", pattern = "^(latest|[RrHh][0-9]{1,2}-[RrHh][0-9]{1,2})$", example = "r2-r4")),
+    responses(
+        (status = 200, description = "Policies", body = [PolicyBody]),
+        (status = 400, description = "Malformed code or edition", body = ErrorBody),
+        (status = 404, description = "Unknown municipality or edition", body = ErrorBody)))]
+async fn policies(
+    State(state): State<AppState>,
+    ApiPath((code, slug)): ApiPath<(String, String)>,
+) -> Result<Json<Vec<PolicyBody>>, ApiError> {
+    let snapshot = state.snapshot();
+    Ok(Json(policy_bodies(find_edition(&snapshot, &code, &slug)?)))
+}
+
+/// One policy (施策).
+#[utoipa::path(get, path = "/api/v1/municipalities/{code}/editions/{edition}/policies/{policy}", tag = "plans",
+    params(
+        ("code" = String, Path, description = "全国地方公共団体コード", pattern = "^[0-9]{6}$", example = "072052"),
+        ("edition" = String, Path, description = "Edition span such as r2-r4, or `latest`", pattern = "^(latest|[RrHh][0-9]{1,2}-[RrHh][0-9]{1,2})$", example = "r2-r4"),
+        ("policy" = String, Path, description = "Policy code", pattern = "^[0-9]{1,3}-[0-9]{1,3}$", example = "7-1")),
+    responses(
+        (status = 200, description = "The policy", body = PolicyBody),
+        (status = 400, description = "Malformed parameter", body = ErrorBody),
+        (status = 404, description = "Unknown municipality, edition or policy", body = ErrorBody)))]
+async fn policy(
+    State(state): State<AppState>,
+    ApiPath((code, slug, policy)): ApiPath<(String, String, String)>,
+) -> Result<Json<PolicyBody>, ApiError> {
+    let snapshot = state.snapshot();
+    let view = find_edition(&snapshot, &code, &slug)?;
+    if !well_formed_policy(&policy) {
+        return Err(ApiError::bad_request(format!(
+            "policy {policy:?} is not a policy code such as 7-1"
+        )));
+    }
+    policy_bodies(view)
+        .into_iter()
+        .find(|p| p.code == policy)
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no policy {policy} in {code} {slug}")))
+}
+
+/// Filters and paging of the project listing.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ProjectsQuery {
+    /// Only this policy, e.g. `7-1`.
+    #[param(pattern = "^[0-9]{1,3}-[0-9]{1,3}$")]
+    policy: Option<String>,
+    /// Only projects of this department, e.g. 企画政策課.
+    #[param(max_length = 100)]
+    department: Option<String>,
+    /// Only this 区分, e.g. 新規.
+    #[param(max_length = 100)]
+    status: Option<String>,
+    /// Only projects linked to this strategy code, e.g. `Ⅲ(4)` or `III(4)`.
+    #[param(pattern = "^([IVXLivxl]{1,8}|[Ⅰ-Ⅻ])[(（]([0-9]{1,2}|[０-９]{1,2})[)）]$")]
+    strategy: Option<String>,
+    /// Page number, from 1.
+    #[param(minimum = 1, maximum = 100000)]
+    page: Option<u32>,
+    /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    per_page: Option<u32>,
+}
+
+/// Projects of an edition, filtered and paged, in document order.
+#[utoipa::path(get, path = "/api/v1/municipalities/{code}/editions/{edition}/projects", tag = "plans",
+    params(
+        ("code" = String, Path, description = "全国地方公共団体コード", pattern = "^[0-9]{6}$", example = "072052"),
+        ("edition" = String, Path, description = "Edition span such as r2-r4, or `latest`", pattern = "^(latest|[RrHh][0-9]{1,2}-[RrHh][0-9]{1,2})$", example = "r2-r4"),
+        ProjectsQuery),
+    responses(
+        (status = 200, description = "A page of projects", body = ProjectPageBody),
+        (status = 400, description = "Malformed parameter (page sizes are bounded)", body = ErrorBody),
+        (status = 414, description = "Request URL longer than 8,192 bytes", body = ErrorBody),
+        (status = 404, description = "Unknown municipality or edition, or a filter naming nothing in it", body = ErrorBody)))]
+async fn projects(
+    State(state): State<AppState>,
+    ApiPath((code, slug)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<ProjectsQuery>,
+) -> Result<Json<ProjectPageBody>, ApiError> {
+    let (page, per_page) = paging(query.page, query.per_page)?;
+    let snapshot = state.snapshot();
+    let view = find_edition(&snapshot, &code, &slug)?;
+    let filters = Filters::new(
+        view,
+        query.policy,
+        query.department,
+        query.status,
+        query.strategy,
+    )?;
+    let matching: Vec<&ProjectEntry> = view
+        .projects
+        .iter()
+        .filter(|e| filters.keep(view, e))
+        .collect();
+    let total = matching.len() as u64;
+    Ok(Json(ProjectPageBody {
+        items: slice(matching, page, per_page)
+            .into_iter()
+            .map(|e| project_body(view, e))
+            .collect(),
+        page,
+        per_page,
+        total,
+        pages: total.div_ceil(u64::from(per_page)),
+    }))
+}
+
+/// One project, by reference (`7-1-3`) or stable id.
+#[utoipa::path(get, path = "/api/v1/municipalities/{code}/editions/{edition}/projects/{project}", tag = "plans",
+    params(
+        ("code" = String, Path, description = "全国地方公共団体コード", pattern = "^[0-9]{6}$", example = "072052"),
+        ("edition" = String, Path, description = "Edition span such as r2-r4, or `latest`", pattern = "^(latest|[RrHh][0-9]{1,2}-[RrHh][0-9]{1,2})$", example = "r2-r4"),
+        ("project" = String, Path, description = "Reference `7-1-3` (policy code and number) or stable id", example = "7-1-3")),
+    responses(
+        (status = 200, description = "The project", body = ProjectBody),
+        (status = 400, description = "Malformed parameter", body = ErrorBody),
+        (status = 404, description = "Unknown municipality, edition or project", body = ErrorBody)))]
+async fn project(
+    State(state): State<AppState>,
+    ApiPath((code, slug, reference)): ApiPath<(String, String, String)>,
+) -> Result<Json<ProjectBody>, ApiError> {
+    let snapshot = state.snapshot();
+    let view = find_edition(&snapshot, &code, &slug)?;
+    let entry = view
+        .project(&reference)
+        .ok_or_else(|| ApiError::not_found(format!("no project {reference} in {code} {slug}")))?;
+    Ok(Json(project_body(view, entry)))
+}
+
+/// Grouping of the aggregates.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum By {
+    /// 施策.
+    Policy,
+    /// 基本目標.
+    Goal,
+    /// 担当課.
+    Department,
+    /// 地方創生事業.
+    Strategy,
+    /// 区分.
+    Status,
+    /// 年度.
+    Year,
+}
+
+impl From<By> for GroupBy {
+    fn from(by: By) -> GroupBy {
+        match by {
+            By::Policy => GroupBy::Policy,
+            By::Goal => GroupBy::Goal,
+            By::Department => GroupBy::Department,
+            By::Strategy => GroupBy::Strategy,
+            By::Status => GroupBy::Status,
+            By::Year => GroupBy::Year,
+        }
+    }
+}
+
+/// Year filter of the aggregates.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AggregateQuery {
+    /// Only this fiscal year (`2020`, `R2`); default: every year of the edition.
+    #[param(pattern = "^([0-9]{4}|[RrHh][0-9]{1,2})$")]
+    year: Option<String>,
+}
+
+/// Totals of an edition grouped by policy, goal, department, strategy code, 区分 or year.
+#[utoipa::path(get, path = "/api/v1/municipalities/{code}/editions/{edition}/aggregates/{by}", tag = "analysis",
+    params(
+        ("code" = String, Path, description = "全国地方公共団体コード", pattern = "^[0-9]{6}$", example = "072052"),
+        ("edition" = String, Path, description = "Edition span such as r2-r4, or `latest`", pattern = "^(latest|[RrHh][0-9]{1,2}-[RrHh][0-9]{1,2})$", example = "r2-r4"),
+        ("by" = By, Path, description = "Grouping"),
+        AggregateQuery),
+    responses(
+        (status = 200, description = "Totals per group and overall", body = AggregateBody),
+        (status = 400, description = "Malformed parameter", body = ErrorBody),
+        (status = 414, description = "Request URL longer than 8,192 bytes", body = ErrorBody),
+        (status = 404, description = "Unknown municipality or edition, or a year outside the edition", body = ErrorBody)))]
+async fn aggregate(
+    State(state): State<AppState>,
+    ApiPath((code, slug, by)): ApiPath<(String, String, By)>,
+    ApiQuery(query): ApiQuery<AggregateQuery>,
+) -> Result<Json<AggregateBody>, ApiError> {
+    let snapshot = state.snapshot();
+    let view = find_edition(&snapshot, &code, &slug)?;
+    let year = match &query.year {
+        Some(text) if !well_formed_year(text) => {
+            return Err(ApiError::bad_request(format!(
+                "year {text:?} is not a fiscal year such as 2020 or R2"
+            )));
+        }
+        Some(text) => match FiscalYear::parse(text).filter(|y| view.info.span.contains(*y)) {
+            Some(year) => Some(year),
+            None => {
+                return Err(ApiError::not_found(format!(
+                    "the edition {} has no fiscal year {text}",
+                    view.info.span
+                )));
+            }
+        },
+        None => None,
+    };
+    let by = GroupBy::from(by);
+    let body = match year {
+        None => aggregate_body(view, view.aggregate(by)),
+        Some(year) => aggregate_body(
+            view,
+            &keikaku_core::aggregate::aggregate(&view.edition, by, Some(year)),
+        ),
+    };
+    Ok(Json(body))
+}
+
+/// Search query and filters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// Words to find (space-separated; all must match). Width, case and kana are folded:
+    /// `ＲＰＡ` finds RPA, `フルサト` finds ふるさと.
+    #[param(min_length = 1, max_length = 200)]
+    q: String,
+    /// Only this policy, e.g. `7-1`.
+    #[param(pattern = "^[0-9]{1,3}-[0-9]{1,3}$")]
+    policy: Option<String>,
+    /// Only projects of this department.
+    #[param(max_length = 100)]
+    department: Option<String>,
+    /// Only this 区分.
+    #[param(max_length = 100)]
+    status: Option<String>,
+    /// Only projects linked to this strategy code, e.g. `Ⅲ(4)` or `III(4)`.
+    #[param(pattern = "^([IVXLivxl]{1,8}|[Ⅰ-Ⅻ])[(（]([0-9]{1,2}|[０-９]{1,2})[)）]$")]
+    strategy: Option<String>,
+    /// Page number, from 1.
+    #[param(minimum = 1, maximum = 100000)]
+    page: Option<u32>,
+    /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    per_page: Option<u32>,
+}
+
+/// Full-text search over an edition's projects (name, summary, departments, policy, codes).
+#[utoipa::path(get, path = "/api/v1/municipalities/{code}/editions/{edition}/search", tag = "analysis",
+    params(
+        ("code" = String, Path, description = "全国地方公共団体コード", pattern = "^[0-9]{6}$", example = "072052"),
+        ("edition" = String, Path, description = "Edition span such as r2-r4, or `latest`", pattern = "^(latest|[RrHh][0-9]{1,2}-[RrHh][0-9]{1,2})$", example = "r2-r4"),
+        SearchQuery),
+    responses(
+        (status = 200, description = "Results, best first (an empty list when nothing matches)", body = SearchBody),
+        (status = 400, description = "Missing or malformed parameter", body = ErrorBody),
+        (status = 414, description = "Request URL longer than 8,192 bytes", body = ErrorBody),
+        (status = 404, description = "Unknown municipality or edition, or a filter naming nothing in it", body = ErrorBody)))]
+async fn search(
+    State(state): State<AppState>,
+    ApiPath((code, slug)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<SearchQuery>,
+) -> Result<Json<SearchBody>, ApiError> {
+    let (page, per_page) = paging(query.page, query.per_page)?;
+    let length = query.q.chars().count();
+    if length == 0 || length > super::portal::MAX_QUERY_CHARS {
+        return Err(ApiError::bad_request(format!(
+            "q must have 1 to {} characters",
+            super::portal::MAX_QUERY_CHARS
+        )));
+    }
+    let snapshot = state.snapshot();
+    let view = find_edition(&snapshot, &code, &slug)?;
+    let filters = Filters::new(
+        view,
+        query.policy,
+        query.department,
+        query.status,
+        query.strategy,
+    )?;
+    let hits = view.index.search(&query.q, |i| {
+        view.projects.get(i).is_some_and(|e| filters.keep(view, e))
+    });
+    let total = hits.len() as u64;
+    let items = slice(hits, page, per_page)
+        .into_iter()
+        .filter_map(|hit| {
+            let entry = view.projects.get(hit.document)?;
+            let project = project_body(view, entry);
+            let matches = hit
+                .matches
+                .iter()
+                .map(|m| MatchBody {
+                    field: m.field.key().to_owned(),
+                    text: view
+                        .texts
+                        .get(hit.document)
+                        .map(|t| t.field(m.field).to_owned())
+                        .unwrap_or_default(),
+                    ranges: m.ranges.iter().map(|(a, b)| [*a, *b]).collect(),
+                })
+                .collect();
+            Some(HitBody {
+                project,
+                score: hit.score,
+                matches,
+            })
+        })
+        .collect();
+    Ok(Json(SearchBody {
+        query: query.q,
+        items,
+        page,
+        per_page,
+        total,
+    }))
+}

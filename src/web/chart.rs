@@ -1,0 +1,371 @@
+//! Charts as inline SVG, drawn on the server: horizontal bars, optionally stacked
+//! (特定財源 + 一般財源). Every chart has a title and a text description (for screen readers
+//! and search engines) and carries the same numbers as an HTML table shown next to it, so
+//! nothing is only in the picture. No script, no chart library, nothing from a CDN.
+
+use keikaku_core::Money;
+use keikaku_core::aggregate::Row;
+use keikaku_core::money::group_thousands;
+
+/// Chart drawing width in SVG units (it scales to the page).
+const WIDTH: u32 = 760;
+/// Where bars start (labels sit to the left of it).
+const BARS_X: u32 = 250;
+/// Longest bar.
+const BARS_WIDTH: u32 = 400;
+/// Height of one row.
+const ROW: u32 = 30;
+/// Space above the first row (for the legend).
+const TOP: u32 = 34;
+
+/// A bar segment.
+#[derive(Debug, Clone)]
+pub struct Segment {
+    /// Left edge.
+    pub x: u32,
+    /// Width.
+    pub width: u32,
+    /// CSS class giving its colour.
+    pub class: &'static str,
+}
+
+/// One row: a label, its segments and its value label.
+#[derive(Debug, Clone)]
+pub struct BarRow {
+    /// Label on the left (shortened if long).
+    pub label: String,
+    /// The full label, as a tooltip.
+    pub full_label: String,
+    /// Top of the bar.
+    pub y: u32,
+    /// Baseline of the row's text.
+    pub text_y: u32,
+    /// Segments, left to right.
+    pub segments: Vec<Segment>,
+    /// Value shown after the bar.
+    pub value: String,
+    /// Where the value starts.
+    pub value_x: u32,
+}
+
+/// A legend entry.
+#[derive(Debug, Clone)]
+pub struct Legend {
+    /// CSS class of the colour swatch.
+    pub class: &'static str,
+    /// Text.
+    pub label: &'static str,
+    /// Left edge of the swatch.
+    pub x: u32,
+}
+
+/// The table that repeats a chart's numbers.
+#[derive(Debug, Clone)]
+pub struct DataTable {
+    /// Column headings.
+    pub headers: Vec<&'static str>,
+    /// Rows: label, then numbers (already formatted).
+    pub rows: Vec<Vec<String>>,
+}
+
+/// A chart ready for the template.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    /// Unique id on the page (for `aria-labelledby`).
+    pub id: &'static str,
+    /// Title.
+    pub title: String,
+    /// A sentence describing what it shows, with the largest values.
+    pub description: String,
+    /// SVG width.
+    pub width: u32,
+    /// SVG height.
+    pub height: u32,
+    /// Rows.
+    pub rows: Vec<BarRow>,
+    /// Legend (empty for single-colour charts).
+    pub legend: Vec<Legend>,
+    /// The numbers as a table.
+    pub table: DataTable,
+}
+
+fn shorten(label: &str, max: usize) -> String {
+    if label.chars().count() <= max {
+        label.to_owned()
+    } else {
+        let mut short: String = label.chars().take(max - 1).collect();
+        short.push('…');
+        short
+    }
+}
+
+fn scale(value: i64, max: i64) -> u32 {
+    if max <= 0 || value <= 0 {
+        return 0;
+    }
+    // The ratio is in [0, 1]; the product fits easily.
+    let width = (value as f64 / max as f64 * f64::from(BARS_WIDTH)).round();
+    width.clamp(0.0, f64::from(BARS_WIDTH)) as u32
+}
+
+/// A row before layout: its label, its segments (value and CSS class) and its value label.
+struct Unplaced {
+    label: String,
+    parts: Vec<(i64, &'static str)>,
+    value: String,
+}
+
+fn layout_rows(rows: Vec<Unplaced>) -> (Vec<BarRow>, u32) {
+    let max = rows
+        .iter()
+        .map(|r| r.parts.iter().map(|(v, _)| (*v).max(0)).sum::<i64>())
+        .max()
+        .unwrap_or(0);
+    let mut out = Vec::new();
+    for (
+        i,
+        Unplaced {
+            label,
+            parts,
+            value,
+        },
+    ) in rows.into_iter().enumerate()
+    {
+        let y = TOP + u32::try_from(i).unwrap_or(0) * ROW;
+        let mut x = BARS_X;
+        let segments: Vec<Segment> = parts
+            .into_iter()
+            .filter_map(|(v, class)| {
+                let width = scale(v, max);
+                let segment = Segment { x, width, class };
+                x += width;
+                (width > 0).then_some(segment)
+            })
+            .collect();
+        out.push(BarRow {
+            label: shorten(&label, 17),
+            full_label: label,
+            y: y + 6,
+            text_y: y + 20,
+            segments,
+            value,
+            value_x: x + 6,
+        });
+    }
+    let height = TOP + u32::try_from(out.len()).unwrap_or(0) * ROW + 8;
+    (out, height)
+}
+
+/// Cost per group with 特定財源 and 一般財源 stacked.
+pub fn stacked_cost(
+    id: &'static str,
+    title: String,
+    first_header: &'static str,
+    rows: &[Row],
+    label: impl Fn(&Row) -> String,
+) -> Chart {
+    let drawn = rows
+        .iter()
+        .map(|r| {
+            // Amounts not split into funding (total only) still show, in a third colour.
+            let split = r.totals.earmarked.thousand_yen() + r.totals.general.thousand_yen();
+            let unsplit = (r.totals.cost.thousand_yen() - split).max(0);
+            Unplaced {
+                label: label(r),
+                parts: vec![
+                    (r.totals.earmarked.thousand_yen(), "earmarked"),
+                    (r.totals.general.thousand_yen(), "general"),
+                    (unsplit, "unsplit"),
+                ],
+                value: format!("{}千円", group_thousands(r.totals.cost.thousand_yen())),
+            }
+        })
+        .collect();
+    let (bars, height) = layout_rows(drawn);
+    let total: Money = rows.iter().map(|r| r.totals.cost).sum();
+    let largest = rows.iter().max_by_key(|r| r.totals.cost);
+    let description = match largest {
+        Some(top) if total > Money::ZERO => format!(
+            "{}件の事業費（合計{}千円）の内訳。最も多いのは{}で{}千円（特定財源{}千円、一般財源{}千円）。",
+            rows.len(),
+            group_thousands(total.thousand_yen()),
+            label(top),
+            group_thousands(top.totals.cost.thousand_yen()),
+            group_thousands(top.totals.earmarked.thousand_yen()),
+            group_thousands(top.totals.general.thousand_yen()),
+        ),
+        _ => "計上されている事業費はありません。".to_owned(),
+    };
+    Chart {
+        id,
+        title,
+        description,
+        width: WIDTH,
+        height,
+        rows: bars,
+        legend: vec![
+            Legend {
+                class: "earmarked",
+                label: "特定財源",
+                x: BARS_X,
+            },
+            Legend {
+                class: "general",
+                label: "一般財源",
+                x: BARS_X + 110,
+            },
+        ],
+        table: DataTable {
+            headers: vec![
+                first_header,
+                "事業数",
+                "事業費（千円）",
+                "特定財源（千円）",
+                "一般財源（千円）",
+            ],
+            rows: rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        label(r),
+                        r.totals.projects.to_string(),
+                        group_thousands(r.totals.cost.thousand_yen()),
+                        group_thousands(r.totals.earmarked.thousand_yen()),
+                        group_thousands(r.totals.general.thousand_yen()),
+                    ]
+                })
+                .collect(),
+        },
+    }
+}
+
+/// Each group's share of the total cost, as single-colour bars labelled with percentages.
+pub fn share(
+    id: &'static str,
+    title: String,
+    first_header: &'static str,
+    rows: &[Row],
+    label: impl Fn(&Row) -> String,
+) -> Chart {
+    let total: i64 = rows.iter().map(|r| r.totals.cost.thousand_yen()).sum();
+    let percent = |value: i64| -> String {
+        if total <= 0 {
+            return "0.0%".to_owned();
+        }
+        // One decimal place, computed in integers to avoid float rounding surprises.
+        let tenths = (value * 1_000 + total / 2) / total;
+        format!("{}.{}%", tenths / 10, tenths % 10)
+    };
+    let drawn = rows
+        .iter()
+        .map(|r| {
+            let cost = r.totals.cost.thousand_yen();
+            Unplaced {
+                label: label(r),
+                parts: vec![(cost, "share")],
+                value: format!("{}（{}千円）", percent(cost), group_thousands(cost)),
+            }
+        })
+        .collect();
+    let (bars, height) = layout_rows(drawn);
+    let description = match rows.iter().max_by_key(|r| r.totals.cost) {
+        Some(top) if total > 0 => format!(
+            "事業費合計{}千円のうち、{}が{}を占めています。事業が複数の番号に該当する場合はそれぞれに計上しています。",
+            group_thousands(total),
+            label(top),
+            percent(top.totals.cost.thousand_yen())
+        ),
+        _ => "計上されている事業費はありません。".to_owned(),
+    };
+    Chart {
+        id,
+        title,
+        description,
+        width: WIDTH,
+        height,
+        rows: bars,
+        legend: Vec::new(),
+        table: DataTable {
+            headers: vec![first_header, "事業数", "事業費（千円）", "割合"],
+            rows: rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        label(r),
+                        r.totals.projects.to_string(),
+                        group_thousands(r.totals.cost.thousand_yen()),
+                        percent(r.totals.cost.thousand_yen()),
+                    ]
+                })
+                .collect(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use keikaku_core::aggregate::Totals;
+
+    use super::*;
+
+    fn row(key: &str, cost: i64, earmarked: i64, general: i64) -> Row {
+        Row {
+            key: key.into(),
+            name: key.into(),
+            totals: Totals {
+                projects: 1,
+                cost: Money::from_thousand_yen(cost),
+                earmarked: Money::from_thousand_yen(earmarked),
+                general: Money::from_thousand_yen(general),
+            },
+        }
+    }
+
+    #[test]
+    fn bars_scale_to_the_largest_and_stack() {
+        let chart = stacked_cost(
+            "c",
+            "t".into(),
+            "施策",
+            &[
+                row("a", 100, 40, 60),
+                row("b", 50, 0, 50),
+                row("c", 0, 0, 0),
+            ],
+            |r| r.key.clone(),
+        );
+        assert_eq!(
+            chart.rows[0].segments.iter().map(|s| s.width).sum::<u32>(),
+            BARS_WIDTH
+        );
+        assert_eq!(chart.rows[0].segments[0].width, 160);
+        assert_eq!(chart.rows[0].segments[1].x, BARS_X + 160);
+        assert_eq!(
+            chart.rows[1].segments.iter().map(|s| s.width).sum::<u32>(),
+            BARS_WIDTH / 2
+        );
+        assert!(chart.rows[2].segments.is_empty());
+        assert_eq!(chart.table.rows[0], ["a", "1", "100", "40", "60"]);
+        assert!(
+            chart.description.contains("最も多いのはaで100千円"),
+            "{}",
+            chart.description
+        );
+    }
+
+    #[test]
+    fn shares_add_up_and_round_half_up() {
+        let chart = share(
+            "s",
+            "t".into(),
+            "番号",
+            &[row("a", 2, 0, 0), row("b", 1, 0, 0)],
+            |r| r.key.clone(),
+        );
+        assert_eq!(chart.table.rows[0][3], "66.7%");
+        assert_eq!(chart.table.rows[1][3], "33.3%");
+        let long = shorten("とても長い施策の名称がここに入ります長い長い", 17);
+        assert_eq!(long.chars().count(), 17);
+        assert!(long.ends_with('…'));
+    }
+}

@@ -1,0 +1,1515 @@
+//! The public portal: server-rendered Japanese HTML pages for every level of the plan
+//! (edition, goal, policy, project), for departments, strategy codes and 区分, and search.
+//! Pages read the snapshot only; rendered pages are cached per snapshot.
+//!
+//! URLs are stable and readable: `/072052/r2-r4`, `/072052/r2-r4/policies/7-1`,
+//! `/072052/r2-r4/projects/7-1-3`, `/072052/r2-r4/departments/企画政策課`.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{FromRequestParts, OriginalUri, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use keikaku_core::aggregate::{GroupBy, NO_STRATEGY, Row};
+use keikaku_core::search::{SearchField, highlight};
+use keikaku_core::{Money, Project, Status, StrategyCode};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::chart::{self, Chart};
+use super::snapshot::{Cached, EditionView, MunicipalityView, ProjectEntry, Snapshot};
+use super::view::{self, Crumb, Layout, Link, amount, amount_text, segment, total};
+use super::{AppState, PageError, etag, respond};
+
+/// The portal's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(root))
+        .route("/search", get(global_search))
+        .route("/{code}", get(municipality))
+        .route("/{code}/{edition}", get(edition_home))
+        .route("/{code}/{edition}/goals/{goal}", get(goal))
+        .route("/{code}/{edition}/policies", get(policies))
+        .route("/{code}/{edition}/policies/{policy}", get(policy))
+        .route("/{code}/{edition}/projects/{project}", get(project))
+        .route("/{code}/{edition}/departments", get(departments))
+        .route(
+            "/{code}/{edition}/departments/{department}",
+            get(department),
+        )
+        .route("/{code}/{edition}/strategies", get(strategies))
+        .route("/{code}/{edition}/strategies/{strategy}", get(strategy))
+        .route("/{code}/{edition}/status", get(statuses))
+        .route("/{code}/{edition}/status/{status}", get(status))
+        .route("/{code}/{edition}/search", get(search))
+}
+
+/// Query parameters, refused with a 400 page when unknown or malformed.
+pub struct PageQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for PageQuery<T> {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(PageQuery(value)),
+            Err(err) => Err(PageError::bad_request(format!(
+                "URL のパラメータが正しくありません（{}）。",
+                err.body_text()
+            ))),
+        }
+    }
+}
+
+/// Path segments, refused with a 400 page when they cannot be decoded.
+pub struct PagePath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for PagePath<T> {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(PagePath(value)),
+            Err(err) => Err(PageError::bad_request(format!(
+                "URL が正しくありません（{}）。",
+                err.body_text()
+            ))),
+        }
+    }
+}
+
+/// Listing order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    /// Document order (policy code, project number).
+    #[default]
+    Number,
+    /// Largest cost first.
+    Cost,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    sort: Option<Sort>,
+}
+
+/// The sort switch shown above a listing.
+#[derive(Debug, Clone)]
+struct SortLinks {
+    links: Vec<Link>,
+}
+
+impl SortLinks {
+    fn new(path: &str, sort: Sort) -> SortLinks {
+        SortLinks {
+            links: vec![
+                Link {
+                    label: "番号順".into(),
+                    href: path.to_owned(),
+                    current: sort == Sort::Number,
+                },
+                Link {
+                    label: "事業費の多い順".into(),
+                    href: format!("{path}?sort=cost"),
+                    current: sort == Sort::Cost,
+                },
+            ],
+        }
+    }
+}
+
+/// Renders a page through the snapshot's cache, answering 304 when the browser has it.
+fn page(
+    state: &AppState,
+    uri: &OriginalUri,
+    headers: &HeaderMap,
+    render: impl FnOnce(&Snapshot) -> Result<String, PageError>,
+) -> Response {
+    let snapshot = state.snapshot();
+    let key = uri
+        .0
+        .path_and_query()
+        .map_or_else(|| uri.0.path().to_owned(), |pq| pq.as_str().to_owned());
+    if let Some(cached) = snapshot.cache.get(&key) {
+        return respond(&cached, headers, "no-cache");
+    }
+    match render(&snapshot) {
+        Ok(html) => {
+            let cached = Cached {
+                content_type: "text/html; charset=utf-8",
+                etag: etag(html.as_bytes()),
+                body: html.into(),
+                attachment: None,
+            };
+            snapshot.cache.put(key, cached.clone());
+            respond(&cached, headers, "no-cache")
+        }
+        Err(err) => err.into_response(),
+    }
+}
+
+fn render(template: &impl Template) -> Result<String, PageError> {
+    template.render().map_err(|err| {
+        tracing::error!(error = %err, "template failed");
+        PageError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "ページを表示できませんでした。",
+        )
+    })
+}
+
+/// Finds a municipality and one of its editions, or says what exists.
+fn find<'s>(
+    snapshot: &'s Snapshot,
+    code: &str,
+    slug: &str,
+) -> Result<(&'s MunicipalityView, &'s Arc<EditionView>), PageError> {
+    let municipality = snapshot.municipality(code).ok_or_else(|| {
+        PageError::not_found(format!(
+            "団体コード {code} の計画は公開されていません。トップページから団体を選んでください。"
+        ))
+    })?;
+    let edition = municipality.edition(slug).ok_or_else(|| {
+        let known: Vec<String> = municipality
+            .editions
+            .iter()
+            .map(|e| e.info.span.label())
+            .collect();
+        PageError::not_found(format!(
+            "{}の計画期間「{slug}」は公開されていません（公開中: {}）。",
+            municipality.municipality.name,
+            known.join("、")
+        ))
+    })?;
+    Ok((municipality, edition))
+}
+
+// ----- rows shared by listings -----
+
+/// A project as a row of a listing.
+#[derive(Debug, Clone)]
+struct ProjectRow {
+    href: String,
+    reference: String,
+    name: String,
+    status: String,
+    departments: String,
+    strategies: String,
+    cost: String,
+    earmarked: String,
+    general: String,
+    sort_cost: Option<Money>,
+}
+
+/// The amounts a listing shows for a project: its only stated year, or the plan period's sum;
+/// `None` when nothing is stated (shown as `-`, never 0).
+fn listed_amounts(project: &Project) -> (Option<Money>, Option<Money>, Option<Money>) {
+    let sum = |pick: fn(&keikaku_core::YearCost) -> Option<Money>| -> Option<Money> {
+        let values: Vec<Money> = project.costs.iter().filter_map(pick).collect();
+        (!values.is_empty()).then(|| values.into_iter().sum())
+    };
+    (sum(|c| c.total), sum(|c| c.earmarked), sum(|c| c.general))
+}
+
+/// What the amount columns of listings mean for this edition.
+fn amount_heading(edition: &EditionView) -> String {
+    let mut years: Vec<_> = edition
+        .edition
+        .projects()
+        .flat_map(|(_, p)| p.costs.iter().map(|c| c.year))
+        .collect();
+    years.sort_unstable();
+    years.dedup();
+    match years.as_slice() {
+        [one] => one.label(),
+        _ => "計画期間計".to_owned(),
+    }
+}
+
+fn project_row(edition: &EditionView, entry: &ProjectEntry) -> ProjectRow {
+    let (_, _, project) = edition.resolve(entry);
+    let (cost, earmarked, general) = listed_amounts(project);
+    ProjectRow {
+        href: format!("{}/projects/{}", edition.base, entry.reference),
+        reference: entry.reference.clone(),
+        name: project.name.clone(),
+        status: project.status.label().to_owned(),
+        departments: project.departments.join("、"),
+        strategies: project
+            .strategies
+            .iter()
+            .map(|s| s.raw.clone())
+            .collect::<Vec<_>>()
+            .join(" "),
+        cost: amount(cost),
+        earmarked: amount(earmarked),
+        general: amount(general),
+        sort_cost: cost,
+    }
+}
+
+/// A table of projects with its caption and the period its amounts cover.
+#[derive(Debug, Clone)]
+struct ProjectTable {
+    caption: String,
+    amount_heading: String,
+    rows: Vec<ProjectRow>,
+    sort: SortLinks,
+}
+
+fn project_table(
+    edition: &EditionView,
+    caption: String,
+    entries: &[&ProjectEntry],
+    path: &str,
+    sort: Sort,
+) -> ProjectTable {
+    let mut rows: Vec<ProjectRow> = entries.iter().map(|e| project_row(edition, e)).collect();
+    if sort == Sort::Cost {
+        rows.sort_by_key(|r| std::cmp::Reverse(r.sort_cost));
+    }
+    ProjectTable {
+        caption,
+        amount_heading: amount_heading(edition),
+        rows,
+        sort: SortLinks::new(path, sort),
+    }
+}
+
+/// A group (goal, policy, department…) as a row of a listing.
+#[derive(Debug, Clone)]
+struct GroupRow {
+    href: String,
+    key: String,
+    name: String,
+    projects: u64,
+    cost: String,
+    earmarked: String,
+    general: String,
+}
+
+fn group_rows(rows: &[Row], href: impl Fn(&Row) -> String, sort: Sort) -> Vec<GroupRow> {
+    let mut ordered: Vec<&Row> = rows.iter().collect();
+    if sort == Sort::Cost {
+        ordered.sort_by_key(|r| std::cmp::Reverse(r.totals.cost));
+    }
+    ordered
+        .into_iter()
+        .map(|r| GroupRow {
+            href: href(r),
+            key: r.key.clone(),
+            name: r.name.clone(),
+            projects: r.totals.projects,
+            cost: total(r.totals.cost),
+            earmarked: total(r.totals.earmarked),
+            general: total(r.totals.general),
+        })
+        .collect()
+}
+
+/// Totals line under a listing.
+#[derive(Debug, Clone)]
+struct Totals {
+    projects: u64,
+    cost: String,
+    earmarked: String,
+    general: String,
+}
+
+fn totals(t: &keikaku_core::aggregate::Totals) -> Totals {
+    Totals {
+        projects: t.projects,
+        cost: total(t.cost),
+        earmarked: total(t.earmarked),
+        general: total(t.general),
+    }
+}
+
+fn sum_entries(edition: &EditionView, entries: &[&ProjectEntry]) -> Totals {
+    let mut t = keikaku_core::aggregate::Totals::default();
+    for entry in entries {
+        let (cost, earmarked, general) = listed_amounts(edition.resolve(entry).2);
+        t.projects += 1;
+        t.cost = t.cost + cost.unwrap_or(Money::ZERO);
+        t.earmarked = t.earmarked + earmarked.unwrap_or(Money::ZERO);
+        t.general = t.general + general.unwrap_or(Money::ZERO);
+    }
+    totals(&t)
+}
+
+// ----- root and municipality -----
+
+#[derive(Template)]
+#[template(path = "root.html")]
+struct RootPage {
+    layout: Layout,
+    municipalities: Vec<RootEntry>,
+}
+
+struct RootEntry {
+    label: String,
+    href: String,
+    editions: Vec<Link>,
+}
+
+async fn root(State(state): State<AppState>, uri: OriginalUri, headers: HeaderMap) -> Response {
+    let snapshot = state.snapshot();
+    if let [only] = snapshot.municipalities.as_slice()
+        && let Some(latest) = only.latest()
+    {
+        return Redirect::to(&latest.base).into_response();
+    }
+    page(&state, &uri, &headers, |snapshot| {
+        let page = RootPage {
+            layout: Layout::plain("公開中の実施計画"),
+            municipalities: snapshot
+                .municipalities
+                .iter()
+                .filter_map(|m| {
+                    let latest = m.latest()?;
+                    Some(RootEntry {
+                        label: view::municipality_label(&m.municipality),
+                        href: latest.base.clone(),
+                        editions: m
+                            .editions
+                            .iter()
+                            .rev()
+                            .map(|e| Link {
+                                label: e.info.span.long_label(),
+                                href: e.base.clone(),
+                                current: false,
+                            })
+                            .collect(),
+                    })
+                })
+                .collect(),
+        };
+        render(&page)
+    })
+}
+
+async fn municipality(State(state): State<AppState>, PagePath(code): PagePath<String>) -> Response {
+    let snapshot = state.snapshot();
+    match snapshot
+        .municipality(&code)
+        .and_then(MunicipalityView::latest)
+    {
+        Some(latest) => Redirect::to(&latest.base).into_response(),
+        None => PageError::not_found(format!("団体コード {code} の計画は公開されていません。"))
+            .into_response(),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GlobalSearchQuery {
+    q: Option<String>,
+}
+
+/// `/search`: the search of the only municipality's latest edition, or the list to choose from.
+async fn global_search(
+    State(state): State<AppState>,
+    PageQuery(query): PageQuery<GlobalSearchQuery>,
+) -> Response {
+    let snapshot = state.snapshot();
+    let q = query.q.unwrap_or_default();
+    match snapshot.municipalities.as_slice() {
+        [only] => match only.latest() {
+            Some(latest) => Redirect::to(&format!(
+                "{}/search?q={}",
+                latest.base,
+                view::query_value(&q)
+            ))
+            .into_response(),
+            None => Redirect::to("/").into_response(),
+        },
+        _ => Redirect::to("/").into_response(),
+    }
+}
+
+// ----- edition home -----
+
+#[derive(Template)]
+#[template(path = "edition.html")]
+struct EditionPage {
+    layout: Layout,
+    heading: String,
+    municipality: String,
+    period: String,
+    source: String,
+    imported: String,
+    counts: String,
+    total: Totals,
+    goals: Vec<GroupRow>,
+    chart: Chart,
+    base: String,
+    notes: Vec<String>,
+}
+
+async fn edition_home(
+    State(state): State<AppState>,
+    uri: OriginalUri,
+    headers: HeaderMap,
+    PagePath((code, slug)): PagePath<(String, String)>,
+) -> Response {
+    page(&state, &uri, &headers, |snapshot| {
+        let (municipality, edition) = find(snapshot, &code, &slug)?;
+        let name = &municipality.municipality.name;
+        let by_policy = edition.aggregate(GroupBy::Policy);
+        let by_goal = edition.aggregate(GroupBy::Goal);
+        let policies = edition.edition.policies().count();
+        let page = EditionPage {
+            layout: Layout::edition(municipality, edition, format!("{name} 実施計画"), None, Vec::new()),
+            heading: format!("{name} 実施計画"),
+            municipality: view::municipality_label(&municipality.municipality),
+            period: format!("{}（{}）", edition.info.span.long_label(), edition.info.span.label()),
+            source: edition.info.source.clone(),
+            imported: edition.info.imported_at.get(..10).unwrap_or("").to_owned(),
+            counts: format!("基本目標 {} ・施策 {} ・事業 {}", edition.edition.goals.len(), policies, by_policy.total.projects),
+            total: totals(&by_policy.total),
+            goals: group_rows(&by_goal.rows, |r| format!("{}/goals/{}", edition.base, r.key), Sort::Number)
+                .into_iter()
+                .map(|g| GroupRow { key: format!("基本目標{}", g.key), ..g })
+                .collect(),
+            chart: chart::stacked_cost(
+                "chart-policy",
+                format!("施策別の事業費（{}、千円）", amount_heading(edition)),
+                "施策",
+                &by_policy.rows,
+                |r| format!("{} {}", r.key, r.name),
+            ),
+            base: edition.base.clone(),
+            notes: vec![
+                "金額の単位は千円です。「-」は計上なし（0 ではありません）を表します。".to_owned(),
+                "事業費 = 特定財源（国・県の補助金、地方債、使用料、寄附金など使い道の決まった収入）＋ 一般財源（市税など）。".to_owned(),
+            ],
+        };
+        render(&page)
+    })
+}
+
+// ----- goal -----
+
+#[derive(Template)]
+#[template(path = "goal.html")]
+struct GoalPage {
+    layout: Layout,
+    heading: String,
+    field: String,
+    policies: Vec<GroupRow>,
+    total: Totals,
+    sort: SortLinks,
+    chart: Chart,
+}
+
+async fn goal(
+    State(state): State<AppState>,
+    uri: OriginalUri,
+    headers: HeaderMap,
+    PagePath((code, slug, number)): PagePath<(String, String, String)>,
+    PageQuery(query): PageQuery<ListQuery>,
+) -> Response {
+    page(&state, &uri, &headers, |snapshot| {
+        let (municipality, edition) = find(snapshot, &code, &slug)?;
+        let goal = number
+            .parse::<u32>()
+            .ok()
+            .and_then(|n| edition.goal(n))
+            .ok_or_else(|| {
+                PageError::not_found(format!("基本目標「{number}」はこの計画にありません。"))
+            })?;
+        let prefix = format!("{}-", goal.number);
+        let rows: Vec<Row> = edition
+            .aggregate(GroupBy::Policy)
+            .rows
+            .iter()
+            .filter(|r| r.key.starts_with(&prefix))
+            .cloned()
+            .collect();
+        let goal_totals = edition
+            .aggregate(GroupBy::Goal)
+            .rows
+            .iter()
+            .find(|r| r.key == goal.number.to_string())
+            .map(|r| r.totals)
+            .unwrap_or_default();
+        let heading = format!("基本目標{} {}", goal.number, goal.title);
+        let path = format!("{}/goals/{}", edition.base, goal.number);
+        let sort = query.sort.unwrap_or_default();
+        let page = GoalPage {
+            layout: Layout::edition(
+                municipality,
+                edition,
+                heading.clone(),
+                None,
+                vec![Crumb {
+                    label: heading.clone(),
+                    href: None,
+                }],
+            ),
+            field: goal.field.clone(),
+            policies: group_rows(
+                &rows,
+                |r| format!("{}/policies/{}", edition.base, r.key),
+                sort,
+            ),
+            total: totals(&goal_totals),
+            sort: SortLinks::new(&path, sort),
+            chart: chart::stacked_cost(
+                "chart-goal",
+                format!("施策別の事業費（{}、千円）", amount_heading(edition)),
+                "施策",
+                &rows,
+                |r| format!("{} {}", r.key, r.name),
+            ),
+            heading,
+        };
+        render(&page)
+    })
+}
+
+// ----- policies -----
+
+#[derive(Template)]
+#[template(path = "policies.html")]
+struct PoliciesPage {
+    layout: Layout,
+    heading: String,
+    goals: Vec<PolicyGroup>,
+}
+
+struct PolicyGroup {
+    heading: String,
+    href: String,
+    policies: Vec<GroupRow>,
+}
+
+async fn policies(
+    State(state): State<AppState>,
+    uri: OriginalUri,
+    headers: HeaderMap,
+    PagePath((code, slug)): PagePath<(String, String)>,
+) -> Response {
+    page(&state, &uri, &headers, |snapshot| {
+        let (municipality, edition) = find(snapshot, &code, &slug)?;
+        let rows = &edition.aggregate(GroupBy::Policy).rows;
+        let heading = "施策一覧".to_owned();
+        let page = PoliciesPage {
+            layout: Layout::edition(
+                municipality,
+                edition,
+                heading.clone(),
+                Some("policies"),
+                vec![Crumb {
+                    label: heading.clone(),
+                    href: None,
+                }],
+            ),
+            heading,
+            goals: edition
+                .edition
+                .goals
+                .iter()
+                .map(|g| {
+                    let prefix = format!("{}-", g.number);
+                    let mine: Vec<Row> = rows
+                        .iter()
+                        .filter(|r| r.key.starts_with(&prefix))
+                        .cloned()
+                        .collect();
+                    PolicyGroup {
+                        heading: format!("基本目標{} {}", g.number, g.title),
+                        href: format!("{}/goals/{}", edition.base, g.number),
+                        policies: group_rows(
+                            &mine,
+                            |r| format!("{}/policies/{}", edition.base, r.key),
+                            Sort::Number,
+                        ),
+                    }
+                })
+                .collect(),
+        };
+        render(&page)
+    })
+}
+
+#[derive(Template)]
+#[template(path = "policy.html")]
+struct PolicyPage {
+    layout: Layout,
+    heading: String,
+    goal_label: String,
+    goal_href: String,
+    vision: Vec<String>,
+    table: ProjectTable,
+    total: Totals,
+}
+
+async fn policy(
+    State(state): State<AppState>,
+    uri: OriginalUri,
+    headers: HeaderMap,
+    PagePath((code, slug, policy_code)): PagePath<(String, String, String)>,
+    PageQuery(query): PageQuery<ListQuery>,
+) -> Response {
+    page(&state, &uri, &headers, |snapshot| {
+        let (municipality, edition) = find(snapshot, &code, &slug)?;
+        let (goal, policy) = edition.policy(&policy_code).ok_or_else(|| {
+            PageError::not_found(format!(
+                "施策「{policy_code}」はこの計画にありません。施策一覧からお選びください。"
+            ))
+        })?;
+        let heading = format!("施策 {} {}", policy.code, policy.title);
+        let goal_label = format!("基本目標{} {}", goal.number, goal.title);
+        let goal_href = format!("{}/goals/{}", edition.base, goal.number);
+        let path = format!("{}/policies/{}", edition.base, policy.code);
+        let entries = edition.policy_projects(&policy.code.to_string());
+        let page = PolicyPage {
+            layout: Layout::edition(
+                municipality,
+                edition,
+                heading.clone(),
+                Some("policies"),
+                vec![
+                    Crumb {
+                        label: goal_label.clone(),
+                        href: Some(goal_href.clone()),
+                    },
+                    Crumb {
+                        label: heading.clone(),
+                        href: None,
+                    },
+                ],
+            ),
+            vision: policy.vision.lines().map(str::to_owned).collect(),
+            table: project_table(
+                edition,
+                format!("施策 {} の事業", policy.code),
+                &entries,
+                &path,
+                query.sort.unwrap_or_default(),
+            ),
+            total: sum_entries(edition, &entries),
+            heading,
+            goal_label,
+            goal_href,
+        };
+        render(&page)
+    })
+}
+
+// ----- project -----
+
+#[derive(Template)]
+#[template(path = "project.html")]
+struct ProjectPage {
+    layout: Layout,
+    heading: String,
+    reference: String,
+    id: String,
+    goal_label: String,
+    goal_href: String,
+    policy_label: String,
+    policy_href: String,
+    status: Link,
+    departments: Vec<Link>,
+    strategies: Vec<Link>,
+    summary: String,
+    costs: Vec<CostRow>,
+    has_breakdown: bool,
+    previous: Option<Link>,
+    next: Option<Link>,
+}
+
+struct CostRow {
+    year: String,
+    total: String,
+    earmarked: String,
+    general: String,
+    breakdown: String,
+}
+
+fn status_href(edition: &EditionView, status: &Status) -> String {
+    format!("{}/status/{}", edition.base, segment(status.label()))
+}
+
+fn strategy_href(edition: &EditionView, code: StrategyCode) -> String {
+    format!("{}/strategies/{}", edition.base, code.slug())
+}
+
+async fn project(
+    State(state): State<AppState>,
+    uri: OriginalUri,
+    headers: HeaderMap,
+    PagePath((code, slug, reference)): PagePath<(String, String, String)>,
+) -> Response {
+    page(&state, &uri, &headers, |snapshot| {
+        let (municipality, edition) = find(snapshot, &code, &slug)?;
+        let entry = edition.project(&reference).ok_or_else(|| {
+            PageError::not_found(format!(
+                "事業「{reference}」はこの計画にありません。検索をお使いください。"
+            ))
+        })?;
+        let (goal, policy, project) = edition.resolve(entry);
+        let goal_label = format!("基本目標{} {}", goal.number, goal.title);
+        let goal_href = format!("{}/goals/{}", edition.base, goal.number);
+        let policy_label = format!("施策 {} {}", policy.code, policy.title);
+        let policy_href = format!("{}/policies/{}", edition.base, policy.code);
+        let siblings = edition.policy_projects(&policy.code.to_string());
+        let at = siblings
+            .iter()
+            .position(|e| e.reference == entry.reference)
+            .unwrap_or(0);
+        let neighbour = |e: Option<&&ProjectEntry>| {
+            e.map(|e| Link {
+                label: format!("{} {}", e.reference, edition.resolve(e).2.name),
+                href: format!("{}/projects/{}", edition.base, e.reference),
+                current: false,
+            })
+        };
+        let has_breakdown = project
+            .costs
+            .iter()
+            .any(|c| !c.earmarked_breakdown.is_empty());
+        let mut costs: Vec<CostRow> = project
+            .costs
+            .iter()
+            .map(|c| CostRow {
+                year: format!("{}（{}）", c.year.label(), c.year.short()),
+                total: amount(c.total),
+                earmarked: amount(c.earmarked),
+                general: amount(c.general),
+                breakdown: c
+                    .earmarked_breakdown
+                    .iter()
+                    .map(|(k, m)| format!("{} {}", k.label(), m.grouped()))
+                    .collect::<Vec<_>>()
+                    .join("、"),
+            })
+            .collect();
+        for year in edition.info.span.years() {
+            if project.cost(year).is_none() {
+                costs.push(CostRow {
+                    year: format!("{}（{}）", year.label(), year.short()),
+                    total: "記載なし".into(),
+                    earmarked: String::new(),
+                    general: String::new(),
+                    breakdown: String::new(),
+                });
+            }
+        }
+        let page = ProjectPage {
+            layout: Layout::edition(
+                municipality,
+                edition,
+                project.name.clone(),
+                Some("policies"),
+                vec![
+                    Crumb {
+                        label: goal_label.clone(),
+                        href: Some(goal_href.clone()),
+                    },
+                    Crumb {
+                        label: policy_label.clone(),
+                        href: Some(policy_href.clone()),
+                    },
+                    Crumb {
+                        label: project.name.clone(),
+                        href: None,
+                    },
+                ],
+            ),
+            heading: project.name.clone(),
+            reference: format!("{} No.{}", policy.code, project.number),
+            id: project.id.to_string(),
+            status: Link {
+                label: project.status.label().to_owned(),
+                href: status_href(edition, &project.status),
+                current: false,
+            },
+            departments: project
+                .departments
+                .iter()
+                .map(|d| Link {
+                    label: d.clone(),
+                    href: format!("{}/departments/{}", edition.base, segment(d)),
+                    current: false,
+                })
+                .collect(),
+            strategies: project
+                .strategies
+                .iter()
+                .map(|s| Link {
+                    label: if s.raw == s.code.to_string() {
+                        s.raw.clone()
+                    } else {
+                        format!("{}（{}）", s.code, s.raw)
+                    },
+                    href: strategy_href(edition, s.code),
+                    current: false,
+                })
+                .collect(),
+            summary: project.summary.clone(),
+            costs,
+            has_breakdown,
+            previous: neighbour(at.checked_sub(1).and_then(|i| siblings.get(i))),
+            next: neighbour(siblings.get(at + 1)),
+            goal_label,
+            goal_href,
+            policy_label,
+            policy_href,
+        };
+        render(&page)
+    })
+}
+
+// ----- departments, strategies, status -----
+
+/// A page listing groups (departments, strategy codes, 区分) with a chart.
+#[derive(Template)]
+#[template(path = "groups.html")]
+struct GroupsPage {
+    layout: Layout,
+    heading: String,
+    intro: String,
+    first_header: &'static str,
+    groups: Vec<GroupRow>,
+    sort: SortLinks,
+    chart: Option<Chart>,
+    note: String,
+}
+
+/// A page listing the projects of one group.
+#[derive(Template)]
+#[template(path = "group.html")]
+struct GroupPage {
+    layout: Layout,
+    heading: String,
+    intro: String,
+    table: ProjectTable,
+    total: Totals,
+}
+
+async fn departments(
+    State(state): State<AppState>,
+    uri: OriginalUri,
+    headers: HeaderMap,
+    PagePath((code, slug)): PagePath<(String, String)>,
+    PageQuery(query): PageQuery<ListQuery>,
+) -> Response {
+    page(&state, &uri, &headers, |snapshot| {
+        let (municipality, edition) = find(snapshot, &code, &slug)?;
+        let aggregate = edition.aggregate(GroupBy::Department);
+        let sort = query.sort.unwrap_or_default();
+        let heading = "担当課別".to_owned();
+        let page = GroupsPage {
+            layout: Layout::edition(
+                municipality,
+                edition,
+                heading.clone(),
+                Some("departments"),
+                vec![Crumb {
+                    label: heading.clone(),
+                    href: None,
+                }],
+            ),
+            heading,
+            intro: "事業を担当課ごとにまとめています。".into(),
+            first_header: "担当課",
+            groups: group_rows(
+                &aggregate.rows,
+                |r| format!("{}/departments/{}", edition.base, segment(&r.key)),
+                sort,
+            ),
+            sort: SortLinks::new(&format!("{}/departments", edition.base), sort),
+            chart: Some(chart::stacked_cost(
+                "chart-department",
+                format!("担当課別の事業費（{}、千円）", amount_heading(edition)),
+                "担当課",
+                &aggregate.rows,
+                |r| r.name.clone(),
+            )),
+            note: if aggregate.counted_more_than_once > 0 {
+                format!(
+                    "担当課が複数ある事業（{}件）はそれぞれの課に計上しているため、各課の合計の和は計画全体の合計（{}千円）を上回ります。",
+                    aggregate.counted_more_than_once,
+                    total(aggregate.total.cost)
+                )
+            } else {
+                String::new()
+            },
+        };
+        render(&page)
+    })
+}
+
+async fn department(
+    State(state): State<AppState>,
+    uri: OriginalUri,
+    headers: HeaderMap,
+    PagePath((code, slug, name)): PagePath<(String, String, String)>,
+    PageQuery(query): PageQuery<ListQuery>,
+) -> Response {
+    page(&state, &uri, &headers, |snapshot| {
+        let (municipality, edition) = find(snapshot, &code, &slug)?;
+        let entries: Vec<&ProjectEntry> = edition
+            .projects
+            .iter()
+            .filter(|e| edition.resolve(e).2.departments.contains(&name))
+            .collect();
+        if entries.is_empty() {
+            return Err(PageError::not_found(format!(
+                "担当課「{name}」の事業はこの計画にありません。"
+            )));
+        }
+        let path = format!("{}/departments/{}", edition.base, segment(&name));
+        let page = GroupPage {
+            layout: Layout::edition(
+                municipality,
+                edition,
+                name.clone(),
+                Some("departments"),
+                vec![
+                    Crumb {
+                        label: "担当課別".into(),
+                        href: Some(format!("{}/departments", edition.base)),
+                    },
+                    Crumb {
+                        label: name.clone(),
+                        href: None,
+                    },
+                ],
+            ),
+            heading: name.clone(),
+            intro: format!("{name}が担当する事業です（他の課と共同で担当する事業を含みます）。"),
+            table: project_table(
+                edition,
+                format!("{name}の事業"),
+                &entries,
+                &path,
+                query.sort.unwrap_or_default(),
+            ),
+            total: sum_entries(edition, &entries),
+        };
+        render(&page)
+    })
+}
+
+fn strategy_label(row: &Row) -> String {
+    if row.key == NO_STRATEGY {
+        "地方創生事業以外".to_owned()
+    } else {
+        format!("総合戦略 {}", row.key)
+    }
+}
+
+async fn strategies(
+    State(state): State<AppState>,
+    uri: OriginalUri,
+    headers: HeaderMap,
+    PagePath((code, slug)): PagePath<(String, String)>,
+    PageQuery(query): PageQuery<ListQuery>,
+) -> Response {
+    page(&state, &uri, &headers, |snapshot| {
+        let (municipality, edition) = find(snapshot, &code, &slug)?;
+        let aggregate = edition.aggregate(GroupBy::Strategy);
+        let sort = query.sort.unwrap_or_default();
+        let heading = "地方創生事業（総合戦略）".to_owned();
+        let slug_of = |r: &Row| {
+            StrategyCode::parse(&r.key).map_or_else(|| NO_STRATEGY.to_owned(), StrategyCode::slug)
+        };
+        let mut groups = group_rows(
+            &aggregate.rows,
+            |r| format!("{}/strategies/{}", edition.base, slug_of(r)),
+            sort,
+        );
+        for g in &mut groups {
+            if g.key == NO_STRATEGY {
+                g.name = "地方創生事業以外".into();
+            }
+        }
+        let page = GroupsPage {
+            layout: Layout::edition(municipality, edition, heading.clone(), Some("strategies"), vec![Crumb { label: heading.clone(), href: None }]),
+            heading,
+            intro: "総合戦略（まち・ひと・しごと創生総合戦略）の基本目標と具体的な施策の番号ごとに、対応する事業をまとめています。Ⅲ(4) は基本目標Ⅲの施策(4)を表します。".into(),
+            first_header: "番号",
+            groups,
+            sort: SortLinks::new(&format!("{}/strategies", edition.base), sort),
+            chart: Some(chart::share("chart-strategy", "地方創生事業の番号別の事業費の割合".into(), "番号", &aggregate.rows, strategy_label)),
+            note: if aggregate.counted_more_than_once > 0 {
+                format!("複数の番号に該当する事業（{}件）はそれぞれに計上しています。", aggregate.counted_more_than_once)
+            } else {
+                String::new()
+            },
+        };
+        render(&page)
+    })
+}
+
+async fn strategy(
+    State(state): State<AppState>,
+    uri: OriginalUri,
+    headers: HeaderMap,
+    PagePath((code, slug, strategy)): PagePath<(String, String, String)>,
+    PageQuery(query): PageQuery<ListQuery>,
+) -> Response {
+    page(&state, &uri, &headers, |snapshot| {
+        let (municipality, edition) = find(snapshot, &code, &slug)?;
+        let wanted = if strategy == NO_STRATEGY {
+            None
+        } else {
+            Some(StrategyCode::from_slug(&strategy).ok_or_else(|| {
+                PageError::not_found(format!(
+                    "地方創生事業の番号「{strategy}」が読めません（例: 3-4 は Ⅲ(4)）。"
+                ))
+            })?)
+        };
+        let entries: Vec<&ProjectEntry> = edition
+            .projects
+            .iter()
+            .filter(|e| {
+                let links = &edition.resolve(e).2.strategies;
+                match wanted {
+                    Some(code) => links.iter().any(|l| l.code == code),
+                    None => links.is_empty(),
+                }
+            })
+            .collect();
+        let label = wanted.map_or_else(
+            || "地方創生事業以外".to_owned(),
+            |c| format!("総合戦略 {c}"),
+        );
+        if entries.is_empty() {
+            return Err(PageError::not_found(format!(
+                "{label}に該当する事業はこの計画にありません。"
+            )));
+        }
+        let path = format!("{}/strategies/{}", edition.base, strategy);
+        let page = GroupPage {
+            layout: Layout::edition(
+                municipality,
+                edition,
+                label.clone(),
+                Some("strategies"),
+                vec![
+                    Crumb {
+                        label: "地方創生事業".into(),
+                        href: Some(format!("{}/strategies", edition.base)),
+                    },
+                    Crumb {
+                        label: label.clone(),
+                        href: None,
+                    },
+                ],
+            ),
+            intro: match wanted {
+                Some(c) => format!(
+                    "総合戦略の基本目標{}・施策({})に位置づけられた事業です。",
+                    c.to_string().split('(').next().unwrap_or(""),
+                    c.measure()
+                ),
+                None => "総合戦略の番号が付いていない事業です。".into(),
+            },
+            table: project_table(
+                edition,
+                format!("{label}の事業"),
+                &entries,
+                &path,
+                query.sort.unwrap_or_default(),
+            ),
+            total: sum_entries(edition, &entries),
+            heading: label,
+        };
+        render(&page)
+    })
+}
+
+async fn statuses(
+    State(state): State<AppState>,
+    uri: OriginalUri,
+    headers: HeaderMap,
+    PagePath((code, slug)): PagePath<(String, String)>,
+    PageQuery(query): PageQuery<ListQuery>,
+) -> Response {
+    page(&state, &uri, &headers, |snapshot| {
+        let (municipality, edition) = find(snapshot, &code, &slug)?;
+        let aggregate = edition.aggregate(GroupBy::Status);
+        let sort = query.sort.unwrap_or_default();
+        let heading = "区分別".to_owned();
+        let page = GroupsPage {
+            layout: Layout::edition(
+                municipality,
+                edition,
+                heading.clone(),
+                Some("status"),
+                vec![Crumb {
+                    label: heading.clone(),
+                    href: None,
+                }],
+            ),
+            heading,
+            intro: "新規・継続などの区分ごとに事業をまとめています。".into(),
+            first_header: "区分",
+            groups: group_rows(
+                &aggregate.rows,
+                |r| format!("{}/status/{}", edition.base, segment(&r.key)),
+                sort,
+            ),
+            sort: SortLinks::new(&format!("{}/status", edition.base), sort),
+            chart: None,
+            note: String::new(),
+        };
+        render(&page)
+    })
+}
+
+async fn status(
+    State(state): State<AppState>,
+    uri: OriginalUri,
+    headers: HeaderMap,
+    PagePath((code, slug, label)): PagePath<(String, String, String)>,
+    PageQuery(query): PageQuery<ListQuery>,
+) -> Response {
+    page(&state, &uri, &headers, |snapshot| {
+        let (municipality, edition) = find(snapshot, &code, &slug)?;
+        let entries: Vec<&ProjectEntry> = edition
+            .projects
+            .iter()
+            .filter(|e| edition.resolve(e).2.status.label() == label)
+            .collect();
+        if entries.is_empty() {
+            return Err(PageError::not_found(format!(
+                "区分「{label}」の事業はこの計画にありません。"
+            )));
+        }
+        let heading = format!("区分: {label}");
+        let path = format!("{}/status/{}", edition.base, segment(&label));
+        let page = GroupPage {
+            layout: Layout::edition(
+                municipality,
+                edition,
+                heading.clone(),
+                Some("status"),
+                vec![
+                    Crumb {
+                        label: "区分別".into(),
+                        href: Some(format!("{}/status", edition.base)),
+                    },
+                    Crumb {
+                        label: label.clone(),
+                        href: None,
+                    },
+                ],
+            ),
+            intro: format!("区分が「{label}」の事業です。"),
+            table: project_table(
+                edition,
+                format!("区分「{label}」の事業"),
+                &entries,
+                &path,
+                query.sort.unwrap_or_default(),
+            ),
+            total: sum_entries(edition, &entries),
+            heading,
+        };
+        render(&page)
+    })
+}
+
+// ----- search -----
+
+/// Longest query accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 200;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchQuery {
+    q: Option<String>,
+    policy: Option<String>,
+    department: Option<String>,
+    status: Option<String>,
+    strategy: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    layout: Layout,
+    query: String,
+    action: String,
+    filters: Vec<Filter>,
+    results: Vec<SearchResult>,
+    searched: bool,
+    filtered: bool,
+    summary: String,
+    suggestions: Vec<Link>,
+}
+
+/// A filter drop-down of the search form.
+struct Filter {
+    name: &'static str,
+    label: &'static str,
+    options: Vec<(String, String, bool)>,
+}
+
+struct SearchResult {
+    href: String,
+    reference: String,
+    name: Vec<(String, bool)>,
+    policy: String,
+    status: String,
+    departments: String,
+    cost: String,
+    snippets: Vec<Snippet>,
+}
+
+struct Snippet {
+    field: &'static str,
+    pieces: Vec<(String, bool)>,
+}
+
+fn filter_options(
+    values: Vec<(String, String)>,
+    chosen: Option<&str>,
+) -> Vec<(String, String, bool)> {
+    let mut options = vec![(String::new(), "すべて".to_owned(), chosen.is_none())];
+    options.extend(values.into_iter().map(|(value, label)| {
+        let selected = chosen == Some(value.as_str());
+        (value, label, selected)
+    }));
+    options
+}
+
+async fn search(
+    State(state): State<AppState>,
+    uri: OriginalUri,
+    headers: HeaderMap,
+    PagePath((code, slug)): PagePath<(String, String)>,
+    PageQuery(query): PageQuery<SearchQuery>,
+) -> Response {
+    page(&state, &uri, &headers, |snapshot| {
+        let (municipality, edition) = find(snapshot, &code, &slug)?;
+        let q = query.q.clone().unwrap_or_default();
+        if q.chars().count() > MAX_QUERY_CHARS {
+            return Err(PageError::bad_request(format!(
+                "検索語が長すぎます（{MAX_QUERY_CHARS}文字まで）。"
+            )));
+        }
+        let empty = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+        let (policy, department, status, strategy) = (
+            empty(&query.policy),
+            empty(&query.department),
+            empty(&query.status),
+            empty(&query.strategy),
+        );
+        if let Some(p) = &policy
+            && edition.policy(p).is_none()
+        {
+            return Err(PageError::bad_request(format!(
+                "施策「{p}」はこの計画にありません。"
+            )));
+        }
+        if let Some(d) = &department
+            && !edition.departments().contains(&d.as_str())
+        {
+            return Err(PageError::bad_request(format!(
+                "担当課「{d}」はこの計画にありません。"
+            )));
+        }
+        if let Some(s) = &status
+            && !edition
+                .aggregate(GroupBy::Status)
+                .rows
+                .iter()
+                .any(|r| &r.key == s)
+        {
+            return Err(PageError::bad_request(format!(
+                "区分「{s}」はこの計画にありません。"
+            )));
+        }
+        let strategy_code = match &strategy {
+            Some(s) => Some(StrategyCode::parse(s).ok_or_else(|| {
+                PageError::bad_request(format!(
+                    "地方創生事業の番号「{s}」が読めません（例: Ⅲ(4)）。"
+                ))
+            })?),
+            None => None,
+        };
+        let keep = |i: usize| {
+            let Some(entry) = edition.projects.get(i) else {
+                return false;
+            };
+            let (_, p, project) = edition.resolve(entry);
+            policy.as_ref().is_none_or(|c| p.code.to_string() == *c)
+                && department
+                    .as_ref()
+                    .is_none_or(|d| project.departments.contains(d))
+                && status.as_ref().is_none_or(|s| project.status.label() == s)
+                && strategy_code.is_none_or(|c| project.strategies.iter().any(|l| l.code == c))
+        };
+        let searched = !q.trim().is_empty();
+        let hits = if searched {
+            edition.index.search(&q, keep)
+        } else {
+            Vec::new()
+        };
+        let results: Vec<SearchResult> = hits
+            .iter()
+            .filter_map(|hit| {
+                let entry = edition.projects.get(hit.document)?;
+                let (_, policy, project) = edition.resolve(entry);
+                let ranges = |field: SearchField| {
+                    hit.matches
+                        .iter()
+                        .find(|m| m.field == field)
+                        .map(|m| m.ranges.clone())
+                        .unwrap_or_default()
+                };
+                let text = edition.texts.get(hit.document);
+                let snippets = hit
+                    .matches
+                    .iter()
+                    .filter(|m| m.field != SearchField::Name)
+                    .map(|m| Snippet {
+                        field: m.field.label(),
+                        pieces: highlight(text.map_or("", |t| t.field(m.field)), &m.ranges),
+                    })
+                    .collect();
+                Some(SearchResult {
+                    href: format!("{}/projects/{}", edition.base, entry.reference),
+                    reference: entry.reference.clone(),
+                    name: highlight(&project.name, &ranges(SearchField::Name)),
+                    policy: format!("施策 {} {}", policy.code, policy.title),
+                    status: project.status.label().to_owned(),
+                    departments: project.departments.join("、"),
+                    cost: amount_text(listed_amounts(project).0),
+                    snippets,
+                })
+            })
+            .collect();
+        let filtered =
+            policy.is_some() || department.is_some() || status.is_some() || strategy.is_some();
+        let summary = if !searched {
+            "検索語を入力してください。事業名・事業概要・担当課・施策名から探します。".to_owned()
+        } else if results.is_empty() {
+            format!("「{q}」に一致する事業は見つかりませんでした。")
+        } else {
+            format!(
+                "「{q}」に一致する事業が {} 件見つかりました{}。",
+                results.len(),
+                if filtered {
+                    "（絞り込み中）"
+                } else {
+                    ""
+                }
+            )
+        };
+        let heading = if searched {
+            format!("「{q}」の検索結果")
+        } else {
+            "事業を探す".to_owned()
+        };
+        let policies_list: Vec<(String, String)> = edition
+            .edition
+            .policies()
+            .map(|p| (p.code.to_string(), format!("{} {}", p.code, p.title)))
+            .collect();
+        let page = SearchPage {
+            layout: Layout::edition(
+                municipality,
+                edition,
+                heading.clone(),
+                None,
+                vec![Crumb {
+                    label: heading,
+                    href: None,
+                }],
+            )
+            .with_query(&q),
+            action: format!("{}/search", edition.base),
+            filters: vec![
+                Filter {
+                    name: "policy",
+                    label: "施策",
+                    options: filter_options(policies_list, policy.as_deref()),
+                },
+                Filter {
+                    name: "department",
+                    label: "担当課",
+                    options: filter_options(
+                        edition
+                            .departments()
+                            .into_iter()
+                            .map(|d| (d.to_owned(), d.to_owned()))
+                            .collect(),
+                        department.as_deref(),
+                    ),
+                },
+                Filter {
+                    name: "status",
+                    label: "区分",
+                    options: filter_options(
+                        edition
+                            .aggregate(GroupBy::Status)
+                            .rows
+                            .iter()
+                            .map(|r| (r.key.clone(), r.key.clone()))
+                            .collect(),
+                        status.as_deref(),
+                    ),
+                },
+                Filter {
+                    name: "strategy",
+                    label: "地方創生事業",
+                    options: filter_options(
+                        edition
+                            .aggregate(GroupBy::Strategy)
+                            .rows
+                            .iter()
+                            .filter(|r| r.key != NO_STRATEGY)
+                            .map(|r| (r.key.clone(), r.key.clone()))
+                            .collect(),
+                        strategy.as_deref(),
+                    ),
+                },
+            ],
+            suggestions: if searched && results.is_empty() {
+                let mut links = vec![Link {
+                    label: "施策一覧から探す".into(),
+                    href: format!("{}/policies", edition.base),
+                    current: false,
+                }];
+                links.push(Link {
+                    label: "担当課から探す".into(),
+                    href: format!("{}/departments", edition.base),
+                    current: false,
+                });
+                if filtered {
+                    links.insert(
+                        0,
+                        Link {
+                            label: "絞り込みを外して探す".into(),
+                            href: format!("{}/search?q={}", edition.base, view::query_value(&q)),
+                            current: false,
+                        },
+                    );
+                }
+                links
+            } else {
+                Vec::new()
+            },
+            query: q,
+            results,
+            searched,
+            filtered,
+            summary,
+        };
+        render(&page)
+    })
+}

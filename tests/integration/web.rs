@@ -1,0 +1,1015 @@
+//! The web server in-process (`app(state).oneshot(request)`): pages, search, API, OpenAPI,
+//! open data, security headers, hostile input. Each test gets its own database; the ones that
+//! touch storage run on PostgreSQL too when it is configured.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use keikaku::ops::import::{self, ImportRequest};
+use keikaku::storage::Store;
+use keikaku::web::{self, AppState};
+use keikaku_core::import::Context;
+use keikaku_core::{Municipality, MunicipalityCode, canonical};
+use serde_json::Value;
+use tower::ServiceExt;
+
+use super::support::{databases, seed_path};
+use crate::golden::{self, PROJECTS};
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    }
+}
+
+async fn request(app: &Router, method: Method, uri: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut builder = Request::builder().method(method).uri(uri);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    let response = app
+        .clone()
+        .oneshot(builder.body(Body::empty()).expect("request"))
+        .await
+        .expect("response");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = axum::body::to_bytes(response.into_body(), 64 * 1024 * 1024)
+        .await
+        .expect("body")
+        .to_vec();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+async fn get(app: &Router, uri: &str) -> Reply {
+    request(app, Method::GET, uri, &[]).await
+}
+
+fn shirakawa() -> Context {
+    Context {
+        municipality: Some(Municipality {
+            code: MunicipalityCode::parse("072052").expect("code"),
+            name: "白河市".into(),
+        }),
+        ..Context::default()
+    }
+}
+
+async fn seeded(store: &Store) {
+    let bytes = std::fs::read(seed_path()).expect("seed");
+    let request = ImportRequest {
+        name: "shirakawa-r2-r4-goal7.txt",
+        bytes: &bytes,
+        layout: None,
+        context: shirakawa(),
+        replace: false,
+        actor: "test",
+    };
+    import::import(store, request).await.expect("import seed");
+}
+
+/// The app over a fresh SQLite database holding the sample plan.
+async fn sample_app() -> (Router, AppState, super::support::TestDb) {
+    let db = databases().await.remove(0);
+    let store = db.store().await;
+    seeded(&store).await;
+    let state = AppState::load(store).await.expect("state");
+    (web::app(state.clone()), state, db)
+}
+
+fn enc(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_page_type_shows_the_plan_with_exact_amounts() {
+    for db in databases().await {
+        let store = db.store().await;
+        seeded(&store).await;
+        let app = web::app(AppState::load(store).await.expect("state"));
+
+        let root = get(&app, "/").await;
+        assert_eq!(root.status, StatusCode::SEE_OTHER, "{}", db.label);
+        assert_eq!(root.header("location"), "/072052/r2-r4");
+
+        let home = get(&app, "/072052/r2-r4").await;
+        assert_eq!(home.status, StatusCode::OK);
+        let html = home.text();
+        assert!(
+            html.starts_with("<!doctype html>\n<html lang=\"ja\">"),
+            "lang=ja"
+        );
+        assert!(html.contains(golden::GOAL_TITLE));
+        assert!(html.contains("184,787千円"), "total of the plan");
+        assert!(
+            html.contains("<svg") && html.contains("role=\"img\"") && html.contains("<desc"),
+            "chart with title and description"
+        );
+        for policy in golden::POLICIES {
+            assert!(html.contains(policy.title), "{} on home", policy.code);
+        }
+
+        let policy = get(&app, "/072052/r2-r4/policies/7-1").await.text();
+        for p in PROJECTS.iter().filter(|p| p.policy == "7-1") {
+            assert!(
+                policy.contains(&format!("/072052/r2-r4/projects/7-1-{}", p.number)),
+                "{}",
+                p.name
+            );
+            assert!(policy.contains(p.name), "{}", p.name);
+        }
+        assert!(policy.contains("パートナーシップが強化され"), "vision text");
+        assert!(policy.contains("<caption>"), "tables have captions");
+        assert!(policy.contains("85,026"), "policy total");
+
+        // Every project page, with its amounts as read by hand; `-` never becomes 0.
+        for p in PROJECTS.iter() {
+            let page = get(
+                &app,
+                &format!("/072052/r2-r4/projects/{}-{}", p.policy, p.number),
+            )
+            .await;
+            assert_eq!(page.status, StatusCode::OK, "{} {}", p.policy, p.number);
+            let text = page.text();
+            assert!(
+                text.contains(&format!("<h1>{}</h1>", escape(p.name))),
+                "{}",
+                p.name
+            );
+            let row = text.split("令和2年度（R2）").nth(1).expect("R2 row");
+            let cells: Vec<&str> = row
+                .split("<td class=\"num\">")
+                .skip(1)
+                .take(3)
+                .map(|c| c.split('<').next().unwrap_or(""))
+                .collect();
+            let show =
+                |v: Option<i64>| v.map_or("-".to_owned(), keikaku_core::money::group_thousands);
+            assert_eq!(
+                cells,
+                [show(p.total), show(p.earmarked), show(p.general)],
+                "{} {}",
+                p.policy,
+                p.number
+            );
+        }
+
+        for path in [
+            "/072052/r2-r4/goals/7",
+            "/072052/r2-r4/policies",
+            "/072052/r2-r4/departments",
+            &format!("/072052/r2-r4/departments/{}", enc("経営改革推進室")),
+            "/072052/r2-r4/strategies",
+            "/072052/r2-r4/strategies/3-4",
+            "/072052/r2-r4/strategies/none",
+            "/072052/r2-r4/status",
+            &format!("/072052/r2-r4/status/{}", enc("新規")),
+            "/opendata",
+        ] {
+            let page = get(&app, path).await;
+            assert_eq!(page.status, StatusCode::OK, "{path}");
+            let text = page.text();
+            assert!(
+                text.contains("class=\"skip-link\"")
+                    && text.contains("aria-label=\"パンくずリスト\""),
+                "{path}: skip link and breadcrumbs"
+            );
+            assert!(text.contains("role=\"search\""), "{path}: search box");
+        }
+        let department = get(
+            &app,
+            &format!("/072052/r2-r4/departments/{}", enc("経営改革推進室")),
+        )
+        .await
+        .text();
+        for name in [
+            "白河市総合計画進行管理事務",
+            "行政改革推進事務",
+            "RPA・AI導入推進事業",
+        ] {
+            assert!(
+                department.contains(name),
+                "{name} is a project of 経営改革推進室"
+            );
+        }
+        db.cleanup().await;
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&#38;")
+        .replace('<', "&#60;")
+        .replace('>', "&#62;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
+}
+
+#[tokio::test]
+async fn listings_sort_by_cost_and_by_number_and_refuse_unknown_parameters() {
+    let (app, _, _db) = sample_app().await;
+    let by_number = get(&app, "/072052/r2-r4/policies/7-3").await.text();
+    let by_cost = get(&app, "/072052/r2-r4/policies/7-3?sort=cost")
+        .await
+        .text();
+    let position = |html: &str, name: &str| html.find(name).unwrap_or_else(|| panic!("{name}"));
+    // 7-3-5 宅地分譲地販売促進事業 (25,638) is the most costly; 7-3-1 三市交流事業 comes first by number.
+    assert!(position(&by_number, "三市交流事業") < position(&by_number, "宅地分譲地販売促進事業"));
+    assert!(position(&by_cost, "宅地分譲地販売促進事業") < position(&by_cost, "三市交流事業"));
+    let departments = get(&app, "/072052/r2-r4/departments?sort=cost")
+        .await
+        .text();
+    assert!(position(&departments, "企画政策課") < position(&departments, "財政課"));
+
+    for bad in [
+        "/072052/r2-r4/policies/7-3?sort=price",
+        "/072052/r2-r4/policies/7-3?order=desc",
+        "/072052/r2-r4/departments?sort=",
+    ] {
+        let reply = get(&app, bad).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(
+            reply.text().contains("パラメータが正しくありません"),
+            "{bad}"
+        );
+    }
+    for missing in [
+        "/999999/r2-r4",
+        "/072052/r9-r11",
+        "/072052/r2-r4/policies/7-9",
+        "/072052/r2-r4/projects/7-1-99",
+        "/072052/r2-r4/goals/x",
+        "/072052/r2-r4/strategies/x-y",
+        "/nowhere",
+    ] {
+        let reply = get(&app, missing).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{missing}");
+        assert!(
+            reply.text().contains("<html lang=\"ja\">"),
+            "{missing}: a page, not a bare error"
+        );
+    }
+}
+
+#[tokio::test]
+async fn search_folds_width_case_and_kana_and_finds_summaries() {
+    let (app, _, _db) = sample_app().await;
+    let search = |q: &str| {
+        let app = app.clone();
+        let uri = format!("/072052/r2-r4/search?q={}", enc(q));
+        async move { get(&app, &uri).await }
+    };
+    let furusato = search("ふるさと").await.text();
+    assert!(
+        furusato.contains("/projects/7-6-5") && furusato.contains("/projects/7-4-2"),
+        "ふるさと納税取扱事務 and ふるさと大使事業: {furusato}"
+    );
+    assert!(
+        furusato.contains("<mark>ふるさと</mark>"),
+        "matches are highlighted"
+    );
+    for q in ["ＲＰＡ", "rpa", "RPA"] {
+        let page = search(q).await.text();
+        assert!(
+            page.contains("/projects/7-5-4"),
+            "{q} finds RPA・AI導入推進事業"
+        );
+        assert!(
+            page.contains("が 1 件見つかりました"),
+            "{q}: exactly one result"
+        );
+    }
+    let iju = search("移住").await.text();
+    assert!(
+        iju.contains("/projects/7-3-6") && iju.contains("/projects/7-3-7"),
+        "移住 is in the summaries of 7-3-6 and 7-3-7"
+    );
+    assert!(iju.contains("事業概要:"), "the summary match is shown");
+    let katakana = search("フルサト").await.text();
+    assert!(
+        katakana.contains("/projects/7-6-5"),
+        "katakana finds hiragana"
+    );
+
+    let none = search("存在しない言葉").await;
+    assert_eq!(
+        none.status,
+        StatusCode::OK,
+        "no results is a page, not an error"
+    );
+    assert!(none.text().contains("見つからないときは"));
+
+    // 財政 is in all four of 財政課's projects (at least in the department) and in 7-6's
+    // title, which also brings in ふるさと納税取扱事務 (企画政策課) until the filter applies.
+    let unfiltered = get(&app, &format!("/072052/r2-r4/search?q={}", enc("財政")))
+        .await
+        .text();
+    assert!(unfiltered.contains("/projects/7-6-5"), "{unfiltered}");
+    let filtered = get(
+        &app,
+        &format!(
+            "/072052/r2-r4/search?q={}&department={}",
+            enc("財政"),
+            enc("財政課")
+        ),
+    )
+    .await
+    .text();
+    assert!(
+        filtered.contains("が 4 件見つかりました（絞り込み中）"),
+        "{filtered}"
+    );
+    assert!(
+        !filtered.contains("/projects/7-6-5"),
+        "the department filter applies"
+    );
+    let bad_filter = get(
+        &app,
+        &format!("/072052/r2-r4/search?q=a&department={}", enc("ない課")),
+    )
+    .await;
+    assert_eq!(bad_filter.status, StatusCode::BAD_REQUEST);
+    let long = get(&app, &format!("/072052/r2-r4/search?q={}", "a".repeat(201))).await;
+    assert_eq!(long.status, StatusCode::BAD_REQUEST);
+    let global = get(&app, &format!("/search?q={}", enc("移住"))).await;
+    assert_eq!(global.status, StatusCode::SEE_OTHER);
+    assert!(
+        global
+            .header("location")
+            .starts_with("/072052/r2-r4/search?q=")
+    );
+}
+
+const SECURITY_HEADERS: [(&str, &str); 4] = [
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "strict-origin-when-cross-origin"),
+    ("x-frame-options", "DENY"),
+    ("content-security-policy", web::CSP),
+];
+
+#[tokio::test]
+async fn every_response_carries_strict_security_headers_and_pages_load_nothing_from_outside() {
+    let (app, _, _db) = sample_app().await;
+    for path in [
+        "/072052/r2-r4",
+        "/072052/r2-r4/projects/7-1-1",
+        "/api/v1/municipalities",
+        "/static/style.css",
+        "/nowhere",
+        "/api/nowhere",
+        "/opendata/072052/r2-r4/csv",
+    ] {
+        let reply = get(&app, path).await;
+        for (name, value) in SECURITY_HEADERS {
+            assert_eq!(reply.header(name), value, "{path}: {name}");
+        }
+    }
+    assert!(web::CSP.contains("default-src 'self'") && web::CSP.contains("frame-ancestors 'none'"));
+    assert!(!web::CSP.contains("unsafe-inline") && !web::CSP.contains("unsafe-eval"));
+    for path in [
+        "/072052/r2-r4",
+        "/072052/r2-r4/strategies",
+        "/072052/r2-r4/search?q=a",
+        "/opendata",
+    ] {
+        let html = get(&app, path).await.text();
+        assert!(!html.contains("<script"), "{path}: no script at all");
+        assert!(!html.contains("style=\""), "{path}: no inline style");
+        for attribute in ["src=\"http", "href=\"//", "src=\"//", "url(http"] {
+            assert!(!html.contains(attribute), "{path}: loads {attribute}");
+        }
+        for line in html.lines().filter(|l| l.contains("<link")) {
+            assert!(
+                line.contains("href=\"/"),
+                "{path}: external stylesheet or icon: {line}"
+            );
+        }
+    }
+    let css = get(&app, "/static/style.css").await.text();
+    assert!(
+        !css.contains("http") && !css.contains("@import") && !css.contains("@font-face"),
+        "the stylesheet loads nothing"
+    );
+}
+
+#[tokio::test]
+async fn static_files_cannot_be_escaped_and_limits_hold() {
+    let (app, _, _db) = sample_app().await;
+    for path in [
+        "/static/../Cargo.toml",
+        "/static/..%2fCargo.toml",
+        "/static/%2e%2e%2fCargo.toml",
+        "/static/%2e%2e/%2e%2e/etc/passwd",
+        "/static/style.css%00.txt",
+        "/static/..%5cCargo.toml",
+        "/static//etc/passwd",
+        "/static/.%2e/src/main.rs",
+    ] {
+        let reply = get(&app, path).await;
+        assert_ne!(reply.status, StatusCode::OK, "{path}");
+        let text = reply.text();
+        assert!(
+            !text.contains("[package]") && !text.contains("root:") && !text.contains("fn main"),
+            "{path} leaked a file"
+        );
+    }
+    let long = get(
+        &app,
+        &format!("/072052/r2-r4/search?q={}", "x".repeat(web::MAX_URI_BYTES)),
+    )
+    .await;
+    assert_eq!(long.status, StatusCode::URI_TOO_LONG);
+    let api_long = get(
+        &app,
+        &format!(
+            "/api/v1/municipalities?x={}",
+            "x".repeat(web::MAX_URI_BYTES)
+        ),
+    )
+    .await;
+    assert_eq!(api_long.status, StatusCode::URI_TOO_LONG);
+    assert_eq!(api_long.json()["error"]["code"], "uri_too_long");
+
+    let big = vec![b'a'; web::MAX_BODY_BYTES * 4];
+    let response = app
+        .clone()
+        .oneshot(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/api/v1/municipalities")
+                .body(Body::from(big))
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    assert!(response.status().is_client_error(), "{}", response.status());
+    let post = request(&app, Method::POST, "/api/v1/municipalities", &[]).await;
+    assert_eq!(post.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(post.json()["error"]["code"], "method_not_allowed");
+    let delete = request(&app, Method::DELETE, "/072052/r2-r4", &[]).await;
+    assert_eq!(delete.status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test]
+async fn hostile_text_in_plans_is_escaped_everywhere() {
+    let hostile = [
+        "<script>alert(1)</script>",
+        "\"><img src=x onerror=alert(1)>",
+        "'; DROP TABLE project; --",
+        "</textarea><svg onload=alert(1)>",
+    ];
+    for db in databases().await {
+        let store = db.store().await;
+        let bytes = std::fs::read(seed_path()).expect("seed");
+        let mut edition = import::validate("seed.txt", &bytes, None, &shirakawa())
+            .editions
+            .remove(0)
+            .edition;
+        let policy = &mut edition.goals[0].policies[0];
+        policy.title = hostile[1].to_owned();
+        policy.vision = hostile[3].to_owned();
+        policy.projects[0].name = hostile[0].to_owned();
+        policy.projects[0].summary = hostile[1].to_owned();
+        policy.projects[0].departments = vec![hostile[2].to_owned()];
+        policy.projects[1].name = hostile[3].to_owned();
+        let json = canonical::to_json(&[edition]);
+        let request = ImportRequest {
+            name: "hostile.json",
+            bytes: json.as_bytes(),
+            layout: None,
+            context: Context::default(),
+            replace: false,
+            actor: "test",
+        };
+        import::import(&store, request)
+            .await
+            .expect("import hostile plan");
+        let app = web::app(AppState::load(store).await.expect("state"));
+        for path in [
+            "/072052/r2-r4".to_owned(),
+            "/072052/r2-r4/policies/7-1".to_owned(),
+            "/072052/r2-r4/projects/7-1-1".to_owned(),
+            "/072052/r2-r4/projects/7-1-2".to_owned(),
+            "/072052/r2-r4/departments".to_owned(),
+            format!("/072052/r2-r4/departments/{}", enc(hostile[2])),
+            format!("/072052/r2-r4/search?q={}", enc("alert")),
+            format!("/072052/r2-r4/search?q={}", enc(hostile[0])),
+        ] {
+            let reply = get(&app, &path).await;
+            assert_eq!(reply.status, StatusCode::OK, "{}: {path}", db.label);
+            let html = reply.text();
+            // Escaped, the hostile text still reads `onerror=alert`; what must never appear is
+            // markup: a tag or a quote that leaves an attribute.
+            for raw in ["<script", "<img", "<svg onload", "</textarea>"] {
+                assert!(!html.contains(raw), "{}: {path} contains {raw}", db.label);
+            }
+        }
+        let page = get(&app, "/072052/r2-r4/projects/7-1-1").await.text();
+        assert!(
+            page.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+            "shown as text, escaped"
+        );
+        let api = get(
+            &app,
+            "/api/v1/municipalities/072052/editions/r2-r4/projects/7-1-1",
+        )
+        .await;
+        assert_eq!(api.header("content-type"), "application/json");
+        assert_eq!(
+            api.json()["name"],
+            hostile[0],
+            "the API returns the text exactly, as JSON"
+        );
+        assert_eq!(api.json()["departments"][0], hostile[2]);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn api_lists_filters_pages_and_totals() {
+    let (app, _, _db) = sample_app().await;
+    let municipalities = get(&app, "/api/v1/municipalities").await.json();
+    assert_eq!(municipalities[0]["code"], "072052");
+    assert_eq!(municipalities[0]["prefecture"], "福島県");
+    assert_eq!(municipalities[0]["editions"][0]["edition"], "R2-R4");
+
+    let edition = get(&app, "/api/v1/municipalities/072052/editions/latest")
+        .await
+        .json();
+    assert_eq!(edition["first_year"], 2020);
+    assert_eq!(
+        edition["totals"]["cost"],
+        PROJECTS.iter().filter_map(|p| p.total).sum::<i64>()
+    );
+    assert_eq!(edition["goals"][0]["title"], golden::GOAL_TITLE);
+
+    let page = get(
+        &app,
+        "/api/v1/municipalities/072052/editions/r2-r4/projects?per_page=10&page=4",
+    )
+    .await
+    .json();
+    assert_eq!(page["total"], 33);
+    assert_eq!(page["pages"], 4);
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(3));
+    let filtered = get(
+        &app,
+        &format!(
+            "/api/v1/municipalities/072052/editions/r2-r4/projects?strategy={}&status={}",
+            enc("III(4)"),
+            enc("新規")
+        ),
+    )
+    .await
+    .json();
+    let names: Vec<&str> = filtered["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "地域をつなぐ農村交流活動事業",
+            "まちラボ学生プロジェクト支援事業"
+        ]
+    );
+
+    let dash = get(
+        &app,
+        "/api/v1/municipalities/072052/editions/r2-r4/projects/7-1-4",
+    )
+    .await
+    .json();
+    assert_eq!(dash["costs"][0]["total"], Value::Null, "'-' is null, not 0");
+    let by_id = get(
+        &app,
+        "/api/v1/municipalities/072052/editions/r2-r4/projects/072052-r2-7-6-5",
+    )
+    .await
+    .json();
+    assert_eq!(by_id["costs"][0]["earmarked"], 23_364);
+    assert_eq!(by_id["costs"][0]["general"], 0);
+
+    let aggregate = get(
+        &app,
+        "/api/v1/municipalities/072052/editions/r2-r4/aggregates/department",
+    )
+    .await
+    .json();
+    let keys: Vec<&str> = aggregate
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, ["by", "edition", "rows", "total"]);
+    let planning = aggregate["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["key"] == "企画政策課")
+        .expect("企画政策課")
+        .clone();
+    let expected: i64 = PROJECTS
+        .iter()
+        .filter(|p| p.departments.contains(&"企画政策課"))
+        .filter_map(|p| p.total)
+        .sum();
+    assert_eq!(planning["cost"], expected);
+    assert_eq!(aggregate["total"]["projects"], 33);
+    let year = get(
+        &app,
+        "/api/v1/municipalities/072052/editions/r2-r4/aggregates/year?year=R2",
+    )
+    .await
+    .json();
+    assert_eq!(year["rows"][0]["key"], "2020");
+
+    let search = get(
+        &app,
+        &format!(
+            "/api/v1/municipalities/072052/editions/r2-r4/search?q={}",
+            enc("移住")
+        ),
+    )
+    .await
+    .json();
+    assert_eq!(search["total"], 2);
+    let first = &search["items"][0];
+    let summary = first["matches"]
+        .as_array()
+        .expect("matches")
+        .iter()
+        .find(|m| m["field"] == "summary")
+        .expect("summary match");
+    let text: Vec<char> = summary["text"].as_str().expect("text").chars().collect();
+    let range = &summary["ranges"][0];
+    let (start, end) = (
+        range[0].as_u64().expect("start") as usize,
+        range[1].as_u64().expect("end") as usize,
+    );
+    assert_eq!(
+        text[start..end].iter().collect::<String>(),
+        "移住",
+        "ranges point at the match"
+    );
+}
+
+#[tokio::test]
+async fn api_errors_are_json_with_stable_codes() {
+    let (app, _, _db) = sample_app().await;
+    let cases = [
+        (
+            "/api/v1/municipalities/12345",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "/api/v1/municipalities/999999",
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "/api/v1/municipalities/072052/editions/r9-r11",
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "/api/v1/municipalities/072052/editions/banana",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "/api/v1/municipalities/072052/editions/R2-R4/goals",
+            StatusCode::OK,
+            "",
+        ),
+        (
+            "/api/v1/municipalities/072052/editions/r2-r4/projects?per_page=0",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "/api/v1/municipalities/072052/editions/r2-r4/projects?per_page=101",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "/api/v1/municipalities/072052/editions/r2-r4/projects?page=-1",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "/api/v1/municipalities/072052/editions/r2-r4/projects?unknown=1",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "/api/v1/municipalities/072052/editions/r2-r4/projects?strategy=IV",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "/api/v1/municipalities/072052/editions/r2-r4/projects?strategy=V(1)",
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "/api/v1/municipalities/072052/editions/r2-r4/projects/9-9-9",
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "/api/v1/municipalities/072052/editions/r2-r4/aggregates/color",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "/api/v1/municipalities/072052/editions/r2-r4/aggregates/policy?year=R9",
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "/api/v1/municipalities/072052/editions/r2-r4/aggregates/policy?year=soon",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "/api/v1/municipalities/072052/editions/r4-r2",
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "/api/v1/municipalities/072052/editions/r2-r4/projects?policy=0-0",
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "/api/v1/municipalities/072052/editions/r2-r4/projects?policy=seven",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "/api/v1/municipalities/072052/editions/r2-r4/projects?department=%E3%81%AA%E3%81%84%E8%AA%B2",
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "/api/v1/municipalities/072052/editions/r2-r4/projects?strategy=IIII(0)",
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "/api/v1/municipalities/072052/editions/r2-r4/search",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "/api/v1/municipalities/072052/editions/r2-r4/search?q=",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        ("/api/v1/nothing", StatusCode::NOT_FOUND, "not_found"),
+    ];
+    for (uri, status, code) in cases {
+        let reply = get(&app, uri).await;
+        assert_eq!(reply.status, status, "{uri}: {}", reply.text());
+        assert_eq!(reply.header("content-type"), "application/json", "{uri}");
+        if status == StatusCode::OK {
+            continue;
+        }
+        let body = reply.json();
+        assert_eq!(body["error"]["code"], code, "{uri}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{uri}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn openapi_document_matches_its_snapshot() {
+    let (app, _, _db) = sample_app().await;
+    let reply = get(&app, "/api/openapi.json").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let spec = reply.json();
+    assert!(
+        spec["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "OpenAPI 3.1"
+    );
+    for path in [
+        "/api/v1/municipalities",
+        "/api/v1/municipalities/{code}/editions/{edition}/projects",
+        "/api/v1/municipalities/{code}/editions/{edition}/search",
+    ] {
+        assert!(spec["paths"][path]["get"].is_object(), "{path} documented");
+    }
+    insta::assert_json_snapshot!("openapi", spec);
+    let docs = get(&app, "/api/docs/").await;
+    assert_eq!(docs.status, StatusCode::OK);
+    assert!(
+        !docs.text().contains("http"),
+        "the docs page loads its assets from this server"
+    );
+}
+
+#[tokio::test]
+async fn open_data_downloads_name_edition_and_date_and_are_valid_files() {
+    let (app, _, _db) = sample_app().await;
+    let date = |reply: &Reply| reply.header("content-disposition");
+    let csv = get(&app, "/opendata/072052/r2-r4/csv").await;
+    assert_eq!(csv.header("content-type"), "text/csv; charset=utf-8");
+    let disposition = date(&csv);
+    assert!(
+        disposition.starts_with("attachment; filename=\"keikaku-072052-r2-r4-20")
+            && disposition.ends_with(".csv\""),
+        "{disposition}"
+    );
+    assert!(csv.body.starts_with(b"\xEF\xBB\xBF"));
+
+    let sjis = get(&app, "/opendata/072052/r2-r4/csv-sjis").await;
+    assert!(date(&sjis).ends_with("-sjis.csv\""));
+    let (text, _, errors) = encoding_rs::SHIFT_JIS.decode(&sjis.body);
+    assert!(
+        !errors && text.contains("地域おこし協力隊活用事業"),
+        "Shift_JIS decodes"
+    );
+
+    let xlsx = get(&app, "/opendata/072052/r2-r4/xlsx").await;
+    assert!(date(&xlsx).ends_with(".xlsx\""));
+    use calamine::Reader;
+    let mut workbook: calamine::Xlsx<_> =
+        calamine::Xlsx::new(std::io::Cursor::new(xlsx.body.clone())).expect("xlsx opens");
+    assert_eq!(workbook.sheet_names(), ["事業", "施策", "基本目標"]);
+    let projects = workbook.worksheet_range("事業").expect("sheet");
+    assert_eq!(projects.height(), 1 + 33 * 3);
+
+    let json = get(&app, "/opendata/072052/r2-r4/json").await;
+    assert_eq!(json.json()["format"], "keikaku-plan");
+
+    let package = get(&app, "/opendata/all/datapackage").await;
+    assert_eq!(package.header("content-type"), "application/zip");
+    assert!(
+        date(&package).starts_with("attachment; filename=\"keikaku-all-20")
+            && date(&package).ends_with("-datapackage.zip\"")
+    );
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(package.body.clone())).expect("zip opens");
+    let names: Vec<String> = (0..archive.len())
+        .map(|i| {
+            archive
+                .by_index(i)
+                .expect("entry")
+                .name()
+                .expect("utf-8 name")
+                .into_owned()
+        })
+        .collect();
+    assert!(
+        names.iter().any(|n| n.ends_with("/datapackage.json"))
+            && names.iter().any(|n| n.ends_with("/projects.csv")),
+        "{names:?}"
+    );
+    let descriptor_name = names
+        .iter()
+        .find(|n| n.ends_with("datapackage.json"))
+        .expect("descriptor")
+        .clone();
+    let mut descriptor = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name(&descriptor_name).expect("entry"),
+        &mut descriptor,
+    )
+    .expect("read");
+    let descriptor: Value = serde_json::from_str(&descriptor).expect("json");
+    assert_eq!(descriptor["licenses"][0]["name"], "CC-BY-4.0");
+    assert!(
+        descriptor["created"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("20"))
+    );
+
+    assert_eq!(
+        get(&app, "/opendata/072052/r2-r4/pdf").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&app, "/opendata/072052/r9-r11/csv").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn unchanged_pages_answer_304_and_new_imports_appear_without_a_restart() {
+    let (app, state, db) = sample_app().await;
+    let first = get(&app, "/072052/r2-r4/policies/7-1").await;
+    let etag = first.header("etag");
+    assert!(!etag.is_empty());
+    let again = request(
+        &app,
+        Method::GET,
+        "/072052/r2-r4/policies/7-1",
+        &[("if-none-match", &etag)],
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert!(again.body.is_empty());
+
+    // Another process (here: the same store) imports a newer edition; the server notices.
+    let store = db.store().await;
+    let mut edition = import::validate(
+        "seed.txt",
+        &std::fs::read(seed_path()).expect("seed"),
+        None,
+        &shirakawa(),
+    )
+    .editions
+    .remove(0)
+    .edition;
+    edition.span = keikaku_core::EditionSpan::parse("R3-R5").expect("span");
+    for project in edition
+        .goals
+        .iter_mut()
+        .flat_map(|g| g.policies.iter_mut())
+        .flat_map(|p| p.projects.iter_mut())
+    {
+        project.costs.clear();
+    }
+    let json = canonical::to_json(&[edition]);
+    let newer = ImportRequest {
+        name: "r3.json",
+        bytes: json.as_bytes(),
+        layout: None,
+        context: Context::default(),
+        replace: false,
+        actor: "test",
+    };
+    import::import(&store, newer).await.expect("import");
+    assert!(
+        state.refresh().await.expect("refresh"),
+        "the new data version is seen"
+    );
+    assert!(
+        !state.refresh().await.expect("refresh"),
+        "nothing new the second time"
+    );
+    let root = get(&app, "/").await;
+    assert_eq!(
+        root.header("location"),
+        "/072052/r3-r5",
+        "the latest edition opens"
+    );
+    let old = get(&app, "/072052/r2-r4").await.text();
+    assert!(
+        old.contains("R3-R5（令和3年度～令和5年度）"),
+        "edition switcher lists the other edition"
+    );
+    let changed = request(
+        &app,
+        Method::GET,
+        "/072052/r2-r4/policies/7-1",
+        &[("if-none-match", &etag)],
+    )
+    .await;
+    assert_eq!(
+        changed.status,
+        StatusCode::OK,
+        "the page changed (it now links the other edition)"
+    );
+}
