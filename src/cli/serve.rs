@@ -39,8 +39,9 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
+    let bound = listener.local_addr().unwrap_or(addr);
     println!(
-        "keikaku is serving http://{addr}/ from {} (Ctrl-C to stop)",
+        "keikaku is serving http://{bound}/ from {} (Ctrl-C to stop)",
         config.database_url
     );
     web::serve_on(state, listener).await?;

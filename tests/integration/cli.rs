@@ -497,3 +497,76 @@ async fn projects_lists_a_policy_with_its_fields() {
         db.cleanup().await;
     }
 }
+
+/// Starts `keikaku serve` on a free port and returns the child and its address.
+fn start_server(db: &TestDb) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_keikaku"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .current_dir(db.dir.path())
+        .env("KEIKAKU_DATABASE_URL", db.url_text())
+        .env("KEIKAKU_LANG", "en")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start server");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let addr = loop {
+        let line = lines.next().expect("server output").expect("line");
+        if let Some(rest) = line.split("serving http://").nth(1) {
+            break rest.split('/').next().expect("address").to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+#[tokio::test]
+async fn serve_loads_the_sample_and_finishes_requests_in_flight_on_sigterm() {
+    use std::io::{Read, Write};
+    let db = databases().await.remove(0);
+    let (mut child, addr) = start_server(&db);
+    // A request is under way (its headers not finished) when SIGTERM arrives.
+    let mut stream = std::net::TcpStream::connect(&addr).expect("connect");
+    stream
+        .write_all(b"GET /072052/r2-r4/policies/7-1 HTTP/1.1\r\nHost: test\r\n")
+        .expect("write");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    stream
+        .write_all(b"Connection: close\r\n\r\n")
+        .expect("finish the request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    assert!(
+        response.starts_with("HTTP/1.1 200"),
+        "{}",
+        response.lines().next().unwrap_or("")
+    );
+    assert!(
+        response.contains("市民との協働による地域づくり"),
+        "the sample plan was loaded and served"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().expect("wait") {
+            break exit;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not stop after SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(exit.success(), "clean exit after SIGTERM: {exit:?}");
+    assert!(
+        std::net::TcpStream::connect(&addr).is_err(),
+        "no longer listening"
+    );
+}
