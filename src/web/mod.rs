@@ -111,8 +111,10 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(health))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
-        .with_state(state)
-        .merge(api::docs());
+        .with_state(state.clone())
+        .merge(api::docs())
+        // Innermost: responses taken from the cache still pass every layer below.
+        .layer(middleware::from_fn_with_state(state, cache_responses));
     for (name, value) in security {
         router = router.layer(SetResponseHeaderLayer::if_not_present(
             name,
@@ -169,53 +171,107 @@ const STATIC_FILES: [(&str, &str, &[u8]); 2] = [
     ),
 ];
 
-async fn static_file(
-    axum::extract::Path(file): axum::extract::Path<String>,
-    headers: HeaderMap,
-) -> Response {
+async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
     match STATIC_FILES.iter().find(|(name, _, _)| *name == file) {
         Some((_, content_type, bytes)) => {
-            let cached = Cached {
-                content_type,
-                body: axum::body::Bytes::from_static(bytes),
-                etag: etag(bytes),
-                attachment: None,
-            };
-            respond(&cached, &headers, "public, max-age=86400")
+            ([(header::CONTENT_TYPE, *content_type)], *bytes).into_response()
         }
         None => PageError::new(StatusCode::NOT_FOUND, "そのファイルはありません。").into_response(),
     }
 }
 
+/// Largest response body kept in the cache.
+const MAX_CACHED_BYTES: usize = 16 * 1024 * 1024;
+
+/// Serves GET and HEAD requests from the snapshot's response cache, keyed by path and query,
+/// and fills it with successful responses. Every response gets an `ETag`; a request that
+/// already has it is answered 304. Handlers never deal with caching.
+async fn cache_responses(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if request.method() != axum::http::Method::GET && request.method() != axum::http::Method::HEAD {
+        return next.run(request).await;
+    }
+    let key = request.uri().path_and_query().map_or_else(
+        || request.uri().path().to_owned(),
+        |pq| pq.as_str().to_owned(),
+    );
+    let policy = if key.starts_with("/static/") {
+        "public, max-age=86400"
+    } else {
+        "no-cache"
+    };
+    if let Some(cached) = state.snapshot.load().cache.get(&key) {
+        return respond(&cached, request.headers(), policy);
+    }
+    // Keep the snapshot the page is rendered from: its cache is the one to fill.
+    let snapshot = state.snapshot();
+    let conditional = request.headers().clone();
+    // The router answers HEAD with an empty body: only GET responses may fill the cache.
+    let fill = request.method() == axum::http::Method::GET;
+    let response = next.run(request).await;
+    if response.status() != StatusCode::OK || !fill {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_CACHED_BYTES).await {
+        Ok(body) => body,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot read a response body");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let cached = Cached {
+        content_type: parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .cloned()
+            .unwrap_or_else(|| HeaderValue::from_static("application/octet-stream")),
+        etag: etag(&body),
+        attachment: parts.headers.get(header::CONTENT_DISPOSITION).cloned(),
+        body,
+    };
+    snapshot.cache.put(key, cached.clone());
+    respond(&cached, &conditional, policy)
+}
+
 /// A strong ETag from the content.
-pub fn etag(bytes: &[u8]) -> String {
+pub fn etag(bytes: &[u8]) -> HeaderValue {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     bytes.hash(&mut hasher);
-    format!("\"{:016x}-{:x}\"", hasher.finish(), bytes.len())
+    let text = format!("\"{:016x}-{:x}\"", hasher.finish(), bytes.len());
+    // Hex digits and quotes are always a valid header value.
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
 }
 
-/// Sends a cached response, or 304 when the client already has it.
+/// Sends a cached response, or 304 when the client already has it. Header values are built
+/// once, when the response is cached, so this path only copies them.
 pub fn respond(cached: &Cached, request: &HeaderMap, cache_control: &'static str) -> Response {
-    let not_modified = request
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == cached.etag));
-    let mut builder = Response::builder()
-        .header(header::ETAG, cached.etag.as_str())
-        .header(header::CACHE_CONTROL, cache_control);
-    if not_modified {
-        builder = builder.status(StatusCode::NOT_MODIFIED);
-        return builder.body(Body::empty()).unwrap_or_default();
+    let tag = cached.etag.as_bytes();
+    let not_modified = request.get(header::IF_NONE_MATCH).is_some_and(|v| {
+        v.as_bytes()
+            .split(|b| *b == b',')
+            .any(|t| t.trim_ascii() == tag)
+    });
+    let mut response = if not_modified {
+        let mut r = Response::new(Body::empty());
+        *r.status_mut() = StatusCode::NOT_MODIFIED;
+        r
+    } else {
+        Response::new(Body::from(cached.body.clone()))
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::ETAG, cached.etag.clone());
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
+    if !not_modified {
+        headers.insert(header::CONTENT_TYPE, cached.content_type.clone());
+        if let Some(attachment) = &cached.attachment {
+            headers.insert(header::CONTENT_DISPOSITION, attachment.clone());
+        }
     }
-    if let Some(attachment) = &cached.attachment {
-        builder = builder.header(header::CONTENT_DISPOSITION, attachment.clone());
-    }
-    builder
-        .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, cached.content_type)
-        .body(Body::from(cached.body.clone()))
-        .unwrap_or_default()
+    response
 }
 
 /// Waits for Ctrl-C or SIGTERM.

@@ -6,16 +6,16 @@
 use crate::ops::export::{self, Format};
 use askama::Template;
 use axum::Router;
-use axum::extract::{OriginalUri, State};
-use axum::http::{HeaderMap, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use keikaku_core::Edition;
 
 use super::portal::PagePath;
-use super::snapshot::{Cached, EditionView, Snapshot};
+use super::snapshot::EditionView;
 use super::view::{Crumb, Layout, Link};
-use super::{AppState, PageError, etag, respond};
+use super::{AppState, PageError};
 
 /// The open-data routes.
 pub fn routes() -> Router<AppState> {
@@ -50,12 +50,8 @@ fn file_links(prefix: &str, stem: &str) -> Vec<Link> {
         .collect()
 }
 
-async fn page(State(state): State<AppState>, uri: OriginalUri, headers: HeaderMap) -> Response {
+async fn page(State(state): State<AppState>) -> Response {
     let snapshot = state.snapshot();
-    let key = uri.0.path().to_owned();
-    if let Some(cached) = snapshot.cache.get(&key) {
-        return respond(&cached, &headers, "no-cache");
-    }
     let mut groups = Vec::new();
     for m in &snapshot.municipalities {
         for e in m.editions.iter().rev() {
@@ -100,16 +96,7 @@ async fn page(State(state): State<AppState>, uri: OriginalUri, headers: HeaderMa
         all: file_links("/opendata/all", &format!("keikaku-all-{all_date}")),
     };
     match page.render() {
-        Ok(html) => {
-            let cached = Cached {
-                content_type: "text/html; charset=utf-8",
-                etag: etag(html.as_bytes()),
-                body: html.into(),
-                attachment: None,
-            };
-            snapshot.cache.put(key, cached.clone());
-            respond(&cached, &headers, "no-cache")
-        }
+        Ok(html) => Html(html).into_response(),
         Err(err) => {
             tracing::error!(error = %err, "template failed");
             PageError::new(
@@ -131,19 +118,9 @@ fn format_of(key: &str) -> Result<Format, PageError> {
     })
 }
 
-/// Renders (or takes from the cache) a download and sends it as an attachment whose file
-/// name carries the scope and the date of the data.
-fn send(
-    snapshot: &Snapshot,
-    key: String,
-    headers: &HeaderMap,
-    views: &[&EditionView],
-    scope: &str,
-    format: Format,
-) -> Response {
-    if let Some(cached) = snapshot.cache.get(&key) {
-        return respond(&cached, headers, "no-cache");
-    }
+/// Renders a download and sends it as an attachment whose file name carries the scope and the
+/// date of the data.
+fn send(views: &[&EditionView], scope: &str, format: Format) -> Response {
     let editions: Vec<Edition> = views.iter().map(|v| v.edition.clone()).collect();
     let as_of = views
         .iter()
@@ -151,35 +128,31 @@ fn send(
         .max()
         .unwrap_or("")
         .to_owned();
-    let download = match export::render(&editions, scope, format, &as_of) {
-        Ok(download) => download,
+    match export::render(&editions, scope, format, &as_of) {
+        Ok(download) => {
+            let disposition = format!("attachment; filename=\"{}\"", download.file_name);
+            (
+                [
+                    (header::CONTENT_TYPE, format.content_type().to_owned()),
+                    (header::CONTENT_DISPOSITION, disposition),
+                ],
+                download.bytes,
+            )
+                .into_response()
+        }
         Err(err) => {
             tracing::error!(error = %err, "cannot render a download");
-            return PageError::new(
+            PageError::new(
                 axum::http::StatusCode::INTERNAL_SERVER_ERROR,
                 "ファイルを作成できませんでした。",
             )
-            .into_response();
+            .into_response()
         }
-    };
-    let cached = Cached {
-        content_type: format.content_type(),
-        etag: etag(&download.bytes),
-        attachment: HeaderValue::from_str(&format!(
-            "attachment; filename=\"{}\"",
-            download.file_name
-        ))
-        .ok(),
-        body: download.bytes.into(),
-    };
-    snapshot.cache.put(key, cached.clone());
-    respond(&cached, headers, "no-cache")
+    }
 }
 
 async fn download_edition(
     State(state): State<AppState>,
-    uri: OriginalUri,
-    headers: HeaderMap,
     PagePath((code, slug, format)): PagePath<(String, String, String)>,
 ) -> Response {
     let snapshot = state.snapshot();
@@ -192,20 +165,11 @@ async fn download_edition(
             .into_response();
     };
     let scope = format!("{}-{}", view.info.municipality.code, view.slug);
-    send(
-        &snapshot,
-        uri.0.path().to_owned(),
-        &headers,
-        &[view.as_ref()],
-        &scope,
-        format,
-    )
+    send(&[view.as_ref()], &scope, format)
 }
 
 async fn download_all(
     State(state): State<AppState>,
-    uri: OriginalUri,
-    headers: HeaderMap,
     PagePath(format): PagePath<String>,
 ) -> Response {
     let snapshot = state.snapshot();
@@ -218,12 +182,5 @@ async fn download_all(
         .iter()
         .flat_map(|m| m.editions.iter().map(AsRef::as_ref))
         .collect();
-    send(
-        &snapshot,
-        uri.0.path().to_owned(),
-        &headers,
-        &views,
-        "all",
-        format,
-    )
+    send(&views, "all", format)
 }

@@ -9,10 +9,10 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{FromRequestParts, OriginalUri, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use keikaku_core::aggregate::{GroupBy, NO_STRATEGY, Row};
 use keikaku_core::search::{SearchField, highlight};
@@ -21,9 +21,9 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::chart::{self, Chart};
-use super::snapshot::{Cached, EditionView, MunicipalityView, ProjectEntry, Snapshot};
+use super::snapshot::{EditionView, MunicipalityView, ProjectEntry, Snapshot};
 use super::view::{self, Crumb, Layout, Link, amount, amount_text, segment, total};
-use super::{AppState, PageError, etag, respond};
+use super::{AppState, PageError};
 
 /// The portal's routes.
 pub fn routes() -> Router<AppState> {
@@ -124,32 +124,11 @@ impl SortLinks {
     }
 }
 
-/// Renders a page through the snapshot's cache, answering 304 when the browser has it.
-fn page(
-    state: &AppState,
-    uri: &OriginalUri,
-    headers: &HeaderMap,
-    render: impl FnOnce(&Snapshot) -> Result<String, PageError>,
-) -> Response {
-    let snapshot = state.snapshot();
-    let key = uri
-        .0
-        .path_and_query()
-        .map_or_else(|| uri.0.path().to_owned(), |pq| pq.as_str().to_owned());
-    if let Some(cached) = snapshot.cache.get(&key) {
-        return respond(&cached, headers, "no-cache");
-    }
-    match render(&snapshot) {
-        Ok(html) => {
-            let cached = Cached {
-                content_type: "text/html; charset=utf-8",
-                etag: etag(html.as_bytes()),
-                body: html.into(),
-                attachment: None,
-            };
-            snapshot.cache.put(key, cached.clone());
-            respond(&cached, headers, "no-cache")
-        }
+/// Renders a page from the current snapshot (the response cache in front of the router keeps
+/// the result).
+fn page(state: &AppState, render: impl FnOnce(&Snapshot) -> Result<String, PageError>) -> Response {
+    match render(&state.snapshot()) {
+        Ok(html) => Html(html).into_response(),
         Err(err) => err.into_response(),
     }
 }
@@ -358,14 +337,14 @@ struct RootEntry {
     editions: Vec<Link>,
 }
 
-async fn root(State(state): State<AppState>, uri: OriginalUri, headers: HeaderMap) -> Response {
+async fn root(State(state): State<AppState>) -> Response {
     let snapshot = state.snapshot();
     if let [only] = snapshot.municipalities.as_slice()
         && let Some(latest) = only.latest()
     {
         return Redirect::to(&latest.base).into_response();
     }
-    page(&state, &uri, &headers, |snapshot| {
+    page(&state, |snapshot| {
         let page = RootPage {
             layout: Layout::plain("公開中の実施計画"),
             municipalities: snapshot
@@ -454,11 +433,9 @@ struct EditionPage {
 
 async fn edition_home(
     State(state): State<AppState>,
-    uri: OriginalUri,
-    headers: HeaderMap,
     PagePath((code, slug)): PagePath<(String, String)>,
 ) -> Response {
-    page(&state, &uri, &headers, |snapshot| {
+    page(&state, |snapshot| {
         let (municipality, edition) = find(snapshot, &code, &slug)?;
         let name = &municipality.municipality.name;
         let by_policy = edition.aggregate(GroupBy::Policy);
@@ -510,12 +487,10 @@ struct GoalPage {
 
 async fn goal(
     State(state): State<AppState>,
-    uri: OriginalUri,
-    headers: HeaderMap,
     PagePath((code, slug, number)): PagePath<(String, String, String)>,
     PageQuery(query): PageQuery<ListQuery>,
 ) -> Response {
-    page(&state, &uri, &headers, |snapshot| {
+    page(&state, |snapshot| {
         let (municipality, edition) = find(snapshot, &code, &slug)?;
         let goal = number
             .parse::<u32>()
@@ -592,11 +567,9 @@ struct PolicyGroup {
 
 async fn policies(
     State(state): State<AppState>,
-    uri: OriginalUri,
-    headers: HeaderMap,
     PagePath((code, slug)): PagePath<(String, String)>,
 ) -> Response {
-    page(&state, &uri, &headers, |snapshot| {
+    page(&state, |snapshot| {
         let (municipality, edition) = find(snapshot, &code, &slug)?;
         let rows = &edition.aggregate(GroupBy::Policy).rows;
         let heading = "施策一覧".to_owned();
@@ -653,12 +626,10 @@ struct PolicyPage {
 
 async fn policy(
     State(state): State<AppState>,
-    uri: OriginalUri,
-    headers: HeaderMap,
     PagePath((code, slug, policy_code)): PagePath<(String, String, String)>,
     PageQuery(query): PageQuery<ListQuery>,
 ) -> Response {
-    page(&state, &uri, &headers, |snapshot| {
+    page(&state, |snapshot| {
         let (municipality, edition) = find(snapshot, &code, &slug)?;
         let (goal, policy) = edition.policy(&policy_code).ok_or_else(|| {
             PageError::not_found(format!(
@@ -745,11 +716,9 @@ fn strategy_href(edition: &EditionView, code: StrategyCode) -> String {
 
 async fn project(
     State(state): State<AppState>,
-    uri: OriginalUri,
-    headers: HeaderMap,
     PagePath((code, slug, reference)): PagePath<(String, String, String)>,
 ) -> Response {
-    page(&state, &uri, &headers, |snapshot| {
+    page(&state, |snapshot| {
         let (municipality, edition) = find(snapshot, &code, &slug)?;
         let entry = edition.project(&reference).ok_or_else(|| {
             PageError::not_found(format!(
@@ -898,12 +867,10 @@ struct GroupPage {
 
 async fn departments(
     State(state): State<AppState>,
-    uri: OriginalUri,
-    headers: HeaderMap,
     PagePath((code, slug)): PagePath<(String, String)>,
     PageQuery(query): PageQuery<ListQuery>,
 ) -> Response {
-    page(&state, &uri, &headers, |snapshot| {
+    page(&state, |snapshot| {
         let (municipality, edition) = find(snapshot, &code, &slug)?;
         let aggregate = edition.aggregate(GroupBy::Department);
         let sort = query.sort.unwrap_or_default();
@@ -951,12 +918,10 @@ async fn departments(
 
 async fn department(
     State(state): State<AppState>,
-    uri: OriginalUri,
-    headers: HeaderMap,
     PagePath((code, slug, name)): PagePath<(String, String, String)>,
     PageQuery(query): PageQuery<ListQuery>,
 ) -> Response {
-    page(&state, &uri, &headers, |snapshot| {
+    page(&state, |snapshot| {
         let (municipality, edition) = find(snapshot, &code, &slug)?;
         let entries: Vec<&ProjectEntry> = edition
             .projects
@@ -1011,12 +976,10 @@ fn strategy_label(row: &Row) -> String {
 
 async fn strategies(
     State(state): State<AppState>,
-    uri: OriginalUri,
-    headers: HeaderMap,
     PagePath((code, slug)): PagePath<(String, String)>,
     PageQuery(query): PageQuery<ListQuery>,
 ) -> Response {
-    page(&state, &uri, &headers, |snapshot| {
+    page(&state, |snapshot| {
         let (municipality, edition) = find(snapshot, &code, &slug)?;
         let aggregate = edition.aggregate(GroupBy::Strategy);
         let sort = query.sort.unwrap_or_default();
@@ -1054,12 +1017,10 @@ async fn strategies(
 
 async fn strategy(
     State(state): State<AppState>,
-    uri: OriginalUri,
-    headers: HeaderMap,
     PagePath((code, slug, strategy)): PagePath<(String, String, String)>,
     PageQuery(query): PageQuery<ListQuery>,
 ) -> Response {
-    page(&state, &uri, &headers, |snapshot| {
+    page(&state, |snapshot| {
         let (municipality, edition) = find(snapshot, &code, &slug)?;
         let wanted = if strategy == NO_STRATEGY {
             None
@@ -1132,12 +1093,10 @@ async fn strategy(
 
 async fn statuses(
     State(state): State<AppState>,
-    uri: OriginalUri,
-    headers: HeaderMap,
     PagePath((code, slug)): PagePath<(String, String)>,
     PageQuery(query): PageQuery<ListQuery>,
 ) -> Response {
-    page(&state, &uri, &headers, |snapshot| {
+    page(&state, |snapshot| {
         let (municipality, edition) = find(snapshot, &code, &slug)?;
         let aggregate = edition.aggregate(GroupBy::Status);
         let sort = query.sort.unwrap_or_default();
@@ -1171,12 +1130,10 @@ async fn statuses(
 
 async fn status(
     State(state): State<AppState>,
-    uri: OriginalUri,
-    headers: HeaderMap,
     PagePath((code, slug, label)): PagePath<(String, String, String)>,
     PageQuery(query): PageQuery<ListQuery>,
 ) -> Response {
-    page(&state, &uri, &headers, |snapshot| {
+    page(&state, |snapshot| {
         let (municipality, edition) = find(snapshot, &code, &slug)?;
         let entries: Vec<&ProjectEntry> = edition
             .projects
@@ -1288,12 +1245,10 @@ fn filter_options(
 
 async fn search(
     State(state): State<AppState>,
-    uri: OriginalUri,
-    headers: HeaderMap,
     PagePath((code, slug)): PagePath<(String, String)>,
     PageQuery(query): PageQuery<SearchQuery>,
 ) -> Response {
-    page(&state, &uri, &headers, |snapshot| {
+    page(&state, |snapshot| {
         let (municipality, edition) = find(snapshot, &code, &slug)?;
         let q = query.q.clone().unwrap_or_default();
         if q.chars().count() > MAX_QUERY_CHARS {

@@ -20,11 +20,11 @@ use keikaku_core::{Edition, Goal, Municipality, Policy, Project};
 #[derive(Clone)]
 pub struct Cached {
     /// Content type.
-    pub content_type: &'static str,
+    pub content_type: axum::http::HeaderValue,
     /// Body.
     pub body: Bytes,
     /// Strong validator for conditional requests.
-    pub etag: String,
+    pub etag: axum::http::HeaderValue,
     /// For downloads, the `Content-Disposition` value naming the file.
     pub attachment: Option<axum::http::HeaderValue>,
 }

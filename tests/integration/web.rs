@@ -389,9 +389,12 @@ async fn every_response_carries_strict_security_headers_and_pages_load_nothing_f
         "/api/nowhere",
         "/opendata/072052/r2-r4/csv",
     ] {
-        let reply = get(&app, path).await;
-        for (name, value) in SECURITY_HEADERS {
-            assert_eq!(reply.header(name), value, "{path}: {name}");
+        // The second request is answered from the response cache: it must carry them too.
+        for attempt in ["fresh", "cached"] {
+            let reply = get(&app, path).await;
+            for (name, value) in SECURITY_HEADERS {
+                assert_eq!(reply.header(name), value, "{path} ({attempt}): {name}");
+            }
         }
     }
     assert!(web::CSP.contains("default-src 'self'") && web::CSP.contains("frame-ancestors 'none'"));
@@ -932,6 +935,24 @@ async fn open_data_downloads_name_edition_and_date_and_are_valid_files() {
     assert_eq!(
         get(&app, "/opendata/072052/r9-r11/csv").await.status,
         StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_head_request_does_not_empty_the_cached_page() {
+    let (app, _, _db) = sample_app().await;
+    let head = request(&app, Method::HEAD, "/072052/r2-r4/policies/7-2", &[]).await;
+    assert_eq!(head.status, StatusCode::OK);
+    let get_after = get(&app, "/072052/r2-r4/policies/7-2").await;
+    assert!(
+        get_after.text().contains("男女共同参画推進事業"),
+        "GET after HEAD has the whole page"
+    );
+    let api_head = request(&app, Method::HEAD, "/api/v1/municipalities", &[]).await;
+    assert_eq!(api_head.status, StatusCode::OK);
+    assert_eq!(
+        get(&app, "/api/v1/municipalities").await.json()[0]["code"],
+        "072052"
     );
 }
 
