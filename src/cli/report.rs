@@ -18,27 +18,15 @@ use serde::Serialize;
 use super::output::table;
 use super::{SelectArgs, open_store};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum By {
-    Policy,
-    Goal,
-    Department,
-    Strategy,
-    Status,
-    Year,
-}
-
-impl From<By> for GroupBy {
-    fn from(by: By) -> GroupBy {
-        match by {
-            By::Policy => GroupBy::Policy,
-            By::Goal => GroupBy::Goal,
-            By::Department => GroupBy::Department,
-            By::Strategy => GroupBy::Strategy,
-            By::Status => GroupBy::Status,
-            By::Year => GroupBy::Year,
-        }
-    }
+/// Parses `--by` into the core grouping.
+fn parse_by(text: &str) -> Result<GroupBy, String> {
+    GroupBy::parse(text).ok_or_else(|| {
+        let names: Vec<&str> = GroupBy::ALL.iter().map(|g| g.as_str()).collect();
+        format!(
+            "{text:?} is not a grouping; use one of {}",
+            names.join(", ")
+        )
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -61,9 +49,9 @@ pub enum Sort {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// How to group.
-    #[arg(long, value_enum, default_value = "policy")]
-    pub by: By,
+    /// How to group: policy, goal, department, strategy, status or year.
+    #[arg(long, value_parser = parse_by, default_value = "policy")]
+    pub by: GroupBy,
     #[command(flatten)]
     pub select: SelectArgs,
     /// Sum only this fiscal year (e.g. R2, 2020); default: every year of the edition.
@@ -123,7 +111,7 @@ impl Default for ReportArgs {
     /// The policy report of the latest edition, as a table.
     fn default() -> Self {
         ReportArgs {
-            by: By::Policy,
+            by: GroupBy::Policy,
             select: SelectArgs {
                 municipality: None,
                 edition: None,
@@ -139,7 +127,7 @@ impl Default for ReportArgs {
 pub async fn run(config: &Config, args: ReportArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(config).await?;
     let (info, mut aggregate) =
-        query::report(&store, &args.select.selector(), args.by.into(), args.year).await?;
+        query::report(&store, &args.select.selector(), args.by, args.year).await?;
     if args.sort == Sort::Cost {
         aggregate.sort_by_cost();
     }
@@ -197,9 +185,7 @@ fn render_table(aggregate: &Aggregate) -> String {
     let key_label = aggregate.by.label();
     let show_name = !matches!(
         aggregate.by,
-        keikaku_core::aggregate::GroupBy::Department
-            | keikaku_core::aggregate::GroupBy::Strategy
-            | keikaku_core::aggregate::GroupBy::Status
+        GroupBy::Department | GroupBy::Strategy | GroupBy::Status
     );
     let mut header = vec![key_label];
     if show_name {
@@ -240,7 +226,7 @@ fn notes(aggregate: &Aggregate) -> Vec<String> {
     ];
     if aggregate.counted_more_than_once > 0 {
         let what = match aggregate.by {
-            keikaku_core::aggregate::GroupBy::Department => "担当課が複数ある",
+            GroupBy::Department => "担当課が複数ある",
             _ => "地方創生事業の番号が複数ある",
         };
         notes.push(format!(

@@ -865,203 +865,259 @@ struct GroupPage {
     total: Totals,
 }
 
-async fn departments(
-    State(state): State<AppState>,
-    PagePath((code, slug)): PagePath<(String, String)>,
-    PageQuery(query): PageQuery<ListQuery>,
+/// The ways of grouping projects that have a listing page and a page per group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dimension {
+    /// 担当課.
+    Department,
+    /// 地方創生事業 (strategy code).
+    Strategy,
+    /// 区分.
+    Status,
+}
+
+impl Dimension {
+    fn group_by(self) -> GroupBy {
+        match self {
+            Dimension::Department => GroupBy::Department,
+            Dimension::Strategy => GroupBy::Strategy,
+            Dimension::Status => GroupBy::Status,
+        }
+    }
+
+    /// URL segment and navigation key.
+    fn section(self) -> &'static str {
+        match self {
+            Dimension::Department => "departments",
+            Dimension::Strategy => "strategies",
+            Dimension::Status => "status",
+        }
+    }
+
+    fn heading(self) -> &'static str {
+        match self {
+            Dimension::Department => "担当課別",
+            Dimension::Strategy => "地方創生事業（総合戦略）",
+            Dimension::Status => "区分別",
+        }
+    }
+
+    fn crumb(self) -> &'static str {
+        match self {
+            Dimension::Strategy => "地方創生事業",
+            other => other.heading(),
+        }
+    }
+
+    fn intro(self) -> &'static str {
+        match self {
+            Dimension::Department => "事業を担当課ごとにまとめています。",
+            Dimension::Strategy => {
+                "総合戦略（まち・ひと・しごと創生総合戦略）の基本目標と具体的な施策の番号ごとに、対応する事業をまとめています。Ⅲ(4) は基本目標Ⅲの施策(4)を表します。"
+            }
+            Dimension::Status => "新規・継続などの区分ごとに事業をまとめています。",
+        }
+    }
+
+    fn first_header(self) -> &'static str {
+        match self {
+            Dimension::Department => "担当課",
+            Dimension::Strategy => "番号",
+            Dimension::Status => "区分",
+        }
+    }
+
+    /// The URL segment of a group.
+    fn segment_of(self, row: &Row) -> String {
+        match self {
+            Dimension::Strategy => StrategyCode::parse(&row.key)
+                .map_or_else(|| NO_STRATEGY.to_owned(), StrategyCode::slug),
+            _ => segment(&row.key),
+        }
+    }
+
+    /// How a group is named on pages.
+    fn label_of(self, row: &Row) -> String {
+        match self {
+            Dimension::Strategy if row.key == NO_STRATEGY => "地方創生事業以外".to_owned(),
+            Dimension::Strategy => format!("総合戦略 {}", row.key),
+            _ => row.name.clone(),
+        }
+    }
+
+    fn chart(self, edition: &EditionView, rows: &[Row]) -> Option<Chart> {
+        match self {
+            Dimension::Department => Some(chart::stacked_cost(
+                "chart-department",
+                format!("担当課別の事業費（{}、千円）", amount_heading(edition)),
+                "担当課",
+                rows,
+                |r| r.name.clone(),
+            )),
+            Dimension::Strategy => Some(chart::share(
+                "chart-strategy",
+                "地方創生事業の番号別の事業費の割合".into(),
+                "番号",
+                rows,
+                |r| self.label_of(r),
+            )),
+            Dimension::Status => None,
+        }
+    }
+
+    fn note(self, aggregate: &keikaku_core::aggregate::Aggregate) -> String {
+        match (self, aggregate.counted_more_than_once) {
+            (_, 0) | (Dimension::Status, _) => String::new(),
+            (Dimension::Department, n) => format!(
+                "担当課が複数ある事業（{n}件）はそれぞれの課に計上しているため、各課の合計の和は計画全体の合計（{}千円）を上回ります。",
+                total(aggregate.total.cost)
+            ),
+            (Dimension::Strategy, n) => {
+                format!("複数の番号に該当する事業（{n}件）はそれぞれに計上しています。")
+            }
+        }
+    }
+
+    /// The group named by a URL segment.
+    fn select(self, segment: &str) -> Result<Selection, PageError> {
+        let key = segment.to_owned();
+        Ok(match self {
+            Dimension::Department => Selection {
+                label: key.clone(),
+                intro: format!("{key}が担当する事業です（他の課と共同で担当する事業を含みます）。"),
+                belongs: Box::new(move |p: &Project| p.departments.contains(&key)),
+            },
+            Dimension::Status => Selection {
+                label: format!("区分: {key}"),
+                intro: format!("区分が「{key}」の事業です。"),
+                belongs: Box::new(move |p: &Project| p.status.label() == key),
+            },
+            Dimension::Strategy if segment == NO_STRATEGY => Selection {
+                label: "地方創生事業以外".to_owned(),
+                intro: "総合戦略の番号が付いていない事業です。".to_owned(),
+                belongs: Box::new(|p: &Project| p.strategies.is_empty()),
+            },
+            Dimension::Strategy => {
+                let code = StrategyCode::from_slug(segment).ok_or_else(|| {
+                    PageError::not_found(format!(
+                        "地方創生事業の番号「{segment}」が読めません（例: 3-4 は Ⅲ(4)）。"
+                    ))
+                })?;
+                let numeral = code.to_string().split('(').next().unwrap_or("").to_owned();
+                Selection {
+                    label: format!("総合戦略 {code}"),
+                    intro: format!(
+                        "総合戦略の基本目標{numeral}・施策({})に位置づけられた事業です。",
+                        code.measure()
+                    ),
+                    belongs: Box::new(move |p: &Project| {
+                        p.strategies.iter().any(|l| l.code == code)
+                    }),
+                }
+            }
+        })
+    }
+}
+
+/// One group of a dimension: how pages name it and which projects belong to it.
+struct Selection {
+    label: String,
+    intro: String,
+    belongs: Box<dyn Fn(&Project) -> bool>,
+}
+
+/// The listing of one dimension: chart, table of groups, note.
+fn groups(
+    state: &AppState,
+    dimension: Dimension,
+    code: &str,
+    slug: &str,
+    sort: Option<Sort>,
 ) -> Response {
-    page(&state, |snapshot| {
-        let (municipality, edition) = find(snapshot, &code, &slug)?;
-        let aggregate = edition.aggregate(GroupBy::Department);
-        let sort = query.sort.unwrap_or_default();
-        let heading = "担当課別".to_owned();
+    page(state, |snapshot| {
+        let (municipality, edition) = find(snapshot, code, slug)?;
+        let aggregate = edition.aggregate(dimension.group_by());
+        let sort = sort.unwrap_or_default();
+        let base = format!("{}/{}", edition.base, dimension.section());
+        let mut groups = group_rows(
+            &aggregate.rows,
+            |r| format!("{base}/{}", dimension.segment_of(r)),
+            sort,
+        );
+        for (group, row) in groups.iter_mut().zip(&aggregate.rows) {
+            if row.key == NO_STRATEGY {
+                group.name = dimension.label_of(row);
+            }
+        }
+        let heading = dimension.heading().to_owned();
         let page = GroupsPage {
             layout: Layout::edition(
                 municipality,
                 edition,
                 heading.clone(),
-                Some("departments"),
+                Some(dimension.section()),
                 vec![Crumb {
-                    label: heading.clone(),
+                    label: dimension.crumb().to_owned(),
                     href: None,
                 }],
             ),
             heading,
-            intro: "事業を担当課ごとにまとめています。".into(),
-            first_header: "担当課",
-            groups: group_rows(
-                &aggregate.rows,
-                |r| format!("{}/departments/{}", edition.base, segment(&r.key)),
-                sort,
-            ),
-            sort: SortLinks::new(&format!("{}/departments", edition.base), sort),
-            chart: Some(chart::stacked_cost(
-                "chart-department",
-                format!("担当課別の事業費（{}、千円）", amount_heading(edition)),
-                "担当課",
-                &aggregate.rows,
-                |r| r.name.clone(),
-            )),
-            note: if aggregate.counted_more_than_once > 0 {
-                format!(
-                    "担当課が複数ある事業（{}件）はそれぞれの課に計上しているため、各課の合計の和は計画全体の合計（{}千円）を上回ります。",
-                    aggregate.counted_more_than_once,
-                    total(aggregate.total.cost)
-                )
-            } else {
-                String::new()
-            },
-        };
-        render(&page)
-    })
-}
-
-async fn department(
-    State(state): State<AppState>,
-    PagePath((code, slug, name)): PagePath<(String, String, String)>,
-    PageQuery(query): PageQuery<ListQuery>,
-) -> Response {
-    page(&state, |snapshot| {
-        let (municipality, edition) = find(snapshot, &code, &slug)?;
-        let entries: Vec<&ProjectEntry> = edition
-            .projects
-            .iter()
-            .filter(|e| edition.resolve(e).2.departments.contains(&name))
-            .collect();
-        if entries.is_empty() {
-            return Err(PageError::not_found(format!(
-                "担当課「{name}」の事業はこの計画にありません。"
-            )));
-        }
-        let path = format!("{}/departments/{}", edition.base, segment(&name));
-        let page = GroupPage {
-            layout: Layout::edition(
-                municipality,
-                edition,
-                name.clone(),
-                Some("departments"),
-                vec![
-                    Crumb {
-                        label: "担当課別".into(),
-                        href: Some(format!("{}/departments", edition.base)),
-                    },
-                    Crumb {
-                        label: name.clone(),
-                        href: None,
-                    },
-                ],
-            ),
-            heading: name.clone(),
-            intro: format!("{name}が担当する事業です（他の課と共同で担当する事業を含みます）。"),
-            table: project_table(
-                edition,
-                format!("{name}の事業"),
-                &entries,
-                &path,
-                query.sort.unwrap_or_default(),
-            ),
-            total: sum_entries(edition, &entries),
-        };
-        render(&page)
-    })
-}
-
-fn strategy_label(row: &Row) -> String {
-    if row.key == NO_STRATEGY {
-        "地方創生事業以外".to_owned()
-    } else {
-        format!("総合戦略 {}", row.key)
-    }
-}
-
-async fn strategies(
-    State(state): State<AppState>,
-    PagePath((code, slug)): PagePath<(String, String)>,
-    PageQuery(query): PageQuery<ListQuery>,
-) -> Response {
-    page(&state, |snapshot| {
-        let (municipality, edition) = find(snapshot, &code, &slug)?;
-        let aggregate = edition.aggregate(GroupBy::Strategy);
-        let sort = query.sort.unwrap_or_default();
-        let heading = "地方創生事業（総合戦略）".to_owned();
-        let slug_of = |r: &Row| {
-            StrategyCode::parse(&r.key).map_or_else(|| NO_STRATEGY.to_owned(), StrategyCode::slug)
-        };
-        let mut groups = group_rows(
-            &aggregate.rows,
-            |r| format!("{}/strategies/{}", edition.base, slug_of(r)),
-            sort,
-        );
-        for g in &mut groups {
-            if g.key == NO_STRATEGY {
-                g.name = "地方創生事業以外".into();
-            }
-        }
-        let page = GroupsPage {
-            layout: Layout::edition(municipality, edition, heading.clone(), Some("strategies"), vec![Crumb { label: heading.clone(), href: None }]),
-            heading,
-            intro: "総合戦略（まち・ひと・しごと創生総合戦略）の基本目標と具体的な施策の番号ごとに、対応する事業をまとめています。Ⅲ(4) は基本目標Ⅲの施策(4)を表します。".into(),
-            first_header: "番号",
+            intro: dimension.intro().to_owned(),
+            first_header: dimension.first_header(),
             groups,
-            sort: SortLinks::new(&format!("{}/strategies", edition.base), sort),
-            chart: Some(chart::share("chart-strategy", "地方創生事業の番号別の事業費の割合".into(), "番号", &aggregate.rows, strategy_label)),
-            note: if aggregate.counted_more_than_once > 0 {
-                format!("複数の番号に該当する事業（{}件）はそれぞれに計上しています。", aggregate.counted_more_than_once)
-            } else {
-                String::new()
-            },
+            sort: SortLinks::new(&base, sort),
+            chart: dimension.chart(edition, &aggregate.rows),
+            note: dimension.note(aggregate),
         };
         render(&page)
     })
 }
 
-async fn strategy(
-    State(state): State<AppState>,
-    PagePath((code, slug, strategy)): PagePath<(String, String, String)>,
-    PageQuery(query): PageQuery<ListQuery>,
+/// The projects of one group of a dimension.
+fn group(
+    state: &AppState,
+    dimension: Dimension,
+    code: &str,
+    slug: &str,
+    key: &str,
+    sort: Option<Sort>,
 ) -> Response {
-    page(&state, |snapshot| {
-        let (municipality, edition) = find(snapshot, &code, &slug)?;
-        let wanted = if strategy == NO_STRATEGY {
-            None
-        } else {
-            Some(StrategyCode::from_slug(&strategy).ok_or_else(|| {
-                PageError::not_found(format!(
-                    "地方創生事業の番号「{strategy}」が読めません（例: 3-4 は Ⅲ(4)）。"
-                ))
-            })?)
-        };
+    page(state, |snapshot| {
+        let (municipality, edition) = find(snapshot, code, slug)?;
+        let Selection {
+            label,
+            intro,
+            belongs,
+        } = dimension.select(key)?;
         let entries: Vec<&ProjectEntry> = edition
             .projects
             .iter()
-            .filter(|e| {
-                let links = &edition.resolve(e).2.strategies;
-                match wanted {
-                    Some(code) => links.iter().any(|l| l.code == code),
-                    None => links.is_empty(),
-                }
-            })
+            .filter(|e| belongs(edition.resolve(e).2))
             .collect();
-        let label = wanted.map_or_else(
-            || "地方創生事業以外".to_owned(),
-            |c| format!("総合戦略 {c}"),
-        );
         if entries.is_empty() {
             return Err(PageError::not_found(format!(
-                "{label}に該当する事業はこの計画にありません。"
+                "「{label}」に当たる事業はこの計画にありません。"
             )));
         }
-        let path = format!("{}/strategies/{}", edition.base, strategy);
+        let base = format!("{}/{}", edition.base, dimension.section());
+        let path = format!(
+            "{base}/{}",
+            if dimension == Dimension::Strategy {
+                key.to_owned()
+            } else {
+                segment(key)
+            }
+        );
         let page = GroupPage {
             layout: Layout::edition(
                 municipality,
                 edition,
                 label.clone(),
-                Some("strategies"),
+                Some(dimension.section()),
                 vec![
                     Crumb {
-                        label: "地方創生事業".into(),
-                        href: Some(format!("{}/strategies", edition.base)),
+                        label: dimension.crumb().to_owned(),
+                        href: Some(base),
                     },
                     Crumb {
                         label: label.clone(),
@@ -1069,20 +1125,13 @@ async fn strategy(
                     },
                 ],
             ),
-            intro: match wanted {
-                Some(c) => format!(
-                    "総合戦略の基本目標{}・施策({})に位置づけられた事業です。",
-                    c.to_string().split('(').next().unwrap_or(""),
-                    c.measure()
-                ),
-                None => "総合戦略の番号が付いていない事業です。".into(),
-            },
+            intro,
             table: project_table(
                 edition,
                 format!("{label}の事業"),
                 &entries,
                 &path,
-                query.sort.unwrap_or_default(),
+                sort.unwrap_or_default(),
             ),
             total: sum_entries(edition, &entries),
             heading: label,
@@ -1091,92 +1140,59 @@ async fn strategy(
     })
 }
 
+async fn departments(
+    State(state): State<AppState>,
+    PagePath((code, slug)): PagePath<(String, String)>,
+    PageQuery(query): PageQuery<ListQuery>,
+) -> Response {
+    groups(&state, Dimension::Department, &code, &slug, query.sort)
+}
+
+async fn department(
+    State(state): State<AppState>,
+    PagePath((code, slug, key)): PagePath<(String, String, String)>,
+    PageQuery(query): PageQuery<ListQuery>,
+) -> Response {
+    group(
+        &state,
+        Dimension::Department,
+        &code,
+        &slug,
+        &key,
+        query.sort,
+    )
+}
+
+async fn strategies(
+    State(state): State<AppState>,
+    PagePath((code, slug)): PagePath<(String, String)>,
+    PageQuery(query): PageQuery<ListQuery>,
+) -> Response {
+    groups(&state, Dimension::Strategy, &code, &slug, query.sort)
+}
+
+async fn strategy(
+    State(state): State<AppState>,
+    PagePath((code, slug, key)): PagePath<(String, String, String)>,
+    PageQuery(query): PageQuery<ListQuery>,
+) -> Response {
+    group(&state, Dimension::Strategy, &code, &slug, &key, query.sort)
+}
+
 async fn statuses(
     State(state): State<AppState>,
     PagePath((code, slug)): PagePath<(String, String)>,
     PageQuery(query): PageQuery<ListQuery>,
 ) -> Response {
-    page(&state, |snapshot| {
-        let (municipality, edition) = find(snapshot, &code, &slug)?;
-        let aggregate = edition.aggregate(GroupBy::Status);
-        let sort = query.sort.unwrap_or_default();
-        let heading = "区分別".to_owned();
-        let page = GroupsPage {
-            layout: Layout::edition(
-                municipality,
-                edition,
-                heading.clone(),
-                Some("status"),
-                vec![Crumb {
-                    label: heading.clone(),
-                    href: None,
-                }],
-            ),
-            heading,
-            intro: "新規・継続などの区分ごとに事業をまとめています。".into(),
-            first_header: "区分",
-            groups: group_rows(
-                &aggregate.rows,
-                |r| format!("{}/status/{}", edition.base, segment(&r.key)),
-                sort,
-            ),
-            sort: SortLinks::new(&format!("{}/status", edition.base), sort),
-            chart: None,
-            note: String::new(),
-        };
-        render(&page)
-    })
+    groups(&state, Dimension::Status, &code, &slug, query.sort)
 }
 
 async fn status(
     State(state): State<AppState>,
-    PagePath((code, slug, label)): PagePath<(String, String, String)>,
+    PagePath((code, slug, key)): PagePath<(String, String, String)>,
     PageQuery(query): PageQuery<ListQuery>,
 ) -> Response {
-    page(&state, |snapshot| {
-        let (municipality, edition) = find(snapshot, &code, &slug)?;
-        let entries: Vec<&ProjectEntry> = edition
-            .projects
-            .iter()
-            .filter(|e| edition.resolve(e).2.status.label() == label)
-            .collect();
-        if entries.is_empty() {
-            return Err(PageError::not_found(format!(
-                "区分「{label}」の事業はこの計画にありません。"
-            )));
-        }
-        let heading = format!("区分: {label}");
-        let path = format!("{}/status/{}", edition.base, segment(&label));
-        let page = GroupPage {
-            layout: Layout::edition(
-                municipality,
-                edition,
-                heading.clone(),
-                Some("status"),
-                vec![
-                    Crumb {
-                        label: "区分別".into(),
-                        href: Some(format!("{}/status", edition.base)),
-                    },
-                    Crumb {
-                        label: label.clone(),
-                        href: None,
-                    },
-                ],
-            ),
-            intro: format!("区分が「{label}」の事業です。"),
-            table: project_table(
-                edition,
-                format!("区分「{label}」の事業"),
-                &entries,
-                &path,
-                query.sort.unwrap_or_default(),
-            ),
-            total: sum_entries(edition, &entries),
-            heading,
-        };
-        render(&page)
-    })
+    group(&state, Dimension::Status, &code, &slug, &key, query.sort)
 }
 
 // ----- search -----
