@@ -116,6 +116,7 @@ fn context(
             encoding,
             title: read.title.clone(),
             rules: config.rules.clone(),
+            base: None,
         },
         layout,
     ))

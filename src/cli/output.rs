@@ -37,7 +37,7 @@ struct DiagnosticView<'a> {
     line: Option<u32>,
     column: Option<u32>,
     sheet: Option<&'a str>,
-    cell: Option<&'a str>,
+    cell: Option<String>,
     path: Option<&'a str>,
     field: Option<&'static str>,
     message: &'a str,
@@ -56,9 +56,16 @@ pub fn diagnostics_json(file: &str, report: &Report, lang: Lang) -> String {
                 let (line, column, sheet, cell, path) = match &d.position {
                     Position::File => (None, None, None, None, None),
                     Position::Line { line, column } => (Some(*line), *column, None, None, None),
-                    Position::Cell { sheet, cell } => {
-                        (None, None, Some(sheet.as_str()), Some(cell.as_str()), None)
-                    }
+                    Position::Cell { sheet, row, column } => (
+                        None,
+                        None,
+                        Some(sheet.as_str()),
+                        Some(keikaku_core::sheet::cell_name(
+                            *row as usize,
+                            *column as usize,
+                        )),
+                        None,
+                    ),
                     Position::Path(path) => (None, None, None, None, Some(path.as_str())),
                 };
                 DiagnosticView {

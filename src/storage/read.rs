@@ -5,8 +5,9 @@
 use std::collections::HashMap;
 
 use keikaku_core::{
-    Edition, EditionSpan, FiscalYear, FundingKind, Goal, Money, Municipality, MunicipalityCode,
-    Policy, PolicyCode, Project, ProjectId, Status, StrategyCode, StrategyLink, YearCost,
+    Edition, EditionSpan, EditionState, FiscalYear, FundingKind, Goal, Money, Municipality,
+    MunicipalityCode, Policy, PolicyCode, Project, ProjectId, Status, StrategyCode, StrategyLink,
+    YearCost,
 };
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -96,7 +97,7 @@ impl Store {
     pub async fn edition(&self, id: i64) -> Result<Edition, StoreError> {
         let pool = self.pool();
         let head = sqlx::query(
-            "SELECT e.municipality_code, m.name, e.first_year, e.last_year, e.title, e.source \
+            "SELECT e.municipality_code, m.name, e.first_year, e.last_year, e.title, e.source, e.state \
              FROM edition e JOIN municipality m ON m.code = e.municipality_code WHERE e.id = $1",
         )
         .bind(id)
@@ -251,6 +252,10 @@ impl Store {
             span,
             title: head.try_get("title")?,
             source: head.try_get("source")?,
+            state: {
+                let state: String = head.try_get("state")?;
+                EditionState::parse(&state).ok_or_else(|| corrupt("edition state", &state))?
+            },
             goals,
         })
     }

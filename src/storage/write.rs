@@ -171,13 +171,14 @@ impl WriteTx {
     async fn insert_tree(&mut self, edition: &Edition) -> Result<i64, StoreError> {
         let edition_id: i64 = sqlx::query(
             "INSERT INTO edition (municipality_code, first_year, last_year, title, source, state, imported_at) \
-             VALUES ($1, $2, $3, $4, $5, 'published', $6) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(edition.municipality.code.as_str())
         .bind(i64::from(edition.span.first().year()))
         .bind(i64::from(edition.span.last().year()))
         .bind(&edition.title)
         .bind(&edition.source)
+        .bind(edition.state.as_str())
         .bind(now())
         .fetch_one(&mut *self.tx)
         .await?

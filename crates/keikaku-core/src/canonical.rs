@@ -55,6 +55,9 @@ pub struct EditionRecord {
     pub title: String,
     /// The document it was first read from.
     pub source: String,
+    /// `draft` for an edition being prepared; absent for a published one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
     /// 基本目標 in order.
     pub goals: Vec<GoalRecord>,
 }
@@ -231,6 +234,10 @@ fn edition_record(edition: &Edition) -> EditionRecord {
         last_year: edition.span.last().year(),
         title: edition.title.clone(),
         source: edition.source.clone(),
+        state: match edition.state {
+            crate::model::EditionState::Draft => Some("draft".to_owned()),
+            crate::model::EditionState::Published => None,
+        },
         goals: edition
             .goals
             .iter()

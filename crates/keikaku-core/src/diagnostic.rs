@@ -159,6 +159,24 @@ codes! {
     IgnoredLine = "ignored-line", Warning, true;
     /// The same goal number with two different titles in page headers.
     GoalTitleVariant = "goal-title-variant", Warning, true;
+    /// A spreadsheet row for a policy the edition does not have.
+    UnknownPolicy = "unknown-policy", Error, true;
+    /// A stable id that belongs to another edition or municipality.
+    ForeignId = "foreign-id", Error, true;
+    /// A stable id that no project has (edited by hand?).
+    UnknownId = "unknown-id", Error, true;
+    /// A cell whose formula failed (`#VALUE!`, `#DIV/0!`…).
+    FormulaError = "formula-error", Error, true;
+    /// A hidden spreadsheet row: its content would be read without anyone seeing it.
+    HiddenRow = "hidden-row", Error, true;
+    /// Merged cells: every cell but the first of the region looks empty.
+    MergedCells = "merged-cells", Error, true;
+    /// A row repeated exactly.
+    DuplicateRow = "duplicate-row", Error, true;
+    /// Every amount is at least 1,000 times the previous edition's: entered in 円?
+    YenNotThousandYen = "yen-not-thousand-yen", Warning, true;
+    /// A spreadsheet for an edition that is not in the database yet.
+    MissingEdition = "missing-edition", Error, false;
 }
 
 impl fmt::Display for Code {
@@ -180,12 +198,14 @@ pub enum Position {
         /// 1-based column (cell number in tab-separated text, character in JSON).
         column: Option<u32>,
     },
-    /// A cell of a spreadsheet, e.g. sheet 実施計画, cell F12.
+    /// A cell of a spreadsheet, e.g. sheet 実施計画, cell F12 (printed that way).
     Cell {
         /// Sheet name.
         sheet: String,
-        /// A1-style reference.
-        cell: String,
+        /// 0-based row (F12 is row 11).
+        row: u32,
+        /// 0-based column (F12 is column 5).
+        column: u32,
     },
     /// A path into a structured document, e.g. `municipalities[0].editions[0]`.
     Path(String),
@@ -224,7 +244,13 @@ impl fmt::Display for Position {
                 line,
                 column: Some(c),
             } => write!(f, "{line}:{c}"),
-            Position::Cell { sheet, cell } => write!(f, "{sheet}!{cell}"),
+            Position::Cell { sheet, row, column } => {
+                write!(
+                    f,
+                    "{sheet}!{}",
+                    crate::sheet::cell_name(*row as usize, *column as usize)
+                )
+            }
             Position::Path(path) => f.write_str(path),
         }
     }
@@ -406,7 +432,8 @@ mod tests {
             Code::NotANumber,
             Position::Cell {
                 sheet: "実施計画".into(),
-                cell: "F12".into(),
+                row: 11,
+                column: 5,
             },
             "数値ではありません",
             "not a number",

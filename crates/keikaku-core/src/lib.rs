@@ -16,7 +16,9 @@ pub mod import;
 pub mod model;
 pub mod money;
 pub mod municipality;
+pub mod roll;
 pub mod search;
+pub mod sheet;
 pub mod source;
 pub mod status;
 pub mod strategy;
@@ -25,7 +27,9 @@ pub mod validate;
 
 pub use diagnostic::{Code, Diagnostic, Lang, Position, Severity};
 pub use fiscal::{EditionSpan, FiscalYear};
-pub use model::{Edition, FundingKind, Goal, Policy, PolicyCode, Project, ProjectId, YearCost};
+pub use model::{
+    Edition, EditionState, FundingKind, Goal, Policy, PolicyCode, Project, ProjectId, YearCost,
+};
 pub use money::Money;
 pub use municipality::{Municipality, MunicipalityCode};
 pub use status::Status;

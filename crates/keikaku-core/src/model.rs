@@ -24,8 +24,47 @@ pub struct Edition {
     pub title: String,
     /// The name of the document it was read from.
     pub source: String,
+    /// Whether the public may see it.
+    pub state: EditionState,
     /// The 基本目標 covered, in document order.
     pub goals: Vec<Goal>,
+}
+
+/// Whether an edition is public.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EditionState {
+    /// Being prepared: not on the portal, not in open data.
+    Draft,
+    /// Public.
+    #[default]
+    Published,
+}
+
+impl EditionState {
+    /// `draft` or `published`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EditionState::Draft => "draft",
+            EditionState::Published => "published",
+        }
+    }
+
+    /// The state called `text`.
+    pub fn parse(text: &str) -> Option<EditionState> {
+        match text {
+            "draft" => Some(EditionState::Draft),
+            "published" => Some(EditionState::Published),
+            _ => None,
+        }
+    }
+
+    /// The Japanese label: 作成中 or 公開.
+    pub fn label(self) -> &'static str {
+        match self {
+            EditionState::Draft => "作成中（非公開）",
+            EditionState::Published => "公開",
+        }
+    }
 }
 
 impl Edition {

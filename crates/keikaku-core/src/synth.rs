@@ -250,6 +250,7 @@ impl Generator {
             municipality: municipality.clone(),
             span,
             source: "synthetic".to_owned(),
+            state: crate::model::EditionState::Published,
             goals,
         }
     }

@@ -63,6 +63,23 @@ proptest! {
         read_all_layouts(&bytes);
     }
 
+    /// A workbook damaged anywhere (flipped, deleted or truncated bytes) is reported, never a panic.
+    #[test]
+    fn damaged_workbooks_never_panic(at in 0usize..20_000, len in 0usize..64, op in 0u8..3, byte in any::<u8>()) {
+        let bytes = template_bytes();
+        let at = at % bytes.len();
+        let mut damaged = bytes.clone();
+        match op {
+            0 => { for b in damaged.iter_mut().skip(at).take(len.max(1)) { *b ^= byte | 1; } }
+            1 => { damaged.drain(at..(at + len).min(bytes.len())); }
+            _ => { damaged.truncate(at); }
+        }
+        let context = Context { base: Some(keikaku_core::import::Base { edition: seed_edition(), other_ids: Default::default(), previous: None }), ..Context::default() };
+        let source = Source { name: "damaged.xlsx", bytes: &damaged };
+        let _ = import::read(&source, None, &context);
+        let _ = import::read(&source, Some(&keikaku_core::import::sheet::SheetXlsx), &context);
+    }
+
     /// Export → import → export gives the same bytes for generated plans whose text
     /// fields hold anything a user might type (quotes, markup, newlines, emoji).
     #[test]
@@ -88,6 +105,21 @@ proptest! {
         let again = canonical::to_json(&[parsed.editions[0].edition.clone()]);
         prop_assert_eq!(again, json);
     }
+}
+
+fn seed_edition() -> keikaku_core::Edition {
+    let source = Source {
+        name: "shirakawa-r2-r4-goal7.txt",
+        bytes: golden::SEED.as_bytes(),
+    };
+    import::read(&source, None, &context())
+        .editions
+        .remove(0)
+        .edition
+}
+
+fn template_bytes() -> Vec<u8> {
+    keikaku_core::sheet::template::to_xlsx(&seed_edition(), &[]).expect("template")
 }
 
 #[test]

@@ -10,7 +10,7 @@ use super::{Context, Layout, Parsed, ReadEdition};
 use crate::canonical::{self, CostRecord, EditionRecord, PlanFile, ProjectRecord};
 use crate::diagnostic::{Code, Diagnostic, Position, Report};
 use crate::fiscal::{EditionSpan, FiscalYear};
-use crate::model::{Edition, Goal, Policy, PolicyCode, Project, ProjectId, YearCost};
+use crate::model::{Edition, EditionState, Goal, Policy, PolicyCode, Project, ProjectId, YearCost};
 use crate::money::Money;
 use crate::municipality::{Municipality, MunicipalityCode};
 use crate::source::{Source, decode_text};
@@ -187,6 +187,21 @@ fn read_edition(
         ));
         return None;
     };
+    let state = match record.state.as_deref() {
+        None => EditionState::Published,
+        Some(text) => match EditionState::parse(text) {
+            Some(state) => state,
+            None => {
+                report.push(Diagnostic::new(
+                    Code::BadJson,
+                    Position::Path(format!("{path}.state")),
+                    format!("state「{text}」は draft か published です。"),
+                    format!("state {text:?} must be \"draft\" or \"published\""),
+                ));
+                return None;
+            }
+        },
+    };
     let mut goals = Vec::new();
     let mut map = SourceMap {
         edition: Position::Path(path.to_owned()),
@@ -254,6 +269,7 @@ fn read_edition(
             span,
             title: record.title.clone(),
             source: record.source.clone(),
+            state,
             goals,
         },
         map,

@@ -8,6 +8,9 @@
 
 pub mod canonical_json;
 pub mod pdf_text;
+pub mod sheet;
+
+use std::collections::HashMap;
 
 use encoding_rs::Encoding;
 
@@ -31,6 +34,21 @@ pub struct Context {
     pub title: Option<String>,
     /// Validation rules.
     pub rules: Rules,
+    /// For layouts that update a stored edition (spreadsheets): that edition and its
+    /// surroundings.
+    pub base: Option<Base>,
+}
+
+/// The stored edition a spreadsheet updates, and what the database knows around it.
+#[derive(Debug, Clone)]
+pub struct Base {
+    /// The edition as stored: its goals and policies stay, its projects are replaced.
+    pub edition: Edition,
+    /// Stable ids stored in other editions or municipalities, with where each lives
+    /// (`072052 R2-R4`), to tell a foreign id from a mistyped one.
+    pub other_ids: HashMap<String, String>,
+    /// The municipality's edition before this one, for plausibility checks of amounts.
+    pub previous: Option<Edition>,
 }
 
 /// One edition read from a document, with where each part came from.
@@ -65,13 +83,28 @@ pub trait Layout: Sync {
     /// True when documents in this layout name their municipality themselves.
     fn names_municipality(&self) -> bool;
 
+    /// True for layouts that update a stored edition (they need [`Context::base`]).
+    fn updates_existing(&self) -> bool {
+        false
+    }
+
+    /// The municipality code and edition label the document says it is for, if it says.
+    fn identify(&self, _source: &Source<'_>) -> Option<(String, String)> {
+        None
+    }
+
     /// Reads the document. Never panics, whatever the bytes.
     fn read(&self, source: &Source<'_>, context: &Context) -> Parsed;
 }
 
 /// Every layout keikaku reads, most specific first.
 pub fn layouts() -> &'static [&'static dyn Layout] {
-    &[&canonical_json::CanonicalJson, &pdf_text::PdfTableText]
+    &[
+        &canonical_json::CanonicalJson,
+        &sheet::SheetXlsx,
+        &sheet::SheetCsv,
+        &pdf_text::PdfTableText,
+    ]
 }
 
 /// The layout called `name`.
@@ -113,10 +146,10 @@ fn not_a_plan(source: &Source<'_>, context: &Context) -> Parsed {
         Ok(_) => report.push(Diagnostic::new(
             Code::NotAPlan,
             Position::File,
-            "実施計画として読めません。No・事業名・事業概要・事業費の見出しを持つ表（PDF の表のテキスト）か、\
-             keikaku の JSON 形式のファイルを指定してください。",
+            "実施計画として読めません。No・事業名・事業概要・事業費の見出しを持つ表（PDF の表のテキスト）、\
+             keikaku の記入用シート（xlsx・CSV）か、keikaku の JSON 形式のファイルを指定してください。",
             "this is not a plan keikaku can read: expected the text of plan tables (a header row \
-             with No, 事業名, 事業概要, 事業費) or keikaku's JSON format",
+             with No, 事業名, 事業概要, 事業費), keikaku's spreadsheet (xlsx or CSV) or keikaku's JSON format",
         )),
     }
     Parsed {

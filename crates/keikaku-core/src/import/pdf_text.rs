@@ -1262,6 +1262,7 @@ impl<'c> Reader<'c> {
             municipality,
             span,
             source: source_name.to_owned(),
+            state: crate::model::EditionState::Published,
             goals,
         };
         let map = SourceMap {

@@ -1,0 +1,232 @@
+//! The planning office's spreadsheet: one row per project, the columns a department fills in.
+//!
+//! `keikaku template` writes it (xlsx with a drop-down for 区分, locked ids, 千円 number
+//! formats and an instructions sheet, or the same columns as CSV); departments fill it in
+//! Excel; `keikaku import` reads it back with every problem pointed at its cell
+//! (`file.xlsx:実施計画!F12`). This module defines the columns once for both directions.
+//!
+//! Columns are found by their header text, so a sheet whose columns were reordered still
+//! reads. Amount columns are named by fiscal year and field: `令和3年度 事業費（千円）`.
+
+pub mod grid;
+pub mod report;
+pub mod template;
+
+use crate::fiscal::{EditionSpan, FiscalYear};
+use crate::model::FundingKind;
+
+/// The sheet holding the projects.
+pub const PROJECT_SHEET: &str = "実施計画";
+/// The sheet with instructions and the edition's identity.
+pub const INFO_SHEET: &str = "記入方法";
+/// The sheet listing the edition's policies (the choices of the policy column).
+pub const POLICY_SHEET: &str = "施策一覧";
+/// Label, in the info sheet, of the municipality code.
+pub const INFO_CODE: &str = "団体コード";
+/// Label, in the info sheet, of the edition.
+pub const INFO_EDITION: &str = "計画期間";
+
+/// Which amount of a year a column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AmountField {
+    /// 事業費.
+    Total,
+    /// 特定財源.
+    Earmarked,
+    /// One kind of 特定財源.
+    Kind(FundingKind),
+    /// 一般財源.
+    General,
+}
+
+impl AmountField {
+    /// The fields of one year, in column order.
+    pub const ALL: [AmountField; 8] = [
+        AmountField::Total,
+        AmountField::Earmarked,
+        AmountField::Kind(FundingKind::National),
+        AmountField::Kind(FundingKind::Prefectural),
+        AmountField::Kind(FundingKind::NationalAndPrefectural),
+        AmountField::Kind(FundingKind::Bonds),
+        AmountField::Kind(FundingKind::Other),
+        AmountField::General,
+    ];
+
+    /// Header text after the year.
+    pub fn label(self) -> String {
+        match self {
+            AmountField::Total => "事業費".to_owned(),
+            AmountField::Earmarked => "特定財源".to_owned(),
+            AmountField::Kind(kind) => format!("うち{}", kind.label()),
+            AmountField::General => "一般財源".to_owned(),
+        }
+    }
+}
+
+/// What a column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Column {
+    /// 施策コード.
+    Policy,
+    /// 事業番号.
+    Number,
+    /// 事業ID (stable id; empty for a new project).
+    Id,
+    /// 事業名.
+    Name,
+    /// 事業概要.
+    Summary,
+    /// 区分.
+    Status,
+    /// 地方創生事業.
+    Strategies,
+    /// 担当課.
+    Departments,
+    /// An amount of a fiscal year.
+    Amount(FiscalYear, AmountField),
+}
+
+/// The fixed columns before the amounts, with their headers.
+const FIXED: [(Column, &str); 8] = [
+    (Column::Policy, "施策コード"),
+    (Column::Number, "事業番号"),
+    (Column::Id, "事業ID"),
+    (Column::Name, "事業名"),
+    (Column::Summary, "事業概要"),
+    (Column::Status, "区分"),
+    (Column::Strategies, "地方創生事業"),
+    (Column::Departments, "担当課"),
+];
+
+/// The unit shown in amount headers.
+const UNIT: &str = "（千円）";
+
+impl Column {
+    /// The header text.
+    pub fn header(self) -> String {
+        match self {
+            Column::Amount(year, field) => format!("{} {}{UNIT}", year.label(), field.label()),
+            fixed => FIXED
+                .iter()
+                .find(|(c, _)| *c == fixed)
+                .map_or_else(String::new, |(_, h)| (*h).to_owned()),
+        }
+    }
+
+    /// Reads a header cell: the fixed names, or `〈year〉 〈field〉（千円）`.
+    pub fn parse(header: &str) -> Option<Column> {
+        let text = header.trim();
+        if let Some((column, _)) = FIXED.iter().find(|(_, h)| *h == text) {
+            return Some(*column);
+        }
+        let text = text
+            .strip_suffix(UNIT)
+            .or_else(|| text.strip_suffix("(千円)"))
+            .unwrap_or(text)
+            .trim();
+        let (year, field) = text.split_once(char::is_whitespace)?;
+        let year = FiscalYear::parse(year)?;
+        let field = AmountField::ALL
+            .into_iter()
+            .find(|f| f.label() == field.trim())?;
+        Some(Column::Amount(year, field))
+    }
+}
+
+/// Every column of the sheet for an edition spanning `span`, in order.
+pub fn columns(span: EditionSpan) -> Vec<Column> {
+    let mut columns: Vec<Column> = FIXED.iter().map(|(c, _)| *c).collect();
+    for year in span.years() {
+        columns.extend(AmountField::ALL.iter().map(|f| Column::Amount(year, *f)));
+    }
+    columns
+}
+
+/// The separator of several departments or strategy codes in one cell.
+pub const LIST_SEPARATOR: &str = "、";
+
+/// Splits a cell listing several departments (`企画政策課、財政課`, also spaces or commas).
+pub fn split_list(cell: &str) -> Vec<String> {
+    cell.split(|c: char| c.is_whitespace() || matches!(c, '、' | ',' | '，'))
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `A1`-style reference of a 0-based row and column.
+pub fn cell_name(row: usize, column: usize) -> String {
+    let mut letters = String::new();
+    let mut n = column + 1;
+    while n > 0 {
+        let rem = (n - 1) % 26;
+        letters.insert(0, char::from(b'A' + u8::try_from(rem).unwrap_or(0)));
+        n = (n - 1) / 26;
+    }
+    format!("{letters}{}", row + 1)
+}
+
+/// The 0-based row and column of an `A1`-style reference.
+pub fn parse_cell_name(name: &str) -> Option<(usize, usize)> {
+    let split = name.find(|c: char| c.is_ascii_digit())?;
+    let (letters, digits) = name.split_at(split);
+    if letters.is_empty() || !letters.bytes().all(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    let column = letters.bytes().try_fold(0usize, |acc, b| {
+        acc.checked_mul(26)?.checked_add(usize::from(b - b'A') + 1)
+    })?;
+    let row: usize = digits.parse().ok()?;
+    Some((row.checked_sub(1)?, column - 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_round_trip() {
+        let span = EditionSpan::parse("R3-R5").expect("span");
+        let all = columns(span);
+        assert_eq!(all.len(), 8 + 3 * 8);
+        for column in &all {
+            assert_eq!(
+                Column::parse(&column.header()),
+                Some(*column),
+                "{}",
+                column.header()
+            );
+        }
+        assert_eq!(all[8].header(), "令和3年度 事業費（千円）");
+        assert_eq!(Column::parse("R3 事業費"), Some(all[8]));
+        assert_eq!(Column::parse("備考"), None);
+    }
+
+    #[test]
+    fn cell_names() {
+        assert_eq!(cell_name(0, 0), "A1");
+        assert_eq!(cell_name(11, 5), "F12");
+        assert_eq!(cell_name(0, 26), "AA1");
+        assert_eq!(cell_name(9, 31), "AF10");
+        for (row, column) in [(0, 0), (11, 5), (0, 26), (99, 701), (5, 702)] {
+            assert_eq!(
+                parse_cell_name(&cell_name(row, column)),
+                Some((row, column))
+            );
+        }
+        assert_eq!(parse_cell_name("12"), None);
+        assert_eq!(parse_cell_name("A0"), None);
+    }
+
+    #[test]
+    fn lists() {
+        assert_eq!(
+            split_list("企画政策課、経営改革推進室"),
+            ["企画政策課", "経営改革推進室"]
+        );
+        assert_eq!(
+            split_list("企画政策課 経営改革推進室"),
+            ["企画政策課", "経営改革推進室"]
+        );
+        assert!(split_list("  ").is_empty());
+    }
+}
