@@ -1,10 +1,11 @@
 // Browser tests of the keikaku portal, run against a server that is already listening
-// (KEIKAKU_URL, default http://127.0.0.1:8080) with the bundled sample plan loaded.
+// (KEIKAKU_URL, default http://127.0.0.1:8080) with the bundled sample plan (R2-R4) and the
+// edition rolled from it (R3-R5) published.
 //
 // 1. Accessibility: axe-core (WCAG 2.1 A/AA rules) must report 0 violations on every page
 //    type, at desktop width, at 375 px (phone) and at 200% zoom; pages must not scroll
 //    sideways at those sizes.
-// 2. End to end: home → goal → policy → project, a search from the header box, a CSV
+// 2. End to end: home (the latest edition) → edition switcher → goal → policy → project, a search from the header box, a CSV
 //    download from the open-data page whose content is checked.
 // 3. Offline: no request may leave the server's own host.
 // Screenshots of each page type go to ARTIFACTS (default ../artifacts/screenshots).
@@ -85,6 +86,9 @@ const pageTypes = [
   ['search', '/072052/r2-r4/search?q=%E7%A7%BB%E4%BD%8F'],
   ['search-empty', '/072052/r2-r4/search?q=%E5%AD%98%E5%9C%A8%E3%81%97%E3%81%AA%E3%81%84%E8%AA%9E'],
   ['opendata', '/opendata'],
+  ['diff-choice', '/072052/diff'],
+  ['diff', '/072052/diff/r2-r4/r3-r5'],
+  ['project-history', '/072052/r3-r5/projects/7-1-1'],
   ['not-found', '/072052/r2-r4/projects/9-9-9'],
 ];
 
@@ -103,7 +107,7 @@ for (const [size, options] of sizes) {
     const response = await page.goto(base + url);
     const expected = name === 'not-found' ? 404 : 200;
     if (response.status() !== expected) fail(`${name}: HTTP ${response.status()} (expected ${expected})`);
-    if (size !== 'desktop' && !['edition-home', 'policy', 'project', 'search'].includes(name)) continue;
+    if (size !== 'desktop' && !['edition-home', 'policy', 'project', 'search', 'diff'].includes(name)) continue;
     await axe(page, `${name} @ ${size}`);
     await noSidewaysScroll(page, `${name} @ ${size}`);
     await page.screenshot({ path: path.join(artifacts, `${name}-${size}.png`), fullPage: true });
@@ -115,7 +119,10 @@ for (const [size, options] of sizes) {
 {
   const { context, page } = await newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(base + '/');
-  if (!page.url().endsWith('/072052/r2-r4')) fail(`home did not open the plan: ${page.url()}`);
+  if (!page.url().endsWith('/072052/r3-r5')) fail(`home did not open the latest plan: ${page.url()}`);
+  await page.getByRole('navigation', { name: '計画期間の切り替え' }).getByRole('link', { name: /R2-R4/ }).click();
+  await page.waitForURL(/\/072052\/r2-r4\/?$/);
+  pass('edition switcher: R3-R5 → R2-R4');
   await page.getByRole('link', { name: /基本目標7/ }).first().click();
   await page.waitForURL(/\/goals\/7$/);
   await page.getByRole('link', { name: /市民との協働による地域づくり/ }).first().click();

@@ -65,6 +65,11 @@ pub async fn run(config: &Config, args: EditionsArgs) -> anyhow::Result<ExitCode
                 e.municipality.name.clone(),
                 e.span.label(),
                 e.title.clone(),
+                if e.state == "draft" {
+                    "作成中".to_owned()
+                } else {
+                    "公開".to_owned()
+                },
                 e.projects.to_string(),
                 e.source.clone(),
                 e.imported_at.clone(),

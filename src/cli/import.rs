@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use keikaku::config::Config;
 use keikaku::ops::import::{self, ImportError, ImportRequest};
 use keikaku_core::diagnostic::Report;
-use keikaku_core::import::{Context, Layout, layout_by_name, layouts};
+use keikaku_core::import::{Context, Layout, Parsed, layout_by_name, layouts};
 use keikaku_core::source::encoding_by_name;
 use keikaku_core::{EditionSpan, Lang, Municipality, MunicipalityCode};
 
@@ -49,10 +49,13 @@ pub enum DiagnosticFormat {
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// The document to check.
+    /// The document to check (a spreadsheet is checked against the stored edition it updates).
     pub file: PathBuf,
     #[command(flatten)]
     pub read: ReadArgs,
+    /// Also write the problems as a workbook (see `import --report`).
+    #[arg(long, value_name = "FILE.xlsx")]
+    pub report: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: DiagnosticFormat,
@@ -60,14 +63,20 @@ pub struct ValidateArgs {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// Documents to import (plan text, keikaku JSON).
+    /// Documents to import: plan text, keikaku JSON, or a filled-in spreadsheet (xlsx, CSV)
+    /// which updates the stored edition named by --edition (or by the workbook).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     #[command(flatten)]
     pub read: ReadArgs,
-    /// Replace editions that are already stored (atomically).
+    /// Replace editions that are already stored (atomically); for a spreadsheet, allow
+    /// changing a published edition.
     #[arg(long)]
     pub replace: bool,
+    /// Also write the problems as a workbook: a copy of the sheet with each problem cell
+    /// highlighted and commented, and a list (one input file only).
+    #[arg(long, value_name = "FILE.xlsx")]
+    pub report: Option<PathBuf>,
     /// Output format of problems.
     #[arg(long, value_enum, default_value = "text")]
     pub format: DiagnosticFormat,
@@ -156,12 +165,59 @@ fn counts(report: &Report, lang: Lang) -> String {
     }
 }
 
-/// `keikaku validate FILE`.
-pub fn validate(config: &Config, args: ValidateArgs) -> anyhow::Result<ExitCode> {
+fn write_report(
+    path: &PathBuf,
+    name: &str,
+    bytes: &[u8],
+    context: &Context,
+    report: &Report,
+) -> anyhow::Result<()> {
+    let grid = keikaku_core::sheet::report::grid_of(bytes, context.encoding);
+    let workbook = keikaku_core::sheet::report::to_xlsx(name, &grid, report)
+        .map_err(|e| anyhow::anyhow!("cannot write the report workbook: {e}"))?;
+    std::fs::write(path, workbook).with_context(|| format!("cannot write {}", path.display()))?;
+    eprintln!("problems written to {}", path.display());
+    Ok(())
+}
+
+/// Reads and checks one document, with the database when the document needs it.
+async fn check(
+    store: Option<&keikaku::storage::Store>,
+    request: &ImportRequest<'_>,
+) -> anyhow::Result<Parsed> {
+    match store {
+        Some(store) => import::read(store, request)
+            .await
+            .map_err(|err| anyhow::anyhow!("{}: {err}", request.name)),
+        None => Ok(import::validate(
+            request.name,
+            request.bytes,
+            request.layout,
+            &request.context,
+        )),
+    }
+}
+
+/// `keikaku validate FILE`: opens the database only for a spreadsheet, which is checked
+/// against the edition it updates.
+pub async fn validate(config: &Config, args: ValidateArgs) -> anyhow::Result<ExitCode> {
     let (context, layout) = context(config, &args.read)?;
     let bytes = read_file(&args.file)?;
     let name = args.file.display().to_string();
-    let parsed = import::validate(&name, &bytes, layout, &context);
+    let store = if import::needs_store(&name, &bytes, layout, &context) {
+        Some(open_store(config).await?)
+    } else {
+        None
+    };
+    let request = ImportRequest {
+        name: &name,
+        bytes: &bytes,
+        layout,
+        context: context.clone(),
+        replace: false,
+        actor: "cli",
+    };
+    let parsed = check(store.as_ref(), &request).await?;
     print_report(&name, &parsed.report, config.lang, args.format, false);
     if args.format == DiagnosticFormat::Text {
         let summary = counts(&parsed.report, config.lang);
@@ -184,6 +240,11 @@ pub fn validate(config: &Config, args: ValidateArgs) -> anyhow::Result<ExitCode>
             None => println!("{name}: {summary}"),
         }
     }
+    if let Some(path) = &args.report
+        && !parsed.report.diagnostics.is_empty()
+    {
+        write_report(path, &name, &bytes, &context, &parsed.report)?;
+    }
     Ok(if parsed.report.has_errors() {
         ExitCode::FAILURE
     } else {
@@ -194,17 +255,41 @@ pub fn validate(config: &Config, args: ValidateArgs) -> anyhow::Result<ExitCode>
 /// `keikaku import FILE...`: every file is validated before anything is stored.
 pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<ExitCode> {
     let (context, layout) = context(config, &args.read)?;
+    if args.report.is_some() && args.files.len() > 1 {
+        bail!("--report takes one input file at a time");
+    }
     let mut documents = Vec::new();
-    let mut invalid = false;
     for path in &args.files {
-        let bytes = read_file(path)?;
-        let name = path.display().to_string();
-        let parsed = import::validate(&name, &bytes, layout, &context);
+        documents.push((path.display().to_string(), read_file(path)?));
+    }
+    // Open the database before checking only if a document needs it (a spreadsheet is checked
+    // against the edition it updates); otherwise a rejected import does not even create it.
+    let needs_store = documents
+        .iter()
+        .any(|(name, bytes)| import::needs_store(name, bytes, layout, &context));
+    let early = if needs_store {
+        Some(open_store(config).await?)
+    } else {
+        None
+    };
+    let mut invalid = false;
+    for (name, bytes) in &documents {
+        let request = ImportRequest {
+            name,
+            bytes,
+            layout,
+            context: context.clone(),
+            replace: args.replace,
+            actor: "cli",
+        };
+        let parsed = check(early.as_ref(), &request).await?;
         if parsed.report.has_errors() {
-            print_report(&name, &parsed.report, config.lang, args.format, true);
+            print_report(name, &parsed.report, config.lang, args.format, true);
+            if let Some(path) = &args.report {
+                write_report(path, name, bytes, &context, &parsed.report)?;
+            }
             invalid = true;
         }
-        documents.push((name, bytes));
     }
     if invalid {
         eprintln!(
@@ -216,7 +301,10 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<ExitCod
         );
         return Ok(ExitCode::FAILURE);
     }
-    let store = open_store(config).await?;
+    let store = match early {
+        Some(store) => store,
+        None => open_store(config).await?,
+    };
     for (name, bytes) in &documents {
         let request = ImportRequest {
             name: file_name(name),
@@ -229,6 +317,11 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<ExitCod
         match import::import(&store, request).await {
             Ok(outcome) => {
                 print_report(name, &outcome.report, config.lang, args.format, true);
+                if let Some(path) = &args.report
+                    && !outcome.report.diagnostics.is_empty()
+                {
+                    write_report(path, name, bytes, &context, &outcome.report)?;
+                }
                 for e in &outcome.editions {
                     let verb = match (config.lang, e.stored.replaced) {
                         (Lang::Ja, false) => "保存しました",

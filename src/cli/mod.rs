@@ -2,13 +2,18 @@
 //! reads its arguments, calls one `ops` function and prints the result.
 
 mod bench;
+mod diff;
 mod editions;
 mod export;
+mod history;
 mod import;
 mod output;
 mod projects;
+mod publish;
 mod report;
+mod roll;
 mod serve;
+mod template;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -71,6 +76,16 @@ pub enum Command {
     Projects(projects::ProjectsArgs),
     /// List the stored editions.
     Editions(editions::EditionsArgs),
+    /// Start the next edition from this one (a draft carrying every project forward).
+    Roll(roll::RollArgs),
+    /// Write the spreadsheet departments fill in for an edition (xlsx or CSV).
+    Template(template::TemplateArgs),
+    /// Make an edition public (or, with --draft, take it back to draft).
+    Publish(publish::PublishArgs),
+    /// What changed between two editions: new, ended, renamed, moved, changed projects.
+    Diff(diff::DiffArgs),
+    /// One project through all editions.
+    History(history::HistoryArgs),
     /// List the document layouts keikaku reads.
     Layouts,
     /// Load the bundled sample plan if the database is empty, then print its policy report.
@@ -147,11 +162,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve::run(&config, args).await,
         Command::Import(args) => import::import(&config, args).await,
-        Command::Validate(args) => import::validate(&config, args),
+        Command::Validate(args) => import::validate(&config, args).await,
         Command::Report(args) => report::run(&config, args).await,
         Command::Export(args) => export::run(&config, args).await,
         Command::Projects(args) => projects::run(&config, args).await,
         Command::Editions(args) => editions::run(&config, args).await,
+        Command::Roll(args) => roll::run(&config, args).await,
+        Command::Template(args) => template::run(&config, args).await,
+        Command::Publish(args) => publish::run(&config, args).await,
+        Command::Diff(args) => diff::run(&config, args).await,
+        Command::History(args) => history::run(&config, args).await,
         Command::Layouts => {
             for layout in keikaku_core::import::layouts() {
                 println!("{:<14} {}", layout.name(), layout.description());

@@ -88,8 +88,9 @@ struct RowView {
     general: i64,
 }
 
+/// Totals as JSON numbers of 千円.
 #[derive(Serialize)]
-struct TotalsView {
+pub(super) struct TotalsView {
     projects: u64,
     cost: i64,
     earmarked: i64,

@@ -1,11 +1,14 @@
 //! Importing documents: read → validate → store in one transaction. A document with any
 //! error writes nothing; a valid one is stored entirely or, if storing fails, not at all.
 
-use keikaku_core::diagnostic::Report;
-use keikaku_core::import::{self, Context, Layout, Parsed};
-use keikaku_core::source::Source;
+use std::collections::HashMap;
 
-use super::OpsError;
+use keikaku_core::diagnostic::Report;
+use keikaku_core::import::{self, Base, Context, Layout, Parsed};
+use keikaku_core::source::Source;
+use keikaku_core::{EditionSpan, EditionState};
+
+use super::{EditionSelector, OpsError, find_edition};
 use crate::storage::Store;
 use crate::storage::write::Stored;
 
@@ -19,7 +22,8 @@ pub struct ImportRequest<'a> {
     pub layout: Option<&'static dyn Layout>,
     /// What the caller knows (municipality, edition, encoding, rules).
     pub context: Context,
-    /// Replace editions that are already stored.
+    /// Replace editions that are already stored (and, for spreadsheets, allow changing a
+    /// published edition).
     pub replace: bool,
     /// Who is importing, for the audit log.
     pub actor: &'a str,
@@ -54,6 +58,12 @@ pub enum ImportError {
     Ops(#[from] OpsError),
 }
 
+impl From<crate::storage::StoreError> for ImportError {
+    fn from(err: crate::storage::StoreError) -> Self {
+        ImportError::Ops(OpsError::Store(err))
+    }
+}
+
 /// What a successful import did, with the warnings a person should still check.
 #[derive(Debug, Clone)]
 pub struct ImportOutcome {
@@ -63,7 +73,7 @@ pub struct ImportOutcome {
     pub report: Report,
 }
 
-/// Checks a document without storing anything.
+/// Checks a document without storing anything, for layouts that need no stored edition.
 pub fn validate(
     name: &str,
     bytes: &[u8],
@@ -73,17 +83,108 @@ pub fn validate(
     import::read(&Source { name, bytes }, layout, context)
 }
 
-/// Reads, validates and stores a document in one transaction.
+/// True when reading this document needs the database (a spreadsheet updates a stored
+/// edition, which has to be loaded first).
+pub fn needs_store(
+    name: &str,
+    bytes: &[u8],
+    layout: Option<&'static dyn Layout>,
+    context: &Context,
+) -> bool {
+    let source = Source { name, bytes };
+    layout
+        .or_else(|| import::detect(&source, context))
+        .is_some_and(|l| l.updates_existing())
+}
+
+/// Reads and validates a document; for a spreadsheet, against the stored edition it updates
+/// (named by `--edition`, or by the workbook itself).
+pub async fn read(store: &Store, request: &ImportRequest<'_>) -> Result<Parsed, ImportError> {
+    let source = Source {
+        name: request.name,
+        bytes: request.bytes,
+    };
+    let layout = request
+        .layout
+        .or_else(|| import::detect(&source, &request.context));
+    let mut context = request.context.clone();
+    if let Some(layout) = layout.filter(|l| l.updates_existing()) {
+        context.base = load_base(store, layout, &source, &context).await?;
+    }
+    Ok(import::read(&source, layout, &context))
+}
+
+/// The stored edition a spreadsheet updates, with the ids stored elsewhere and the previous
+/// edition. `None` when the edition is not named at all (the importer says so).
+async fn load_base(
+    store: &Store,
+    layout: &dyn Layout,
+    source: &Source<'_>,
+    context: &Context,
+) -> Result<Option<Base>, ImportError> {
+    let identity = layout.identify(source);
+    let municipality = context
+        .municipality
+        .as_ref()
+        .map(|m| m.code.to_string())
+        .or_else(|| identity.as_ref().map(|(code, _)| code.clone()));
+    let span = context.span.or_else(|| {
+        identity
+            .as_ref()
+            .and_then(|(_, label)| EditionSpan::parse(label))
+    });
+    let Some(span) = span else {
+        return Ok(None);
+    };
+    let info = find_edition(
+        store,
+        &EditionSelector {
+            municipality,
+            span: Some(span),
+        },
+    )
+    .await
+    .map_err(|err| match err {
+        OpsError::NotFound(message) => OpsError::NotFound(format!(
+            "{message}; create the edition first with `keikaku roll --from … --to {span}`"
+        )),
+        other => other,
+    })?;
+    let edition = store.edition(info.id).await?;
+    let own: std::collections::HashSet<String> =
+        edition.projects().map(|(_, p)| p.id.to_string()).collect();
+    let other_ids: HashMap<String, String> = store
+        .stable_ids()
+        .await?
+        .into_iter()
+        .filter(|(id, _)| !own.contains(id))
+        .collect();
+    let previous = match store
+        .editions()
+        .await?
+        .into_iter()
+        .filter(|e| {
+            e.municipality.code == info.municipality.code && e.span.first() < info.span.first()
+        })
+        .max_by_key(|e| e.span)
+    {
+        Some(previous) => Some(store.edition(previous.id).await?),
+        None => None,
+    };
+    Ok(Some(Base {
+        edition,
+        other_ids,
+        previous,
+    }))
+}
+
+/// Reads, validates and stores a document in one transaction. A spreadsheet replaces the
+/// projects of the edition it updates; a published edition is changed only with `replace`.
 pub async fn import(
     store: &Store,
     request: ImportRequest<'_>,
 ) -> Result<ImportOutcome, ImportError> {
-    let parsed = validate(
-        request.name,
-        request.bytes,
-        request.layout,
-        &request.context,
-    );
+    let parsed = read(store, &request).await?;
     if parsed.report.has_errors() {
         return Err(ImportError::Invalid(parsed.report));
     }
@@ -94,6 +195,31 @@ pub async fn import(
     {
         return Err(ImportError::MissingMunicipality);
     }
+    let updates_existing = request
+        .layout
+        .or_else(|| {
+            import::detect(
+                &Source {
+                    name: request.name,
+                    bytes: request.bytes,
+                },
+                &request.context,
+            )
+        })
+        .is_some_and(|l| l.updates_existing());
+    if updates_existing
+        && !request.replace
+        && let Some(published) = parsed
+            .editions
+            .iter()
+            .find(|e| e.edition.state == EditionState::Published)
+    {
+        return Err(ImportError::Ops(OpsError::BadRequest(format!(
+            "{} is published: importing this sheet would change what the public sees; pass --replace to do it, \
+             or work on a draft (keikaku publish --draft)",
+            published.edition.span
+        ))));
+    }
     let mut tx = store
         .begin_write(request.actor)
         .await
@@ -103,7 +229,7 @@ pub async fn import(
         let edition = &read.edition;
         // On error the transaction is dropped, which rolls it back: nothing is written.
         let stored = tx
-            .store_edition(edition, request.replace)
+            .store_edition(edition, request.replace || updates_existing)
             .await
             .map_err(OpsError::from)?;
         editions.push(ImportedEdition {

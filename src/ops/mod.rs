@@ -2,11 +2,14 @@
 //! [`Store`] and plain inputs, does one thing, and returns domain values or an [`OpsError`];
 //! rendering is the caller's business.
 
+pub mod diff;
+pub mod editions;
 pub mod export;
 pub mod import;
 pub mod publish;
 pub mod query;
 pub mod sample;
+pub mod sheet;
 
 use keikaku_core::EditionSpan;
 

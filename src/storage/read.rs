@@ -322,3 +322,24 @@ impl Store {
         Ok(version.unwrap_or(0))
     }
 }
+
+impl Store {
+    /// Every stable project id stored, with where it lives: (id, municipality code and name,
+    /// edition label), e.g. `("072052-r2-7-1-3", "072052 白河市 R2-R4")`.
+    pub async fn stable_ids(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT p.stable_id, e.municipality_code, m.name, e.first_year, e.last_year FROM project p \
+             JOIN edition e ON e.id = p.edition_id JOIN municipality m ON m.code = e.municipality_code",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let span = span(r.try_get("first_year")?, r.try_get("last_year")?)?;
+                let code: String = r.try_get("municipality_code")?;
+                let name: String = r.try_get("name")?;
+                Ok((r.try_get("stable_id")?, format!("{code} {name} {span}")))
+            })
+            .collect()
+    }
+}

@@ -428,3 +428,25 @@ fn conflict(error: sqlx::Error, subject: &str) -> StoreError {
         _ => StoreError::Database(error),
     }
 }
+
+impl WriteTx {
+    /// Sets an edition's state (draft or published) and records who did it.
+    pub async fn set_state(
+        &mut self,
+        id: i64,
+        state: keikaku_core::EditionState,
+        subject: &str,
+    ) -> Result<(), StoreError> {
+        let changed = sqlx::query("UPDATE edition SET state = $1 WHERE id = $2")
+            .bind(state.as_str())
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            return Err(StoreError::NotFound(format!("no edition with id {id}")));
+        }
+        self.audit(&format!("set-state-{}", state.as_str()), subject, "")
+            .await
+    }
+}

@@ -87,6 +87,8 @@ pub struct Chart {
     pub legend: Vec<Legend>,
     /// The numbers as a table.
     pub table: DataTable,
+    /// A vertical axis line at this x (charts of changes), if any.
+    pub axis: Option<u32>,
 }
 
 fn shorten(label: &str, max: usize) -> String {
@@ -203,6 +205,7 @@ pub fn stacked_cost(
         width: WIDTH,
         height,
         rows: bars,
+        axis: None,
         legend: vec![
             Legend {
                 class: "earmarked",
@@ -285,6 +288,7 @@ pub fn share(
         height,
         rows: bars,
         legend: Vec::new(),
+        axis: None,
         table: DataTable {
             headers: vec![first_header, "事業数", "事業費（千円）", "割合"],
             rows: rows
@@ -295,6 +299,108 @@ pub fn share(
                         r.totals.projects.to_string(),
                         group_thousands(r.totals.cost.thousand_yen()),
                         percent(r.totals.cost.thousand_yen()),
+                    ]
+                })
+                .collect(),
+        },
+    }
+}
+
+/// The change of a value per group (e.g. each policy's cost between two editions): bars to the
+/// right of a centre line for increases, to the left for decreases.
+pub fn change(
+    id: &'static str,
+    title: String,
+    first_header: &'static str,
+    columns: [&'static str; 2],
+    rows: &[(String, i64, i64)],
+) -> Chart {
+    let largest = rows
+        .iter()
+        .map(|(_, a, b)| (b - a).abs())
+        .max()
+        .unwrap_or(0);
+    let centre = BARS_X + BARS_WIDTH / 2;
+    let half = i64::from(BARS_WIDTH / 2);
+    let mut bars = Vec::new();
+    for (i, (label, before, after)) in rows.iter().enumerate() {
+        let y = TOP + u32::try_from(i).unwrap_or(0) * ROW;
+        let d = after - before;
+        // |d| ≤ largest, so the width fits in half the bar area.
+        let width = if largest == 0 {
+            0
+        } else {
+            u32::try_from(d.abs() * half / largest).unwrap_or(0)
+        };
+        let (x, class) = if d >= 0 {
+            (centre, "increase")
+        } else {
+            (centre - width, "decrease")
+        };
+        let value = if d > 0 {
+            format!("+{}", group_thousands(d))
+        } else {
+            group_thousands(d)
+        };
+        bars.push(BarRow {
+            label: shorten(label, 17),
+            full_label: label.clone(),
+            y: y + 6,
+            text_y: y + 20,
+            segments: if width > 0 {
+                vec![Segment { x, width, class }]
+            } else {
+                Vec::new()
+            },
+            value: format!("{value}千円"),
+            value_x: if d >= 0 {
+                centre + width + 6
+            } else {
+                centre + 6
+            },
+        });
+    }
+    let height = TOP + u32::try_from(bars.len()).unwrap_or(0) * ROW + 8;
+    let up = rows.iter().filter(|(_, a, b)| b > a).count();
+    let down = rows.iter().filter(|(_, a, b)| b < a).count();
+    let total: i64 = rows.iter().map(|(_, a, b)| b - a).sum();
+    Chart {
+        id,
+        description: format!(
+            "{}件のうち増加{}件・減少{}件、合計で{}{}千円。",
+            rows.len(),
+            up,
+            down,
+            if total > 0 { "+" } else { "" },
+            group_thousands(total)
+        ),
+        title,
+        width: WIDTH,
+        height,
+        rows: bars,
+        legend: vec![
+            Legend {
+                class: "increase",
+                label: "増加",
+                x: BARS_X,
+            },
+            Legend {
+                class: "decrease",
+                label: "減少",
+                x: BARS_X + 80,
+            },
+        ],
+        axis: Some(centre),
+        table: DataTable {
+            headers: vec![first_header, columns[0], columns[1], "増減（千円）"],
+            rows: rows
+                .iter()
+                .map(|(label, a, b)| {
+                    vec![
+                        label.clone(),
+                        group_thousands(*a),
+                        group_thousands(*b),
+                        group_thousands(b - a),
                     ]
                 })
                 .collect(),
@@ -348,6 +454,36 @@ mod tests {
         assert_eq!(chart.table.rows[0], ["a", "1", "100", "40", "60"]);
         assert!(
             chart.description.contains("最も多いのはaで100千円"),
+            "{}",
+            chart.description
+        );
+    }
+
+    #[test]
+    fn changes_grow_both_ways_from_the_centre() {
+        let chart = change(
+            "d",
+            "t".into(),
+            "施策",
+            ["A", "B"],
+            &[
+                ("a".into(), 100, 150),
+                ("b".into(), 100, 0),
+                ("c".into(), 5, 5),
+            ],
+        );
+        let centre = BARS_X + BARS_WIDTH / 2;
+        assert_eq!(chart.rows[0].segments[0].x, centre);
+        assert_eq!(chart.rows[0].segments[0].width, BARS_WIDTH / 4);
+        assert_eq!(
+            chart.rows[1].segments[0].x + chart.rows[1].segments[0].width,
+            centre
+        );
+        assert_eq!(chart.rows[1].segments[0].width, BARS_WIDTH / 2);
+        assert!(chart.rows[2].segments.is_empty());
+        assert_eq!(chart.table.rows[1], ["b", "100", "0", "-100"]);
+        assert!(
+            chart.description.contains("増加1件・減少1件"),
             "{}",
             chart.description
         );

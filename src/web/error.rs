@@ -159,9 +159,26 @@ impl IntoResponse for PageError {
     }
 }
 
-/// 404 for any path no route matches: JSON under `/api/`, a page elsewhere.
+/// 404 for any path no route matches: JSON under `/api/`, a page elsewhere. A page path
+/// with a trailing slash (`/072052/r2-r4/`, as people type and other sites link) is
+/// redirected permanently to the same path without it.
 pub async fn not_found(request: Request) -> Response {
     let path = request.uri().path();
+    let trimmed = path.trim_end_matches('/');
+    // `//host` (or `/\host`, which browsers read the same) would leave the site: only plain
+    // paths are redirected.
+    if trimmed.len() < path.len()
+        && trimmed.starts_with('/')
+        && !trimmed[1..].starts_with(['/', '\\'])
+        && !trimmed.contains('\\')
+        && !path.starts_with("/api/")
+    {
+        let target = match request.uri().query() {
+            Some(query) => format!("{trimmed}?{query}"),
+            None => trimmed.to_owned(),
+        };
+        return axum::response::Redirect::permanent(&target).into_response();
+    }
     if path.starts_with("/api/") {
         ApiError::not_found(format!("no such endpoint: {path}")).into_response()
     } else {

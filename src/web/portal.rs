@@ -46,6 +46,8 @@ pub fn routes() -> Router<AppState> {
         .route("/{code}/{edition}/status", get(statuses))
         .route("/{code}/{edition}/status/{status}", get(status))
         .route("/{code}/{edition}/search", get(search))
+        .route("/{code}/diff", get(diff_choice))
+        .route("/{code}/diff/{from}/{to}", get(diff_page))
 }
 
 /// Query parameters, refused with a 400 page when unknown or malformed.
@@ -196,6 +198,19 @@ fn listed_amounts(project: &Project) -> (Option<Money>, Option<Money>, Option<Mo
     (sum(|c| c.total), sum(|c| c.earmarked), sum(|c| c.general))
 }
 
+/// The listed 事業費 in running text; `記載なし` when the plan states no year at all (a
+/// rolled edition not filled in yet), which is not the same as `-`.
+fn listed_cost_text(project: &Project) -> String {
+    if project.costs.is_empty() {
+        NOT_STATED.to_owned()
+    } else {
+        amount_text(listed_amounts(project).0)
+    }
+}
+
+/// Shown where the plan states no amount for any year.
+const NOT_STATED: &str = "記載なし";
+
 /// What the amount columns of listings mean for this edition.
 fn amount_heading(edition: &EditionView) -> String {
     let mut years: Vec<_> = edition
@@ -226,7 +241,11 @@ fn project_row(edition: &EditionView, entry: &ProjectEntry) -> ProjectRow {
             .map(|s| s.raw.clone())
             .collect::<Vec<_>>()
             .join(" "),
-        cost: amount(cost),
+        cost: if project.costs.is_empty() {
+            NOT_STATED.to_owned()
+        } else {
+            amount(cost)
+        },
         earmarked: amount(earmarked),
         general: amount(general),
         sort_cost: cost,
@@ -429,6 +448,7 @@ struct EditionPage {
     chart: Chart,
     base: String,
     notes: Vec<String>,
+    compare: Option<Link>,
 }
 
 async fn edition_home(
@@ -441,7 +461,24 @@ async fn edition_home(
         let by_policy = edition.aggregate(GroupBy::Policy);
         let by_goal = edition.aggregate(GroupBy::Goal);
         let policies = edition.edition.policies().count();
+        let position = municipality
+            .editions
+            .iter()
+            .position(|e| e.base == edition.base)
+            .unwrap_or(0);
+        let compare = position.checked_sub(1).map(|i| {
+            let previous = &municipality.editions[i];
+            Link {
+                label: format!("前の計画期間（{}）からの変更", previous.info.span.label()),
+                href: format!(
+                    "/{}/diff/{}/{}",
+                    municipality.municipality.code, previous.slug, edition.slug
+                ),
+                current: false,
+            }
+        });
         let page = EditionPage {
+            compare,
             layout: Layout::edition(municipality, edition, format!("{name} 実施計画"), None, Vec::new()),
             heading: format!("{name} 実施計画"),
             municipality: view::municipality_label(&municipality.municipality),
@@ -696,6 +733,16 @@ struct ProjectPage {
     has_breakdown: bool,
     previous: Option<Link>,
     next: Option<Link>,
+    history: Vec<HistoryRow>,
+}
+
+/// The project in one edition of its municipality.
+struct HistoryRow {
+    edition: String,
+    link: Option<Link>,
+    status: String,
+    cost: String,
+    current: bool,
 }
 
 struct CostRow {
@@ -766,14 +813,16 @@ async fn project(
             if project.cost(year).is_none() {
                 costs.push(CostRow {
                     year: format!("{}（{}）", year.label(), year.short()),
-                    total: "記載なし".into(),
+                    total: NOT_STATED.into(),
                     earmarked: String::new(),
                     general: String::new(),
                     breakdown: String::new(),
                 });
             }
         }
+        let history = project_history(municipality, edition, &entry.reference);
         let page = ProjectPage {
+            history,
             layout: Layout::edition(
                 municipality,
                 edition,
@@ -833,6 +882,351 @@ async fn project(
             goal_href,
             policy_label,
             policy_href,
+        };
+        render(&page)
+    })
+}
+
+/// The project through the municipality's published editions (followed by its stable id, or
+/// by its name between editions read from separate documents); empty with one edition.
+fn project_history(
+    municipality: &MunicipalityView,
+    edition: &EditionView,
+    reference: &str,
+) -> Vec<HistoryRow> {
+    if municipality.editions.len() < 2 {
+        return Vec::new();
+    }
+    let editions: Vec<&keikaku_core::Edition> =
+        municipality.editions.iter().map(|e| &e.edition).collect();
+    let Some(start) = municipality
+        .editions
+        .iter()
+        .position(|e| e.base == edition.base)
+    else {
+        return Vec::new();
+    };
+    let Some(trail) = keikaku_core::diff::history(&editions, start, reference) else {
+        return Vec::new();
+    };
+    municipality
+        .editions
+        .iter()
+        .zip(trail)
+        .map(|(view, found)| HistoryRow {
+            edition: format!(
+                "{}（{}）",
+                view.info.span.label(),
+                view.info.span.long_label()
+            ),
+            current: view.base == edition.base,
+            link: found.map(|(policy, project)| Link {
+                label: format!("{}-{} {}", policy.code, project.number, project.name),
+                href: format!("{}/projects/{}-{}", view.base, policy.code, project.number),
+                current: false,
+            }),
+            status: found
+                .map(|(_, p)| p.status.label().to_owned())
+                .unwrap_or_default(),
+            cost: found.map(|(_, p)| listed_cost_text(p)).unwrap_or_default(),
+        })
+        .collect()
+}
+
+// ----- comparing editions -----
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DiffQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "diff_choice.html")]
+struct DiffChoicePage {
+    layout: Layout,
+    action: String,
+    editions: Vec<(String, String)>,
+    from: String,
+    to: String,
+}
+
+/// `/{code}/diff`: choose two editions (a form), or go to the comparison chosen.
+async fn diff_choice(
+    State(state): State<AppState>,
+    PagePath(code): PagePath<String>,
+    PageQuery(query): PageQuery<DiffQuery>,
+) -> Response {
+    if let (Some(from), Some(to)) = (&query.from, &query.to) {
+        return Redirect::to(&format!("/{code}/diff/{}/{}", segment(from), segment(to)))
+            .into_response();
+    }
+    page(&state, |snapshot| {
+        let municipality = snapshot.municipality(&code).ok_or_else(|| {
+            PageError::not_found(format!("団体コード {code} の計画は公開されていません。"))
+        })?;
+        let latest = municipality
+            .latest()
+            .ok_or_else(|| PageError::not_found("公開中の計画がありません。"))?;
+        let editions: Vec<(String, String)> = municipality
+            .editions
+            .iter()
+            .map(|e| (e.slug.clone(), e.info.span.long_label()))
+            .collect();
+        let from = municipality
+            .editions
+            .len()
+            .checked_sub(2)
+            .map_or_else(String::new, |i| municipality.editions[i].slug.clone());
+        let heading = "計画期間の比較".to_owned();
+        let page = DiffChoicePage {
+            layout: Layout::edition(
+                municipality,
+                latest,
+                heading.clone(),
+                None,
+                vec![Crumb {
+                    label: heading,
+                    href: None,
+                }],
+            ),
+            action: format!("/{code}/diff"),
+            editions,
+            from,
+            to: latest.slug.clone(),
+        };
+        render(&page)
+    })
+}
+
+/// A project as the comparison links it.
+struct SideLink {
+    href: String,
+    reference: String,
+    name: String,
+}
+
+struct ChangedRow {
+    project: SideLink,
+    details: Vec<String>,
+}
+
+/// One policy's or goal's totals in both editions, formatted for the table.
+struct TotalsRow {
+    key: String,
+    name: String,
+    from_cost: String,
+    to_cost: String,
+    change: String,
+    from_general: String,
+    to_general: String,
+}
+
+impl TotalsRow {
+    fn of(group: &keikaku_core::diff::GroupChange) -> TotalsRow {
+        let cost = |t: &Option<keikaku_core::aggregate::Totals>| t.map(|t| t.cost);
+        let general = |t: &Option<keikaku_core::aggregate::Totals>| t.map(|t| t.general);
+        let text =
+            |m: Option<keikaku_core::Money>| m.map_or_else(|| "（なし）".to_owned(), view::total);
+        let (from, to) = (cost(&group.from), cost(&group.to));
+        let change = to
+            .unwrap_or_default()
+            .thousand_yen()
+            .saturating_sub(from.unwrap_or_default().thousand_yen());
+        TotalsRow {
+            key: group.key.clone(),
+            name: group.name.clone(),
+            from_cost: text(from),
+            to_cost: text(to),
+            change: match change {
+                0 => "±0".to_owned(),
+                c if c > 0 => format!("+{}", keikaku_core::money::group_thousands(c)),
+                c => keikaku_core::money::group_thousands(c),
+            },
+            from_general: text(general(&group.from)),
+            to_general: text(general(&group.to)),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "diff.html")]
+struct DiffPage {
+    layout: Layout,
+    heading: String,
+    counts: Vec<(String, usize)>,
+    chart: Chart,
+    new: Vec<SideLink>,
+    ended: Vec<SideLink>,
+    renamed: Vec<(SideLink, SideLink)>,
+    moved: Vec<(SideLink, SideLink)>,
+    changed: Vec<ChangedRow>,
+    uncertain: Vec<(SideLink, SideLink, u8)>,
+    from_label: String,
+    to_label: String,
+    totals: Vec<TotalsSection>,
+}
+
+/// A table of totals on the diff page.
+struct TotalsSection {
+    id: &'static str,
+    title: &'static str,
+    rows: Vec<TotalsRow>,
+}
+
+fn side_link(edition: &EditionView, side: &keikaku_core::diff::Side) -> SideLink {
+    SideLink {
+        href: format!("{}/projects/{}", edition.base, side.reference),
+        reference: side.reference.clone(),
+        name: side.name.clone(),
+    }
+}
+
+/// The details of a changed project, one sentence each.
+fn change_details(c: &keikaku_core::diff::Changed) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(s) = &c.status {
+        out.push(format!("区分: {} → {}", s.from, s.to));
+    }
+    if let Some(s) = &c.departments {
+        out.push(format!(
+            "担当課: {} → {}",
+            s.from.join("、"),
+            s.to.join("、")
+        ));
+    }
+    if let Some(s) = &c.strategies {
+        let show = |v: &Vec<String>| {
+            if v.is_empty() {
+                "なし".to_owned()
+            } else {
+                v.join(" ")
+            }
+        };
+        out.push(format!("地方創生事業: {} → {}", show(&s.from), show(&s.to)));
+    }
+    if c.summary {
+        out.push("事業概要を変更".to_owned());
+    }
+    for a in &c.amounts {
+        let label = match a.field {
+            "total" => "事業費",
+            "earmarked" => "特定財源",
+            "general" => "一般財源",
+            other => keikaku_core::FundingKind::from_key(other).map_or(other, |k| k.label()),
+        };
+        out.push(format!(
+            "{} {}: {} → {}",
+            a.year.label(),
+            label,
+            amount_text(a.from),
+            amount_text(a.to)
+        ));
+    }
+    out
+}
+
+/// `/{code}/diff/{from}/{to}`: what changed between two published editions.
+async fn diff_page(
+    State(state): State<AppState>,
+    PagePath((code, from, to)): PagePath<(String, String, String)>,
+) -> Response {
+    page(&state, |snapshot| {
+        let (municipality, a) = find(snapshot, &code, &from)?;
+        let (_, b) = find(snapshot, &code, &to)?;
+        let d = keikaku_core::diff::diff(&a.edition, &b.edition, &[])
+            .map_err(|e| PageError::bad_request(e.to_string()))?;
+        let heading = format!(
+            "計画期間の比較: {} → {}",
+            a.info.span.label(),
+            b.info.span.label()
+        );
+        let changes: Vec<(String, i64, i64)> = d
+            .policies
+            .iter()
+            .map(|g| {
+                let cost = |t: &Option<keikaku_core::aggregate::Totals>| {
+                    t.map_or(0, |t| t.cost.thousand_yen())
+                };
+                (format!("{} {}", g.key, g.name), cost(&g.from), cost(&g.to))
+            })
+            .collect();
+        let page = DiffPage {
+            layout: Layout::edition(
+                municipality,
+                b,
+                heading.clone(),
+                None,
+                vec![
+                    Crumb {
+                        label: "計画期間の比較".into(),
+                        href: Some(format!("/{code}/diff")),
+                    },
+                    Crumb {
+                        label: heading.clone(),
+                        href: None,
+                    },
+                ],
+            ),
+            counts: vec![
+                ("新規".into(), d.new.len()),
+                ("終了".into(), d.ended.len()),
+                ("名称変更".into(), d.renamed.len()),
+                ("施策の移動".into(), d.moved.len()),
+                ("内容の変更".into(), d.changed.len()),
+            ],
+            chart: chart::change(
+                "chart-diff",
+                format!(
+                    "施策別の事業費の増減（{} の計 → {} の計、千円）",
+                    a.info.span.label(),
+                    b.info.span.label()
+                ),
+                "施策",
+                ["変更前（千円）", "変更後（千円）"],
+                &changes,
+            ),
+            new: d.new.iter().map(|s| side_link(b, s)).collect(),
+            ended: d.ended.iter().map(|s| side_link(a, s)).collect(),
+            renamed: d
+                .renamed
+                .iter()
+                .map(|c| (side_link(a, &c.from), side_link(b, &c.to)))
+                .collect(),
+            moved: d
+                .moved
+                .iter()
+                .map(|c| (side_link(a, &c.from), side_link(b, &c.to)))
+                .collect(),
+            changed: d
+                .changed
+                .iter()
+                .map(|c| ChangedRow {
+                    project: side_link(b, &c.to),
+                    details: change_details(c),
+                })
+                .collect(),
+            from_label: a.info.span.label(),
+            to_label: b.info.span.label(),
+            totals: vec![
+                TotalsSection {
+                    id: "goals",
+                    title: "基本目標別の合計",
+                    rows: d.goals.iter().map(TotalsRow::of).collect(),
+                },
+                TotalsSection {
+                    id: "policies",
+                    title: "施策別の合計",
+                    rows: d.policies.iter().map(TotalsRow::of).collect(),
+                },
+            ],
+            uncertain: d
+                .uncertain
+                .iter()
+                .map(|u| (side_link(a, &u.from), side_link(b, &u.to), u.similarity))
+                .collect(),
+            heading,
         };
         render(&page)
     })
@@ -1359,7 +1753,7 @@ async fn search(
                     policy: format!("施策 {} {}", policy.code, policy.title),
                     status: project.status.label().to_owned(),
                     departments: project.departments.join("、"),
-                    cost: amount_text(listed_amounts(project).0),
+                    cost: listed_cost_text(project),
                     snippets,
                 })
             })

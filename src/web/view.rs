@@ -50,6 +50,8 @@ pub struct Layout {
     pub nav: Vec<Link>,
     /// Other editions of the same municipality.
     pub editions: Vec<Link>,
+    /// The page comparing editions, when there is more than one.
+    pub compare: Option<String>,
     /// A one-sentence description for `<meta name="description">`.
     pub description: String,
 }
@@ -70,6 +72,7 @@ impl Layout {
                 Link { label: "API".into(), href: "/api/docs/".into(), current: false },
             ],
             editions: Vec::new(),
+            compare: None,
             description: "市町村の実施計画（事業・事業費・財源）を検索し、集計とオープンデータを入手できます。".into(),
         }
     }
@@ -94,7 +97,7 @@ impl Layout {
             },
             Crumb {
                 label: home_label,
-                href: Some(format!("{base}/")),
+                href: Some(base.clone()),
             },
         ];
         crumbs.extend(trail);
@@ -109,7 +112,7 @@ impl Layout {
         Layout {
             title,
             site: format!("{name} 実施計画"),
-            home: format!("{base}/"),
+            home: base.clone(),
             crumbs,
             search_action: format!("{base}/search"),
             query: String::new(),
@@ -127,10 +130,12 @@ impl Layout {
                 .rev()
                 .map(|e| Link {
                     label: format!("{}（{}）", e.info.span.label(), e.info.span.long_label()),
-                    href: format!("{}/", e.base),
+                    href: e.base.clone(),
                     current: e.base == edition.base,
                 })
                 .collect(),
+            compare: (municipality.editions.len() > 1)
+                .then(|| format!("/{}/diff", municipality.municipality.code)),
             description: format!(
                 "{name}の実施計画（{}）の事業・事業費・財源を施策・担当課・地方創生事業ごとに掲載しています。",
                 edition.info.span.long_label()

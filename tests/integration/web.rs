@@ -1034,3 +1034,87 @@ async fn unchanged_pages_answer_304_and_new_imports_appear_without_a_restart() {
         "the page changed (it now links the other edition)"
     );
 }
+
+/// Follows every same-site link from `start` (breadth first, up to `limit` pages) and returns
+/// the links that did not answer 200, with the page that holds them, and the number of
+/// pages requested. Downloads are requested but not parsed; the API explorer is skipped.
+pub(crate) async fn broken_links(app: &Router, start: &str, limit: usize) -> (Vec<String>, usize) {
+    let mut seen = std::collections::HashSet::from([start.to_owned()]);
+    let mut queue = std::collections::VecDeque::from([(start.to_owned(), "(start)".to_owned())]);
+    let mut broken = Vec::new();
+    let mut visited = 0;
+    while let Some((uri, from)) = queue.pop_front() {
+        visited += 1;
+        assert!(
+            visited <= limit,
+            "more than {limit} pages: the portal links without end"
+        );
+        let reply = get(app, &uri).await;
+        // `/` sends people to the plan (303); any other redirect means a link that is not
+        // canonical.
+        if reply.status == StatusCode::SEE_OTHER {
+            let location = reply.header("location");
+            if seen.insert(location.clone()) {
+                queue.push_back((location, uri.clone()));
+            }
+            continue;
+        }
+        if reply.status != StatusCode::OK {
+            broken.push(format!("{uri} (linked from {from}): {}", reply.status));
+            continue;
+        }
+        if !reply.header("content-type").starts_with("text/html") {
+            continue;
+        }
+        let html = reply.text();
+        for piece in html.split("href=\"").skip(1) {
+            let Some(end) = piece.find('"') else { continue };
+            let href = piece[..end].replace("&#38;", "&").replace("&amp;", "&");
+            let href = href.split('#').next().unwrap_or("").to_owned();
+            if !href.starts_with('/') || href.starts_with("//") || href.starts_with("/api/docs") {
+                continue;
+            }
+            if seen.insert(href.clone()) {
+                queue.push_back((href, uri.clone()));
+            }
+        }
+    }
+    (broken, visited)
+}
+
+#[tokio::test]
+async fn every_link_on_the_portal_leads_somewhere() {
+    let (app, _, _db) = sample_app().await;
+    let (broken, visited) = broken_links(&app, "/072052/r2-r4", 2_000).await;
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+    // 33 projects, 6 policies, departments, codes, 区分, downloads: the walk saw them.
+    assert!(visited > 33 + 6 + 20, "only {visited} pages reached");
+}
+
+#[tokio::test]
+async fn a_trailing_slash_redirects_within_the_site_only() {
+    let (app, _, _db) = sample_app().await;
+    for (uri, target) in [
+        ("/072052/r2-r4/", "/072052/r2-r4"),
+        ("/072052/r2-r4/policies/7-1//", "/072052/r2-r4/policies/7-1"),
+        (
+            "/072052/r2-r4/search/?q=%E7%A7%BB%E4%BD%8F",
+            "/072052/r2-r4/search?q=%E7%A7%BB%E4%BD%8F",
+        ),
+    ] {
+        let reply = get(&app, uri).await;
+        assert_eq!(reply.status, StatusCode::PERMANENT_REDIRECT, "{uri}");
+        assert_eq!(reply.header("location"), target, "{uri}");
+    }
+    for uri in ["//evil.example/", "/api/v1/municipalities/"] {
+        let reply = get(&app, uri).await;
+        assert!(
+            !reply.status.is_redirection(),
+            "{uri} redirected to {}",
+            reply.header("location")
+        );
+    }
+    // An encoded slash stays a path segment of this site.
+    let reply = get(&app, "/%2F/evil.example/").await;
+    assert_eq!(reply.header("location"), "/%2F/evil.example");
+}

@@ -10,6 +10,7 @@
 pub mod aggregate;
 pub mod canonical;
 pub mod diagnostic;
+pub mod diff;
 pub mod export;
 pub mod fiscal;
 pub mod import;

@@ -274,7 +274,7 @@ fn check_project(
                  使う場合は設定の validation.extra_statuses に追加してください。"
             ),
             format!(
-                "{label}: status {status:?} is not in the accepted vocabulary \
+                "{label}: status \"{status}\" is not in the accepted vocabulary \
                  (新規 継続 拡充 縮小 完了 休止 統合 廃止); add it to validation.extra_statuses to accept it"
             ),
         ).with_field("区分")),

@@ -695,6 +695,11 @@ fn assemble(
             list.push((project, map));
         }
     }
+    // Within a policy, projects follow their numbers, as the plan book lists them (a row
+    // moved here from another policy takes its place by number, not by its row).
+    for list in &mut by_policy {
+        list.sort_by_key(|(project, _)| project.number);
+    }
     let mut maps = Vec::new();
     let mut lists = by_policy.into_iter();
     for goal in &mut edition.goals {

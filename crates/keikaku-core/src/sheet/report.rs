@@ -4,8 +4,32 @@
 
 use rust_xlsxwriter::{Color, Format, Note, Workbook, XlsxError};
 
-use super::grid::{Grid, Value};
+use super::grid::{Grid, Value, looks_like_xlsx, read_csv, read_xlsx};
 use crate::diagnostic::{Lang, Position, Report, Severity};
+
+/// The document as a grid for the report: the workbook's project sheet, or the lines of a
+/// text file split into cells (tabs for plan text, commas for CSV). Empty if unreadable.
+pub fn grid_of(bytes: &[u8], encoding: Option<&'static encoding_rs::Encoding>) -> Grid {
+    if looks_like_xlsx(bytes) {
+        return read_xlsx(bytes).unwrap_or_default();
+    }
+    match crate::source::decode_text(bytes, encoding) {
+        Ok(text) if text.lines().next().is_some_and(|l| l.contains('\t')) => Grid {
+            rows: text
+                .split('\n')
+                .map(|l| {
+                    l.trim_end_matches('\r')
+                        .split('\t')
+                        .map(|c| Value::Text(c.to_owned()))
+                        .collect()
+                })
+                .collect(),
+            ..Grid::default()
+        },
+        Ok(_) => read_csv(bytes, encoding).unwrap_or_default(),
+        Err(_) => Grid::default(),
+    }
+}
 
 /// The report workbook for `grid` (the sheet as read) and its problems.
 pub fn to_xlsx(file: &str, grid: &Grid, report: &Report) -> Result<Vec<u8>, XlsxError> {
