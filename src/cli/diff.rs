@@ -303,28 +303,32 @@ fn print_table(name: &str, from: EditionSpan, to: EditionSpan, d: &EditionDiff) 
             );
         }
     }
-    println!("\n施策別の事業費（それぞれの計画期間の計、千円）");
-    let rows = d
-        .policies
-        .iter()
-        .map(|g| {
-            vec![
-                g.key.clone(),
-                g.name.clone(),
-                cost(&g.from),
-                cost(&g.to),
-                delta(g),
-            ]
-        })
-        .collect();
-    println!(
-        "{}",
-        table(
-            &["施策", "名称", &from.label(), &to.label(), "増減"],
-            &[2, 3, 4],
-            rows
-        )
-    );
+    for (heading, key, groups) in [
+        ("基本目標別", "基本目標", &d.goals),
+        ("施策別", "施策", &d.policies),
+    ] {
+        println!("\n{heading}の事業費（それぞれの計画期間の計、千円）");
+        let rows = groups
+            .iter()
+            .map(|g| {
+                vec![
+                    g.key.clone(),
+                    g.name.clone(),
+                    cost(&g.from),
+                    cost(&g.to),
+                    delta(g),
+                ]
+            })
+            .collect();
+        println!(
+            "{}",
+            table(
+                &[key, "名称", &from.label(), &to.label(), "増減"],
+                &[2, 3, 4],
+                rows
+            )
+        );
+    }
 }
 
 fn csv_rows(d: &EditionDiff) -> Vec<[String; 9]> {
@@ -428,6 +432,29 @@ fn csv_rows(d: &EditionDiff) -> Vec<[String; 9]> {
                 plain(a.from),
                 plain(a.to),
             ));
+        }
+    }
+    for (kind, groups) in [("goal", &d.goals), ("policy", &d.policies)] {
+        for g in groups {
+            let fields: [(&str, fn(&Totals) -> String); 4] = [
+                ("projects", |t| t.projects.to_string()),
+                ("cost", |t| t.cost.thousand_yen().to_string()),
+                ("earmarked", |t| t.earmarked.thousand_yen().to_string()),
+                ("general", |t| t.general.thousand_yen().to_string()),
+            ];
+            for (field, value) in fields {
+                rows.push([
+                    kind.to_owned(),
+                    g.from.map(|_| g.key.clone()).unwrap_or_default(),
+                    g.to.map(|_| g.key.clone()).unwrap_or_default(),
+                    String::new(),
+                    g.name.clone(),
+                    field.to_owned(),
+                    String::new(),
+                    g.from.as_ref().map(value).unwrap_or_default(),
+                    g.to.as_ref().map(value).unwrap_or_default(),
+                ]);
+            }
         }
     }
     for u in &d.uncertain {

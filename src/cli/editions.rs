@@ -84,11 +84,12 @@ pub async fn run(config: &Config, args: EditionsArgs) -> anyhow::Result<ExitCode
                 "団体名",
                 "計画期間",
                 "題名",
+                "状態",
                 "事業数",
                 "元資料",
                 "取込日時"
             ],
-            &[4],
+            &[5],
             rows
         )
     );

@@ -12,6 +12,7 @@ pub fn table(header: &[&str], right_aligned: &[usize], rows: Vec<Vec<String>>) -
     table.load_preset(presets::ASCII_BORDERS_ONLY_CONDENSED);
     table.set_header(header.iter().copied());
     for row in rows {
+        debug_assert_eq!(row.len(), header.len(), "a row does not match the header");
         table.add_row(row);
     }
     for index in right_aligned {

@@ -309,6 +309,14 @@ async fn template_edit_import_and_the_hand_written_diff() {
             "{csv}"
         );
 
+        let policy_row = format!(
+            "policy,7-2,7-2,,{},cost,,{},1200",
+            title("7-2"),
+            golden_totals(|p| p.policy == "7-2")["cost"]
+        );
+        assert!(csv.contains(&policy_row), "{policy_row} not in\n{csv}");
+        assert!(table.contains("基本目標別の事業費"), "{table}");
+
         let history: Json =
             serde_json::from_str(&ok(&db, &["history", "7-4-6", "--format", "json"]))
                 .expect("json");
@@ -571,6 +579,12 @@ async fn roll_refuses_to_overwrite_and_drafts_stay_out_of_public_view() {
         assert_eq!(slugs, ["r2-r4", "r3-r5"]);
         let listing: Json = serde_json::from_str(&ok(&db, &["editions", "--json"])).expect("json");
         assert_eq!(listing[1]["state"], "published");
+        let table = ok(&db, &["editions"]);
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(
+            lines[1].contains("状態") && lines[3].contains("公開"),
+            "{table}"
+        );
 
         ok(&db, &["publish", "--edition", "R3-R5", "--draft"]);
         assert!(state.refresh().await.expect("refresh"));
