@@ -436,23 +436,32 @@ fn csv_rows(d: &EditionDiff) -> Vec<[String; 9]> {
     }
     for (kind, groups) in [("goal", &d.goals), ("policy", &d.policies)] {
         for g in groups {
-            let fields: [(&str, fn(&Totals) -> String); 4] = [
-                ("projects", |t| t.projects.to_string()),
-                ("cost", |t| t.cost.thousand_yen().to_string()),
-                ("earmarked", |t| t.earmarked.thousand_yen().to_string()),
-                ("general", |t| t.general.thousand_yen().to_string()),
-            ];
-            for (field, value) in fields {
+            let values = |t: &Option<Totals>| {
+                t.map(|t| {
+                    [
+                        t.projects.to_string(),
+                        t.cost.thousand_yen().to_string(),
+                        t.earmarked.thousand_yen().to_string(),
+                        t.general.thousand_yen().to_string(),
+                    ]
+                })
+            };
+            let (before, after) = (values(&g.from), values(&g.to));
+            for (i, field) in ["projects", "cost", "earmarked", "general"]
+                .iter()
+                .enumerate()
+            {
+                let pick = |v: &Option<[String; 4]>| v.as_ref().map(|v| v[i].clone());
                 rows.push([
                     kind.to_owned(),
                     g.from.map(|_| g.key.clone()).unwrap_or_default(),
                     g.to.map(|_| g.key.clone()).unwrap_or_default(),
                     String::new(),
                     g.name.clone(),
-                    field.to_owned(),
+                    (*field).to_owned(),
                     String::new(),
-                    g.from.as_ref().map(value).unwrap_or_default(),
-                    g.to.as_ref().map(value).unwrap_or_default(),
+                    pick(&before).unwrap_or_default(),
+                    pick(&after).unwrap_or_default(),
                 ]);
             }
         }
