@@ -27,6 +27,7 @@ trap cleanup EXIT
 server=$!
 for _ in $(seq 1 100); do grep -q "serving http://" "$work/serve.log" && break; sleep 0.1; done
 base=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/serve.log" | head -n 1)
+for _ in $(seq 1 100); do curl -fsS -o /dev/null "$base/healthz" && break; sleep 0.1; done
 
 policy="/072052/r2-r4/policies/7-1"
 mkdir -p "$work/www" "$work/tmp"

@@ -10,6 +10,9 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
+    if !matches!(args.command, cli::Command::Serve(_)) {
+        quit_quietly_on_closed_pipe();
+    }
     cli::init_logging(args.global.verbose, args.global.quiet);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -27,5 +30,16 @@ fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `keikaku export … | head` should stop quietly when `head` has read enough, as other
+/// command-line tools do, instead of failing on the closed pipe. (Not for `serve`, whose
+/// sockets report closed connections as errors.)
+fn quit_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -80,6 +80,10 @@ pub struct ImportArgs {
     /// Output format of problems.
     #[arg(long, value_enum, default_value = "text")]
     pub format: DiagnosticFormat,
+    /// Files checked and stored at the same time (default: one per processor core, up to 4;
+    /// SQLite stores one file at a time).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
 }
 
 fn context(
@@ -252,41 +256,191 @@ pub async fn validate(config: &Config, args: ValidateArgs) -> anyhow::Result<Exi
     })
 }
 
-/// `keikaku import FILE...`: every file is validated before anything is stored.
-pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<ExitCode> {
-    let (context, layout) = context(config, &args.read)?;
-    if args.report.is_some() && args.files.len() > 1 {
-        bail!("--report takes one input file at a time");
+/// Extensions of the files `import DIR` takes from a folder.
+const PLAN_EXTENSIONS: [&str; 5] = ["json", "txt", "csv", "tsv", "xlsx"];
+
+/// The files to import: each file as given, and for each folder the plan files in it (by
+/// name; hidden files skipped).
+fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if !path.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+            .with_context(|| format!("cannot read the folder {}", path.display()))?
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|p| {
+                p.is_file()
+                    && !p
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with('.'))
+                    && p.extension()
+                        .and_then(|e| e.to_str())
+                        .is_some_and(|e| PLAN_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+            })
+            .collect();
+        if found.is_empty() {
+            bail!(
+                "{} has no plan files ({})",
+                path.display(),
+                PLAN_EXTENSIONS.map(|e| format!(".{e}")).join(", ")
+            );
+        }
+        found.sort();
+        files.extend(found);
     }
-    let mut documents = Vec::new();
-    for path in &args.files {
-        documents.push((path.display().to_string(), read_file(path)?));
-    }
-    // Open the database before checking only if a document needs it (a spreadsheet is checked
-    // against the edition it updates); otherwise a rejected import does not even create it.
-    let needs_store = documents
+    Ok(files)
+}
+
+/// Project-year rows of parsed editions (one per project per fiscal year of its edition):
+/// the unit of the progress bar.
+fn rows_of(parsed: &Parsed) -> u64 {
+    parsed
+        .editions
         .iter()
-        .any(|(name, bytes)| import::needs_store(name, bytes, layout, &context));
-    let early = if needs_store {
-        Some(open_store(config).await?)
-    } else {
-        None
-    };
-    let mut invalid = false;
-    for (name, bytes) in &documents {
-        let request = ImportRequest {
+        .map(|e| {
+            let years = e.edition.span.years().count() as u64;
+            e.edition.projects().count() as u64 * years
+        })
+        .sum()
+}
+
+/// What checking one file found.
+struct Checked {
+    /// Project-year rows it holds.
+    rows: u64,
+    /// The problems, when there is an error.
+    errors: Option<Report>,
+}
+
+/// Everything the import workers share.
+struct Shared {
+    files: Vec<PathBuf>,
+    context: Context,
+    layout: Option<&'static dyn Layout>,
+    replace: bool,
+    next: std::sync::atomic::AtomicUsize,
+    stop: std::sync::atomic::AtomicBool,
+}
+
+impl Shared {
+    /// The next file to work on, unless the work is done or was stopped.
+    fn take(&self) -> Option<usize> {
+        use std::sync::atomic::Ordering;
+        if self.stop.load(Ordering::Relaxed) {
+            return None;
+        }
+        let i = self.next.fetch_add(1, Ordering::Relaxed);
+        (i < self.files.len()).then_some(i)
+    }
+
+    fn request<'a>(&'a self, name: &'a str, bytes: &'a [u8]) -> ImportRequest<'a> {
+        ImportRequest {
             name,
             bytes,
-            layout,
-            context: context.clone(),
-            replace: args.replace,
+            layout: self.layout,
+            context: self.context.clone(),
+            replace: self.replace,
             actor: "cli",
-        };
-        let parsed = check(early.as_ref(), &request).await?;
-        if parsed.report.has_errors() {
-            print_report(name, &parsed.report, config.lang, args.format, true);
-            if let Some(path) = &args.report {
-                write_report(path, name, bytes, &context, &parsed.report)?;
+        }
+    }
+}
+
+/// Files worked on at once: one per processor core, at most four.
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
+/// Checks every file (`jobs` at a time), in memory one file per worker. A spreadsheet is
+/// checked against the stored edition it updates, so the database is opened for it.
+async fn check_all(
+    config: &Config,
+    shared: &std::sync::Arc<Shared>,
+    jobs: usize,
+) -> anyhow::Result<(Vec<Checked>, Option<keikaku::storage::Store>)> {
+    let store: std::sync::Arc<tokio::sync::OnceCell<keikaku::storage::Store>> =
+        std::sync::Arc::default();
+    let bar = super::progress::bar(shared.files.len() as u64, "files checked");
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..jobs {
+        let (shared, store, bar, config) = (
+            std::sync::Arc::clone(shared),
+            std::sync::Arc::clone(&store),
+            bar.clone(),
+            config.clone(),
+        );
+        workers.spawn(async move {
+            let mut done = Vec::new();
+            while let Some(i) = shared.take() {
+                let name = shared.files[i].display().to_string();
+                let bytes = read_file(&shared.files[i])?;
+                let request = shared.request(&name, &bytes);
+                let needs = import::needs_store(&name, &bytes, shared.layout, &shared.context);
+                let parsed = if needs {
+                    let store = store.get_or_try_init(|| open_store(&config)).await?;
+                    check(Some(store), &request).await?
+                } else {
+                    check(None, &request).await?
+                };
+                let errors = parsed.report.has_errors().then(|| parsed.report.clone());
+                done.push((
+                    i,
+                    Checked {
+                        rows: rows_of(&parsed),
+                        errors,
+                    },
+                ));
+                bar.inc(1);
+            }
+            anyhow::Ok(done)
+        });
+    }
+    let mut results: Vec<Option<Checked>> = (0..shared.files.len()).map(|_| None).collect();
+    while let Some(outcome) = workers.join_next().await {
+        for (i, checked) in outcome.map_err(|e| anyhow::anyhow!("a check failed: {e}"))?? {
+            results[i] = Some(checked);
+        }
+    }
+    bar.finish_and_clear();
+    let store = std::sync::Arc::try_unwrap(store)
+        .ok()
+        .and_then(tokio::sync::OnceCell::into_inner);
+    Ok((results.into_iter().flatten().collect(), store))
+}
+
+/// `keikaku import FILE|DIR...`: every file is checked before anything is stored; then each
+/// file is stored in its own transaction (all its editions or none), `--jobs` files at a
+/// time, with a progress bar in project-year rows.
+pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let (context, layout) = context(config, &args.read)?;
+    let files = expand(&args.files)?;
+    if args.report.is_some() && files.len() > 1 {
+        bail!("--report takes one input file at a time");
+    }
+    let jobs = args
+        .jobs
+        .unwrap_or_else(default_jobs)
+        .clamp(1, files.len().max(1));
+    let shared = std::sync::Arc::new(Shared {
+        files,
+        context: context.clone(),
+        layout,
+        replace: args.replace,
+        next: std::sync::atomic::AtomicUsize::new(0),
+        stop: std::sync::atomic::AtomicBool::new(false),
+    });
+    let (checked, early) = check_all(config, &shared, jobs).await?;
+    let mut invalid = false;
+    for (path, result) in shared.files.iter().zip(&checked) {
+        if let Some(report) = &result.errors {
+            let name = path.display().to_string();
+            print_report(&name, report, config.lang, args.format, true);
+            if let Some(out) = &args.report {
+                write_report(out, &name, &read_file(path)?, &context, report)?;
             }
             invalid = true;
         }
@@ -305,60 +459,136 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<ExitCod
         Some(store) => store,
         None => open_store(config).await?,
     };
-    for (name, bytes) in &documents {
-        let request = ImportRequest {
-            name: file_name(name),
-            bytes,
-            layout,
-            context: context.clone(),
-            replace: args.replace,
-            actor: "cli",
-        };
-        match import::import(&store, request).await {
-            Ok(outcome) => {
-                print_report(name, &outcome.report, config.lang, args.format, true);
-                if let Some(path) = &args.report
-                    && !outcome.report.diagnostics.is_empty()
-                {
-                    write_report(path, name, bytes, &context, &outcome.report)?;
-                }
-                for e in &outcome.editions {
-                    let verb = match (config.lang, e.stored.replaced) {
-                        (Lang::Ja, false) => "保存しました",
-                        (Lang::Ja, true) => "置き換えました",
-                        (Lang::En, false) => "stored",
-                        (Lang::En, true) => "replaced",
-                    };
-                    match config.lang {
-                        Lang::Ja => println!(
-                            "{} {}: 事業 {} 件を{verb}（{}）",
-                            e.municipality,
-                            e.edition,
-                            e.projects,
-                            counts(&outcome.report, config.lang)
-                        ),
-                        Lang::En => println!(
-                            "{verb} {} {}: {} projects ({})",
-                            e.municipality,
-                            e.edition,
-                            e.projects,
-                            counts(&outcome.report, config.lang)
-                        ),
+    // SQLite takes one writer at a time: more workers would only wait for its lock.
+    let jobs = match (args.jobs, store.backend()) {
+        (None, keikaku::storage::Backend::Sqlite) => 1,
+        _ => jobs,
+    };
+    let total: u64 = checked.iter().map(|c| c.rows).sum();
+    let rows: std::sync::Arc<Vec<u64>> =
+        std::sync::Arc::new(checked.iter().map(|c| c.rows).collect());
+    shared.next.store(0, std::sync::atomic::Ordering::Relaxed);
+    let started = std::time::Instant::now();
+    let bar = super::progress::bar(total, "rows");
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..jobs {
+        let (shared, store, bar, rows, lang, format, report_path, context) = (
+            std::sync::Arc::clone(&shared),
+            store.clone(),
+            bar.clone(),
+            std::sync::Arc::clone(&rows),
+            config.lang,
+            args.format,
+            args.report.clone(),
+            context.clone(),
+        );
+        workers.spawn(async move {
+            let (mut editions, mut projects) = (0usize, 0usize);
+            while let Some(i) = shared.take() {
+                let name = shared.files[i].display().to_string();
+                let bytes = read_file(&shared.files[i])?;
+                let request = shared.request(file_name(&name), &bytes);
+                match import::import(&store, request).await {
+                    Ok(outcome) => {
+                        bar.suspend(|| {
+                            print_report(&name, &outcome.report, lang, format, true);
+                            for e in &outcome.editions {
+                                println!("{}", stored_line(lang, e, &outcome.report));
+                            }
+                        });
+                        if let Some(path) = &report_path
+                            && !outcome.report.diagnostics.is_empty()
+                        {
+                            write_report(path, &name, &bytes, &context, &outcome.report)?;
+                        }
+                        editions += outcome.editions.len();
+                        projects += outcome.editions.iter().map(|e| e.projects).sum::<usize>();
+                        bar.inc(rows[i]);
+                    }
+                    Err(err) => {
+                        shared
+                            .stop
+                            .store(true, std::sync::atomic::Ordering::Relaxed);
+                        bar.suspend(|| match err {
+                            ImportError::Invalid(report) => {
+                                print_report(&name, &report, lang, format, true);
+                            }
+                            other => eprintln!("error: {name}: {other}"),
+                        });
+                        return anyhow::Ok((editions, projects, false));
                     }
                 }
             }
-            Err(ImportError::Invalid(report)) => {
-                print_report(name, &report, config.lang, args.format, true);
-                return Ok(ExitCode::FAILURE);
-            }
-            Err(err) => {
-                eprintln!("error: {name}: {err}");
-                return Ok(ExitCode::FAILURE);
-            }
+            anyhow::Ok((editions, projects, true))
+        });
+    }
+    let (mut editions, mut projects, mut complete) = (0usize, 0usize, true);
+    while let Some(outcome) = workers.join_next().await {
+        let (e, p, ok) = outcome.map_err(|e| anyhow::anyhow!("an import failed: {e}"))??;
+        editions += e;
+        projects += p;
+        complete &= ok;
+    }
+    bar.finish_and_clear();
+    store.close().await;
+    if !complete {
+        if shared.files.len() > 1 {
+            eprintln!(
+                "{}",
+                match config.lang {
+                    Lang::Ja => format!(
+                        "ほかのファイルの計画期間 {editions} 件は保存済みです（ファイルごとに全部か無しか）。"
+                    ),
+                    Lang::En => format!(
+                        "{editions} edition(s) of the other files are stored (each file entirely or not at all)"
+                    ),
+                }
+            );
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+    if shared.files.len() > 1 {
+        let seconds = started.elapsed().as_secs_f64();
+        // Display only: a rate with no decimals.
+        let rate = total as f64 / seconds.max(1e-9);
+        match config.lang {
+            Lang::Ja => println!(
+                "{} ファイル・計画期間 {editions} 件・事業 {projects} 件（{total} 事業年度行）を {seconds:.1} 秒で保存しました（{rate:.0} 行/秒）",
+                shared.files.len()
+            ),
+            Lang::En => println!(
+                "stored {} files: {editions} editions, {projects} projects ({total} project-year rows) in {seconds:.1} s ({rate:.0} rows/s)",
+                shared.files.len()
+            ),
         }
     }
-    store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `stored 072052 白河市 R2-R4: 33 projects (0 error(s), 1 warning(s))`.
+fn stored_line(lang: Lang, e: &import::ImportedEdition, report: &Report) -> String {
+    let verb = match (lang, e.stored.replaced) {
+        (Lang::Ja, false) => "保存しました",
+        (Lang::Ja, true) => "置き換えました",
+        (Lang::En, false) => "stored",
+        (Lang::En, true) => "replaced",
+    };
+    match lang {
+        Lang::Ja => format!(
+            "{} {}: 事業 {} 件を{verb}（{}）",
+            e.municipality,
+            e.edition,
+            e.projects,
+            counts(report, lang)
+        ),
+        Lang::En => format!(
+            "{verb} {} {}: {} projects ({})",
+            e.municipality,
+            e.edition,
+            e.projects,
+            counts(report, lang)
+        ),
+    }
 }
 
 /// The file name without folders, recorded as the edition's source.

@@ -2,17 +2,21 @@
 //! reads its arguments, calls one `ops` function and prints the result.
 
 mod bench;
+mod compare;
 mod diff;
 mod editions;
 mod export;
 mod history;
 mod import;
+mod municipality;
 mod output;
+mod progress;
 mod projects;
 mod publish;
 mod report;
 mod roll;
 mod serve;
+mod synth;
 mod template;
 
 use std::path::PathBuf;
@@ -92,6 +96,12 @@ pub enum Command {
     Demo,
     /// Measure parsing, validation and storage speed.
     Bench(bench::BenchArgs),
+    /// Write a synthetic national dataset (one JSON file per municipality) for benchmarks.
+    Synth(synth::SynthArgs),
+    /// Compare municipalities by policy field, strategy code or 区分 (totals, per inhabitant).
+    Compare(compare::CompareArgs),
+    /// List municipalities; record a population (`municipality set CODE --population N --as-of DATE`).
+    Municipality(municipality::MunicipalityArgs),
 }
 
 /// Which edition to work on.
@@ -190,5 +200,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             report::run(&config, report::ReportArgs::default()).await
         }
         Command::Bench(args) => bench::run(&config, args).await,
+        Command::Synth(args) => synth::run(&config, &args),
+        Command::Compare(args) => compare::run(&config, args).await,
+        Command::Municipality(args) => municipality::run(&config, args).await,
     }
 }

@@ -10,8 +10,6 @@ use keikaku::config::Config;
 use keikaku::ops;
 use keikaku::web::{self, AppState};
 
-use super::open_store;
-
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on (default 127.0.0.1:8080, or `server.addr` in keikaku.toml).
@@ -20,6 +18,35 @@ pub struct ServeArgs {
     /// Do not load the bundled sample plan into an empty database.
     #[arg(long)]
     pub no_sample: bool,
+    /// The municipality `/` opens (code); without it `/` lists every municipality, or opens
+    /// the only one.
+    #[arg(long, value_name = "CODE")]
+    pub municipality: Option<String>,
+}
+
+/// Opens the database; while it cannot be reached (a PostgreSQL server still starting),
+/// waits and tries again instead of giving up.
+async fn open_waiting(config: &Config) -> anyhow::Result<keikaku::storage::Store> {
+    let mut waited = 0u64;
+    loop {
+        match keikaku::storage::Store::open(&config.database_url).await {
+            Ok(store) => return Ok(store),
+            Err(err) if err.is_unavailable() && waited < 600 => {
+                if waited == 0 {
+                    eprintln!(
+                        "waiting for the database {} ({err}); retrying every 2 s",
+                        config.database_url
+                    );
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                waited += 2;
+            }
+            Err(err) => {
+                return Err(anyhow::Error::new(err)
+                    .context(format!("cannot open the database {}", config.database_url)));
+            }
+        }
+    }
 }
 
 /// Runs `serve` until Ctrl-C or SIGTERM.
@@ -28,14 +55,18 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let addr: SocketAddr = text
         .parse()
         .with_context(|| format!("--addr {text:?} is not HOST:PORT (e.g. 127.0.0.1:8080)"))?;
-    let store = open_store(config).await?;
+    let store = open_waiting(config).await?;
+    if let Some(code) = &args.municipality {
+        keikaku_core::MunicipalityCode::parse(code)
+            .map_err(|e| anyhow::anyhow!("--municipality: {e}"))?;
+    }
     if !args.no_sample && ops::sample::load_if_empty(&store).await? {
         println!(
             "The database was empty: loaded the bundled sample plan ({} 実施計画 R2-R4).",
             ops::sample::MUNICIPALITY
         );
     }
-    let state = AppState::load(store.clone()).await?;
+    let state = AppState::starting(store.clone()).with_default_municipality(args.municipality);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;

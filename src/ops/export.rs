@@ -119,10 +119,11 @@ pub fn data_date(infos: &[&EditionInfo]) -> String {
         .to_owned()
 }
 
-/// Renders `editions` in `format`. `as_of` is the data's time (RFC 3339) used in the file
-/// name and as the Data Package's generation date.
+/// Renders `editions` in `format` (the JSON carries the recorded `populations`). `as_of` is
+/// the data's time (RFC 3339) used in the file name and as the Data Package's generation date.
 pub fn render(
     editions: &[Edition],
+    populations: &canonical::Populations,
     scope: &str,
     format: Format,
     as_of: &str,
@@ -136,7 +137,7 @@ pub fn render(
     };
     let mut replaced_characters = 0;
     let bytes = match format {
-        Format::Json => canonical::to_json(editions).into_bytes(),
+        Format::Json => canonical::to_json_with(editions, populations).into_bytes(),
         Format::Csv => csv::to_utf8_bom(&tables::projects(editions)),
         Format::CsvSjis => {
             let (bytes, replaced) = csv::to_shift_jis(&tables::projects(editions));
@@ -184,10 +185,8 @@ pub async fn editions(
         Some(selector) => vec![find_edition(store, selector).await?],
         None => store.editions().await?,
     };
-    let mut editions = Vec::with_capacity(infos.len());
-    for info in &infos {
-        editions.push(store.edition(info.id).await?);
-    }
+    let ids: Vec<i64> = infos.iter().map(|i| i.id).collect();
+    let editions = store.editions_by_id(&ids).await?;
     Ok((infos, editions))
 }
 
@@ -204,8 +203,10 @@ pub async fn download(
         .max()
         .unwrap_or("")
         .to_owned();
+    let populations = store.populations().await?;
     render(
         &editions,
+        &populations,
         &scope(&editions, selector.is_some()),
         format,
         &as_of,

@@ -225,6 +225,7 @@ pub async fn import(
         .await
         .map_err(OpsError::from)?;
     let mut editions = Vec::new();
+    let mut populated = std::collections::HashSet::new();
     for read in &parsed.editions {
         let edition = &read.edition;
         // On error the transaction is dropped, which rolls it back: nothing is written.
@@ -232,6 +233,13 @@ pub async fn import(
             .store_edition(edition, request.replace || updates_existing)
             .await
             .map_err(OpsError::from)?;
+        if let Some(population) = read.population
+            && populated.insert(edition.municipality.code.clone())
+        {
+            tx.set_population(&edition.municipality.code, None, population)
+                .await
+                .map_err(OpsError::from)?;
+        }
         editions.push(ImportedEdition {
             municipality: format!(
                 "{} {}",

@@ -1,25 +1,67 @@
-//! What the public sees: the published editions with their contents, and the data version
-//! that tells a running server when to reload them.
+//! What the public sees: the published editions, the municipalities that have them (with
+//! their recorded populations), and the data version that tells a running server when to
+//! reload.
 
-use keikaku_core::Edition;
+use keikaku_core::{Edition, Municipality, Population};
 
 use super::OpsError;
 use crate::storage::Store;
 use crate::storage::read::EditionInfo;
 
-/// Every published edition with its contents, by municipality code and first year, and the
-/// data version they were read at.
-pub async fn published(store: &Store) -> Result<(i64, Vec<(EditionInfo, Edition)>), OpsError> {
+/// A municipality with at least one published edition.
+#[derive(Debug, Clone)]
+pub struct PublicMunicipality {
+    /// Code and name.
+    pub municipality: Municipality,
+    /// Recorded population, if any.
+    pub population: Option<Population>,
+}
+
+/// The listing of everything public, without the editions' contents.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// The data version it was read at.
+    pub version: i64,
+    /// Municipalities with published editions, by code.
+    pub municipalities: Vec<PublicMunicipality>,
+    /// Published editions, by municipality code and first year.
+    pub editions: Vec<EditionInfo>,
+}
+
+/// Lists what is public. The version is read first, so a change made while listing shows
+/// up as a newer version at the next poll.
+pub async fn published(store: &Store) -> Result<Published, OpsError> {
     let version = store.data_version().await?;
-    let mut out = Vec::new();
-    for info in store.editions().await? {
-        if info.state != "published" {
-            continue;
+    let editions: Vec<EditionInfo> = store
+        .editions()
+        .await?
+        .into_iter()
+        .filter(|e| e.state == "published")
+        .collect();
+    let populations = store.populations().await?;
+    let mut municipalities: Vec<PublicMunicipality> = Vec::new();
+    for info in &editions {
+        if municipalities
+            .last()
+            .is_none_or(|m| m.municipality.code != info.municipality.code)
+        {
+            municipalities.push(PublicMunicipality {
+                population: populations.get(&info.municipality.code).copied(),
+                municipality: info.municipality.clone(),
+            });
         }
-        let edition = store.edition(info.id).await?;
-        out.push((info, edition));
     }
-    Ok((version, out))
+    Ok(Published {
+        version,
+        municipalities,
+        editions,
+    })
+}
+
+/// The contents of listed editions, in the same order.
+pub async fn contents(store: &Store, infos: &[EditionInfo]) -> Result<Vec<Edition>, OpsError> {
+    let ids: Vec<i64> = infos.iter().map(|i| i.id).collect();
+    Ok(store.editions_by_id(&ids).await?)
 }
 
 /// The current data version (changes with every write).

@@ -6,6 +6,7 @@
 //! Reads return domain types from `keikaku-core`; every write goes through a
 //! [`write::WriteTx`] that records who wrote what in the audit log in the same transaction.
 
+pub mod compare;
 pub mod read;
 pub mod write;
 
@@ -147,12 +148,21 @@ pub enum StoreError {
 impl StoreError {
     /// True when the underlying error is a broken or refused connection.
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
+        match self {
             StoreError::Database(
-                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
-            )
-        )
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed,
+            ) => true,
+            // PostgreSQL: connection exceptions (08…), the server shutting down or the
+            // connection terminated by an administrator (57P…), too many connections.
+            StoreError::Database(sqlx::Error::Database(db)) => db
+                .code()
+                .is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "53300"),
+            _ => false,
+        }
     }
 }
 
@@ -219,11 +229,19 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await?;
-        Ok(Store {
+        let store = Store {
             pool,
             backend,
             url: url.clone(),
-        })
+        };
+        let filled = store.backfill_year_totals().await?;
+        if filled > 0 {
+            tracing::info!(
+                editions = filled,
+                "computed the per-year totals of older editions"
+            );
+        }
+        Ok(store)
     }
 
     /// The backend in use.

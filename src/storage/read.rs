@@ -84,182 +84,68 @@ impl Store {
             .collect()
     }
 
-    /// Every edition with its contents, by municipality code and first year.
-    pub async fn all_editions(&self) -> Result<Vec<Edition>, StoreError> {
-        let mut out = Vec::new();
-        for info in self.editions().await? {
-            out.push(self.edition(info.id).await?);
+    /// Recorded populations by municipality code.
+    pub async fn populations(&self) -> Result<keikaku_core::canonical::Populations, StoreError> {
+        let rows = sqlx::query(
+            "SELECT code, population, population_as_of FROM municipality \
+             WHERE population IS NOT NULL AND population_as_of IS NOT NULL",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut out = keikaku_core::canonical::Populations::new();
+        for r in &rows {
+            let code: String = r.try_get("code")?;
+            let count: i64 = r.try_get("population")?;
+            let as_of: String = r.try_get("population_as_of")?;
+            let population = keikaku_core::Population {
+                count: u64::try_from(count)
+                    .ok()
+                    .filter(|c| *c > 0)
+                    .ok_or_else(|| corrupt("population", count))?,
+                as_of: keikaku_core::Date::parse(&as_of)
+                    .ok_or_else(|| corrupt("population date", &as_of))?,
+            };
+            out.insert(
+                MunicipalityCode::parse(&code).map_err(|_| corrupt("municipality code", &code))?,
+                population,
+            );
         }
         Ok(out)
     }
 
-    /// The edition with database id `id`, with everything in it.
-    pub async fn edition(&self, id: i64) -> Result<Edition, StoreError> {
-        let pool = self.pool();
-        let head = sqlx::query(
-            "SELECT e.municipality_code, m.name, e.first_year, e.last_year, e.title, e.source, e.state \
-             FROM edition e JOIN municipality m ON m.code = e.municipality_code WHERE e.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("no edition with id {id}")))?;
-        let municipality = municipality(
-            &head.try_get::<String, _>("municipality_code")?,
-            head.try_get("name")?,
-        )?;
-        let span = span(head.try_get("first_year")?, head.try_get("last_year")?)?;
-
-        let departments = grouped(
-            sqlx::query(
-                "SELECT d.project_id, d.name FROM project_department d JOIN project p ON p.id = d.project_id \
-                 WHERE p.edition_id = $1 ORDER BY d.project_id, d.position",
-            )
-            .bind(id)
-            .fetch_all(pool)
-            .await?,
-            |r| r.try_get::<String, _>("name").map_err(StoreError::from),
-        )?;
-        let strategies = grouped(
-            sqlx::query(
-                "SELECT s.project_id, s.goal, s.measure, s.raw FROM project_strategy s \
-                 JOIN project p ON p.id = s.project_id WHERE p.edition_id = $1 ORDER BY s.project_id, s.position",
-            )
-            .bind(id)
-            .fetch_all(pool)
-            .await?,
-            |r| {
-                let goal: i64 = r.try_get("goal")?;
-                let measure: i64 = r.try_get("measure")?;
-                let code = u8::try_from(goal)
-                    .ok()
-                    .zip(u8::try_from(measure).ok())
-                    .and_then(|(g, m)| StrategyCode::new(g, m))
-                    .ok_or_else(|| corrupt("strategy code", (goal, measure)))?;
-                Ok(StrategyLink { code, raw: r.try_get("raw")? })
-            },
-        )?;
-        let mut funding: HashMap<(i64, i64), Vec<(FundingKind, Money)>> = HashMap::new();
-        for r in sqlx::query(
-            "SELECT f.project_id, f.fiscal_year, f.kind, f.amount FROM project_funding f \
-             JOIN project p ON p.id = f.project_id WHERE p.edition_id = $1",
-        )
-        .bind(id)
-        .fetch_all(pool)
-        .await?
-        {
-            let kind: String = r.try_get("kind")?;
-            let kind =
-                FundingKind::from_key(&kind).ok_or_else(|| corrupt("funding kind", &kind))?;
-            funding
-                .entry((r.try_get("project_id")?, r.try_get("fiscal_year")?))
-                .or_default()
-                .push((kind, Money::from_thousand_yen(r.try_get("amount")?)));
-        }
-        let costs = grouped(
-            sqlx::query(
-                "SELECT c.project_id, c.fiscal_year, c.total, c.earmarked, c.general FROM project_cost c \
-                 JOIN project p ON p.id = c.project_id WHERE p.edition_id = $1 ORDER BY c.project_id, c.fiscal_year",
-            )
-            .bind(id)
-            .fetch_all(pool)
-            .await?,
-            |r| {
-                let fiscal_year: i64 = r.try_get("fiscal_year")?;
-                let project_id: i64 = r.try_get("project_id")?;
-                let money = |column: &str| -> Result<Option<Money>, StoreError> {
-                    Ok(r.try_get::<Option<i64>, _>(column)?.map(Money::from_thousand_yen))
-                };
-                let mut breakdown = funding.remove(&(project_id, fiscal_year)).unwrap_or_default();
-                breakdown.sort_by_key(|(kind, _)| *kind);
-                Ok(YearCost {
-                    year: year(fiscal_year)?,
-                    total: money("total")?,
-                    earmarked: money("earmarked")?,
-                    general: money("general")?,
-                    earmarked_breakdown: breakdown,
-                })
-            },
-        )?;
-
-        let mut projects_by_policy: HashMap<i64, Vec<Project>> = HashMap::new();
-        let mut departments = departments;
-        let mut strategies = strategies;
-        let mut costs = costs;
-        for r in sqlx::query(
-            "SELECT id, policy_id, number, stable_id, name, summary, status FROM project \
-             WHERE edition_id = $1 ORDER BY policy_id, position",
-        )
-        .bind(id)
-        .fetch_all(pool)
-        .await?
-        {
-            let project_id: i64 = r.try_get("id")?;
-            let stable: String = r.try_get("stable_id")?;
-            let status: String = r.try_get("status")?;
-            projects_by_policy
-                .entry(r.try_get("policy_id")?)
-                .or_default()
-                .push(Project {
-                    id: ProjectId::parse(&stable).ok_or_else(|| corrupt("project id", &stable))?,
-                    number: small(r.try_get("number")?, "project number")?,
-                    name: r.try_get("name")?,
-                    summary: r.try_get("summary")?,
-                    status: Status::parse(&status),
-                    departments: departments.remove(&project_id).unwrap_or_default(),
-                    strategies: strategies.remove(&project_id).unwrap_or_default(),
-                    costs: costs.remove(&project_id).unwrap_or_default(),
-                });
-        }
-
-        let mut policies_by_goal: HashMap<i64, Vec<Policy>> = HashMap::new();
-        for r in sqlx::query(
-            "SELECT id, goal_id, code, title, vision FROM policy WHERE edition_id = $1 ORDER BY position",
-        )
-        .bind(id)
-        .fetch_all(pool)
-        .await?
-        {
-            let code: String = r.try_get("code")?;
-            policies_by_goal.entry(r.try_get("goal_id")?).or_default().push(Policy {
-                code: PolicyCode::parse(&code).ok_or_else(|| corrupt("policy code", &code))?,
-                title: r.try_get("title")?,
-                vision: r.try_get("vision")?,
-                projects: projects_by_policy.remove(&r.try_get::<i64, _>("id")?).unwrap_or_default(),
-            });
-        }
-
-        let mut goals = Vec::new();
-        for r in sqlx::query(
-            "SELECT id, number, title, field FROM goal WHERE edition_id = $1 ORDER BY position",
-        )
-        .bind(id)
-        .fetch_all(pool)
-        .await?
-        {
-            goals.push(Goal {
-                number: small(r.try_get("number")?, "goal number")?,
-                title: r.try_get("title")?,
-                field: r.try_get("field")?,
-                policies: policies_by_goal
-                    .remove(&r.try_get::<i64, _>("id")?)
-                    .unwrap_or_default(),
-            });
-        }
-
-        Ok(Edition {
-            municipality,
-            span,
-            title: head.try_get("title")?,
-            source: head.try_get("source")?,
-            state: {
-                let state: String = head.try_get("state")?;
-                EditionState::parse(&state).ok_or_else(|| corrupt("edition state", &state))?
-            },
-            goals,
-        })
+    /// Every edition with its contents, by municipality code and first year.
+    pub async fn all_editions(&self) -> Result<Vec<Edition>, StoreError> {
+        let ids: Vec<i64> = self.editions().await?.iter().map(|e| e.id).collect();
+        self.editions_by_id(&ids).await
     }
 
+    /// The edition with database id `id`, with everything in it.
+    pub async fn edition(&self, id: i64) -> Result<Edition, StoreError> {
+        self.editions_by_id(&[id])
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::NotFound(format!("no edition with id {id}")))
+    }
+
+    /// The editions with these ids, in the same order, read in one read-only transaction (so
+    /// an edition replaced meanwhile is read whole, old or new) with a few queries for all of
+    /// them. Ids that do not exist are an error.
+    pub async fn editions_by_id(&self, ids: &[i64]) -> Result<Vec<Edition>, StoreError> {
+        let mut tx = match self.backend() {
+            super::Backend::Sqlite => self.pool().begin().await?,
+            super::Backend::Postgres => {
+                self.pool()
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?
+            }
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(EDITIONS_PER_READ) {
+            out.extend(read_editions(&mut tx, chunk).await?);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
     /// The most recent audit entries, newest first: (at, actor, action, subject, detail).
     pub async fn audit_log(&self, limit: i64) -> Result<Vec<[String; 5]>, StoreError> {
         let rows = sqlx::query(
@@ -342,4 +228,212 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// How many editions one batch of queries reads.
+const EDITIONS_PER_READ: usize = 200;
+
+/// `$1, $2, …` for `n` parameters.
+fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Runs `sql` (with `{ids}` standing for the id list) for `ids`.
+async fn fetch_for(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    sql: &str,
+    ids: &[i64],
+) -> Result<Vec<AnyRow>, StoreError> {
+    let sql = sql.replace("{ids}", &placeholders(ids.len()));
+    let mut query = sqlx::query(&sql);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    Ok(query.fetch_all(&mut **tx).await?)
+}
+
+/// Reads the editions `ids` (at most a few hundred) with one query per table.
+async fn read_editions(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    ids: &[i64],
+) -> Result<Vec<Edition>, StoreError> {
+    let heads = fetch_for(
+        tx,
+        "SELECT e.id, e.municipality_code, m.name, e.first_year, e.last_year, e.title, e.source, e.state \
+         FROM edition e JOIN municipality m ON m.code = e.municipality_code WHERE e.id IN ({ids})",
+        ids,
+    )
+    .await?;
+    let departments = grouped(
+        fetch_for(
+            tx,
+            "SELECT d.project_id, d.name FROM project_department d JOIN project p ON p.id = d.project_id \
+             WHERE p.edition_id IN ({ids}) ORDER BY d.project_id, d.position",
+            ids,
+        )
+        .await?,
+        |r| r.try_get::<String, _>("name").map_err(StoreError::from),
+    )?;
+    let strategies = grouped(
+        fetch_for(
+            tx,
+            "SELECT s.project_id, s.goal, s.measure, s.raw FROM project_strategy s \
+             JOIN project p ON p.id = s.project_id WHERE p.edition_id IN ({ids}) ORDER BY s.project_id, s.position",
+            ids,
+        )
+        .await?,
+        |r| {
+            let goal: i64 = r.try_get("goal")?;
+            let measure: i64 = r.try_get("measure")?;
+            let code = u8::try_from(goal)
+                .ok()
+                .zip(u8::try_from(measure).ok())
+                .and_then(|(g, m)| StrategyCode::new(g, m))
+                .ok_or_else(|| corrupt("strategy code", (goal, measure)))?;
+            Ok(StrategyLink {
+                code,
+                raw: r.try_get("raw")?,
+            })
+        },
+    )?;
+    let mut funding: HashMap<(i64, i64), Vec<(FundingKind, Money)>> = HashMap::new();
+    for r in fetch_for(
+        tx,
+        "SELECT f.project_id, f.fiscal_year, f.kind, f.amount FROM project_funding f \
+         JOIN project p ON p.id = f.project_id WHERE p.edition_id IN ({ids})",
+        ids,
+    )
+    .await?
+    {
+        let kind: String = r.try_get("kind")?;
+        let kind = FundingKind::from_key(&kind).ok_or_else(|| corrupt("funding kind", &kind))?;
+        funding
+            .entry((r.try_get("project_id")?, r.try_get("fiscal_year")?))
+            .or_default()
+            .push((kind, Money::from_thousand_yen(r.try_get("amount")?)));
+    }
+    let mut costs = grouped(
+        fetch_for(
+            tx,
+            "SELECT c.project_id, c.fiscal_year, c.total, c.earmarked, c.general FROM project_cost c \
+             JOIN project p ON p.id = c.project_id WHERE p.edition_id IN ({ids}) ORDER BY c.project_id, c.fiscal_year",
+            ids,
+        )
+        .await?,
+        |r| {
+            let fiscal_year: i64 = r.try_get("fiscal_year")?;
+            let project_id: i64 = r.try_get("project_id")?;
+            let money = |column: &str| -> Result<Option<Money>, StoreError> {
+                Ok(r.try_get::<Option<i64>, _>(column)?.map(Money::from_thousand_yen))
+            };
+            let mut breakdown = funding.remove(&(project_id, fiscal_year)).unwrap_or_default();
+            breakdown.sort_by_key(|(kind, _)| *kind);
+            Ok(YearCost {
+                year: year(fiscal_year)?,
+                total: money("total")?,
+                earmarked: money("earmarked")?,
+                general: money("general")?,
+                earmarked_breakdown: breakdown,
+            })
+        },
+    )?;
+    let mut departments = departments;
+    let mut strategies = strategies;
+    let mut projects_by_policy: HashMap<i64, Vec<Project>> = HashMap::new();
+    for r in fetch_for(
+        tx,
+        "SELECT id, policy_id, number, stable_id, name, summary, status FROM project \
+         WHERE edition_id IN ({ids}) ORDER BY policy_id, position",
+        ids,
+    )
+    .await?
+    {
+        let project_id: i64 = r.try_get("id")?;
+        let stable: String = r.try_get("stable_id")?;
+        let status: String = r.try_get("status")?;
+        projects_by_policy
+            .entry(r.try_get("policy_id")?)
+            .or_default()
+            .push(Project {
+                id: ProjectId::parse(&stable).ok_or_else(|| corrupt("project id", &stable))?,
+                number: small(r.try_get("number")?, "project number")?,
+                name: r.try_get("name")?,
+                summary: r.try_get("summary")?,
+                status: Status::parse(&status),
+                departments: departments.remove(&project_id).unwrap_or_default(),
+                strategies: strategies.remove(&project_id).unwrap_or_default(),
+                costs: costs.remove(&project_id).unwrap_or_default(),
+            });
+    }
+    let mut policies_by_goal: HashMap<i64, Vec<Policy>> = HashMap::new();
+    for r in fetch_for(
+        tx,
+        "SELECT id, goal_id, code, title, vision FROM policy WHERE edition_id IN ({ids}) ORDER BY edition_id, position",
+        ids,
+    )
+    .await?
+    {
+        let code: String = r.try_get("code")?;
+        policies_by_goal
+            .entry(r.try_get("goal_id")?)
+            .or_default()
+            .push(Policy {
+                code: PolicyCode::parse(&code).ok_or_else(|| corrupt("policy code", &code))?,
+                title: r.try_get("title")?,
+                vision: r.try_get("vision")?,
+                projects: projects_by_policy
+                    .remove(&r.try_get::<i64, _>("id")?)
+                    .unwrap_or_default(),
+            });
+    }
+    let mut goals_by_edition: HashMap<i64, Vec<Goal>> = HashMap::new();
+    for r in fetch_for(
+        tx,
+        "SELECT id, edition_id, number, title, field FROM goal WHERE edition_id IN ({ids}) ORDER BY edition_id, position",
+        ids,
+    )
+    .await?
+    {
+        goals_by_edition
+            .entry(r.try_get("edition_id")?)
+            .or_default()
+            .push(Goal {
+                number: small(r.try_get("number")?, "goal number")?,
+                title: r.try_get("title")?,
+                field: r.try_get("field")?,
+                policies: policies_by_goal
+                    .remove(&r.try_get::<i64, _>("id")?)
+                    .unwrap_or_default(),
+            });
+    }
+    let mut by_id: HashMap<i64, Edition> = HashMap::new();
+    for head in &heads {
+        let id: i64 = head.try_get("id")?;
+        let state: String = head.try_get("state")?;
+        by_id.insert(
+            id,
+            Edition {
+                municipality: municipality(
+                    &head.try_get::<String, _>("municipality_code")?,
+                    head.try_get("name")?,
+                )?,
+                span: span(head.try_get("first_year")?, head.try_get("last_year")?)?,
+                title: head.try_get("title")?,
+                source: head.try_get("source")?,
+                state: EditionState::parse(&state)
+                    .ok_or_else(|| corrupt("edition state", &state))?,
+                goals: goals_by_edition.remove(&id).unwrap_or_default(),
+            },
+        );
+    }
+    ids.iter()
+        .map(|id| {
+            by_id
+                .remove(id)
+                .ok_or_else(|| StoreError::NotFound(format!("no edition with id {id}")))
+        })
+        .collect()
 }

@@ -55,6 +55,46 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Computes the per-year totals of editions stored before they existed (databases made
+    /// by an earlier keikaku). Runs when the store opens; usually finds nothing to do.
+    pub(super) async fn backfill_year_totals(&self) -> Result<usize, StoreError> {
+        let missing: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM edition e WHERE NOT EXISTS \
+             (SELECT 1 FROM edition_total t WHERE t.edition_id = e.id)",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        if !missing.is_empty() {
+            tracing::warn!(
+                editions = missing.len(),
+                "computing the per-year totals of editions stored by an earlier keikaku (once)"
+            );
+        }
+        for id in &missing {
+            let edition = self.edition(*id).await?;
+            let mut tx = self.begin_write("keikaku").await?;
+            let done: Option<i64> = sqlx::query_scalar(
+                "SELECT edition_id FROM edition_total WHERE edition_id = $1 LIMIT 1",
+            )
+            .bind(id)
+            .fetch_optional(&mut *tx.tx)
+            .await?;
+            if done.is_some() {
+                continue;
+            }
+            match tx.insert_year_totals(*id, &edition).await {
+                // Another process filled them in at the same moment.
+                Err(StoreError::Database(sqlx::Error::Database(db)))
+                    if db.is_unique_violation() => {}
+                Err(other) => return Err(other),
+                Ok(()) => tx.commit().await?,
+            }
+        }
+        Ok(missing.len())
+    }
+}
+
 fn now() -> String {
     jiff::Timestamp::now()
         .round(jiff::Unit::Second)
@@ -340,7 +380,50 @@ impl WriteTx {
             None,
         )
         .await?;
+        self.insert_year_totals(edition_id, edition).await?;
         Ok(edition_id)
+    }
+
+    /// Stores the edition's totals per year for comparisons (see migration 0002).
+    pub(super) async fn insert_year_totals(
+        &mut self,
+        edition_id: i64,
+        edition: &Edition,
+    ) -> Result<(), StoreError> {
+        let rows = keikaku_core::aggregate::year_totals(edition)
+            .into_iter()
+            .map(|t| {
+                vec![
+                    Value::Int(edition_id),
+                    Value::Text(t.dimension.to_owned()),
+                    Value::Int(i64::from(t.year.year())),
+                    Value::Text(t.key),
+                    Value::Text(t.name),
+                    Value::Int(i64::try_from(t.totals.projects).unwrap_or(i64::MAX)),
+                    Value::Int(t.totals.cost.thousand_yen()),
+                    Value::Int(t.totals.earmarked.thousand_yen()),
+                    Value::Int(t.totals.general.thousand_yen()),
+                ]
+            })
+            .collect();
+        self.insert(
+            "edition_total",
+            &[
+                "edition_id",
+                "dimension",
+                "fiscal_year",
+                "key",
+                "name",
+                "projects",
+                "total",
+                "earmarked",
+                "general",
+            ],
+            rows,
+            None,
+        )
+        .await?;
+        Ok(())
     }
 
     /// Inserts `rows` in as few statements as the parameter limit allows. With
@@ -430,6 +513,52 @@ fn conflict(error: sqlx::Error, subject: &str) -> StoreError {
 }
 
 impl WriteTx {
+    /// Records a municipality's population (creating the municipality when `name` is given
+    /// and it is not stored yet).
+    pub async fn set_population(
+        &mut self,
+        code: &MunicipalityCode,
+        name: Option<&str>,
+        population: keikaku_core::Population,
+    ) -> Result<(), StoreError> {
+        let count = i64::try_from(population.count).map_err(|_| {
+            StoreError::NotFound(format!("population {} is too large", population.count))
+        })?;
+        if let Some(name) = name {
+            sqlx::query(
+                "INSERT INTO municipality (code, name) VALUES ($1, $2) \
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+            )
+            .bind(code.as_str())
+            .bind(name)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        let changed = sqlx::query(
+            "UPDATE municipality SET population = $1, population_as_of = $2 WHERE code = $3",
+        )
+        .bind(count)
+        .bind(population.as_of.to_string())
+        .bind(code.as_str())
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Err(StoreError::NotFound(format!(
+                "no municipality {code} in the database; give its name (--name) to add it"
+            )));
+        }
+        self.audit(
+            "set-population",
+            code.as_str(),
+            &format!(
+                "population={}; as_of={}",
+                population.count, population.as_of
+            ),
+        )
+        .await
+    }
+
     /// Sets an edition's state (draft or published) and records who did it.
     pub async fn set_state(
         &mut self,

@@ -63,6 +63,7 @@ pub fn routes() -> Router<AppState> {
             "/v1/municipalities/{code}/editions/{edition}/search",
             get(search),
         )
+        .route("/v1/compare", get(compare))
 }
 
 /// The OpenAPI document and the Swagger UI that shows it.
@@ -80,8 +81,8 @@ pub fn docs() -> Router {
         description = "市町村の実施計画（事業・事業費・財源）を返す読み取り専用の API です。金額は千円単位の整数で、null は計上なし（0 ではありません）を表します。\n\nRead-only API over municipalities' 実施計画 (rolling implementation plans). Amounts are integers of 千円 (thousand yen); null means no amount, never zero.",
         license(name = "Data: CC-BY-4.0", identifier = "CC-BY-4.0")
     ),
-    paths(municipalities, municipality, editions, edition, goals, policies, policy, projects, project, aggregate, search),
-    components(schemas(ErrorBody, By)),
+    paths(municipalities, municipality, editions, edition, goals, policies, policy, projects, project, aggregate, search, compare),
+    components(schemas(ErrorBody, By, CompareBy)),
     tags((name = "plans", description = "Municipalities, editions, goals, policies and projects"),
          (name = "analysis", description = "Totals and search"))
 )]
@@ -1003,6 +1004,8 @@ pub enum By {
     Policy,
     /// 基本目標.
     Goal,
+    /// 分野 (the goal's field).
+    Field,
     /// 担当課.
     Department,
     /// 地方創生事業.
@@ -1018,6 +1021,7 @@ impl From<By> for GroupBy {
         match by {
             By::Policy => GroupBy::Policy,
             By::Goal => GroupBy::Goal,
+            By::Field => GroupBy::Field,
             By::Department => GroupBy::Department,
             By::Strategy => GroupBy::Strategy,
             By::Status => GroupBy::Status,
@@ -1160,8 +1164,8 @@ async fn search(
                 .map(|m| MatchBody {
                     field: m.field.key().to_owned(),
                     text: view
-                        .texts
-                        .get(hit.document)
+                        .index
+                        .text(hit.document)
                         .map(|t| t.field(m.field).to_owned())
                         .unwrap_or_default(),
                     ranges: m.ranges.iter().map(|(a, b)| [*a, *b]).collect(),
@@ -1181,4 +1185,211 @@ async fn search(
         per_page,
         total,
     }))
+}
+
+// ----- comparing municipalities -----
+
+/// Grouping of a comparison.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CompareBy {
+    /// 分野 (the goal's field).
+    Field,
+    /// 地方創生事業.
+    Strategy,
+    /// 区分.
+    Status,
+    /// Totals only.
+    Total,
+}
+
+impl From<CompareBy> for GroupBy {
+    fn from(by: CompareBy) -> GroupBy {
+        match by {
+            CompareBy::Field => GroupBy::Field,
+            CompareBy::Strategy => GroupBy::Strategy,
+            CompareBy::Status => GroupBy::Status,
+            CompareBy::Total => GroupBy::Year,
+        }
+    }
+}
+
+/// The JSON name of a comparison's grouping.
+fn compare_by_name(by: GroupBy) -> &'static str {
+    match by {
+        GroupBy::Field | GroupBy::Strategy | GroupBy::Status => by.as_str(),
+        _ => "total",
+    }
+}
+
+/// Which municipalities, how to group and which year.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CompareParams {
+    /// Municipality codes, comma-separated (up to 200), e.g. `072052,072010`.
+    #[param(pattern = "^[0-9]{6}(,[0-9]{6}){0,199}$", example = "072052")]
+    municipalities: Option<String>,
+    /// Every municipality of a prefecture as well: its number, 1–47.
+    #[param(minimum = 1, maximum = 47)]
+    prefecture: Option<u8>,
+    /// Grouping (default `field`).
+    by: Option<CompareBy>,
+    /// Fiscal year (`2024`, `R6`); default: the latest first year of the editions compared.
+    #[param(pattern = "^([0-9]{4}|[RrHh][0-9]{1,2})$")]
+    year: Option<String>,
+}
+
+/// Population and the date it was counted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PopulationBody {
+    /// Inhabitants.
+    pub count: u64,
+    /// The date of the count, `YYYY-MM-DD`.
+    pub as_of: String,
+}
+
+/// One group's figures in a comparison.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FiguresBody {
+    /// Group key: the field, the strategy code (`none` for projects without one), the 区分,
+    /// or `all` for the total.
+    pub key: String,
+    /// Group name.
+    pub name: String,
+    /// Projects.
+    pub projects: i64,
+    /// 事業費 in 千円.
+    pub cost: i64,
+    /// 特定財源 in 千円.
+    pub earmarked: i64,
+    /// 一般財源 in 千円.
+    pub general: i64,
+    /// 事業費 per inhabitant in yen (rounded), or null when no population is recorded.
+    pub cost_per_capita_yen: Option<i64>,
+}
+
+/// One municipality in a comparison.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ComparedBody {
+    /// 全国地方公共団体コード.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Prefecture, e.g. 福島県.
+    pub prefecture: String,
+    /// Recorded population, or null.
+    pub population: Option<PopulationBody>,
+    /// The edition the figures come from (the latest published one covering the year).
+    pub edition: String,
+    /// All projects of that edition.
+    pub total: FiguresBody,
+    /// By group, largest cost first (empty for `by=total`).
+    pub groups: Vec<FiguresBody>,
+}
+
+/// A comparison of municipalities in one fiscal year.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CompareBody {
+    /// The fiscal year compared (Western year in which it starts).
+    pub year: i32,
+    /// `field`, `strategy`, `status` or `total`.
+    pub by: String,
+    /// Municipalities by code.
+    pub municipalities: Vec<ComparedBody>,
+    /// Codes asked for that have no published edition covering the year.
+    pub missing: Vec<String>,
+}
+
+fn figures_body(f: &crate::ops::compare::Figures) -> FiguresBody {
+    FiguresBody {
+        key: f.key.clone(),
+        name: f.name.clone(),
+        projects: f.projects,
+        cost: f.total.thousand_yen(),
+        earmarked: f.earmarked.thousand_yen(),
+        general: f.general.thousand_yen(),
+        cost_per_capita_yen: f.per_capita_yen,
+    }
+}
+
+/// The JSON of a comparison (the API's and `keikaku compare --format json`).
+pub fn compare_body(c: &crate::ops::compare::Comparison) -> CompareBody {
+    CompareBody {
+        year: c.year.year(),
+        by: compare_by_name(c.by).to_owned(),
+        municipalities: c
+            .municipalities
+            .iter()
+            .map(|m| ComparedBody {
+                code: m.code.to_string(),
+                name: m.name.clone(),
+                prefecture: m.code.prefecture_name().to_owned(),
+                population: m.population.map(|p| PopulationBody {
+                    count: p.count,
+                    as_of: p.as_of.to_string(),
+                }),
+                edition: m.edition.clone(),
+                total: figures_body(&m.total),
+                groups: m.groups.iter().map(figures_body).collect(),
+            })
+            .collect(),
+        missing: c.missing.clone(),
+    }
+}
+
+fn compare_year(text: Option<&str>) -> Result<Option<FiscalYear>, ApiError> {
+    match text {
+        None => Ok(None),
+        Some(text) if !well_formed_year(text) => Err(ApiError::bad_request(format!(
+            "year {text:?} is not a fiscal year such as 2024 or R6"
+        ))),
+        Some(text) => FiscalYear::parse(text)
+            .map(Some)
+            .ok_or_else(|| ApiError::not_found(format!("no fiscal year {text}"))),
+    }
+}
+
+/// Compares municipalities in one fiscal year by policy field, strategy code or 区分: totals,
+/// project counts and 事業費 per inhabitant where a population is recorded.
+#[utoipa::path(get, path = "/api/v1/compare", tag = "analysis",
+    params(CompareParams),
+    responses(
+        (status = 200, description = "The comparison", body = CompareBody),
+        (status = 400, description = "Malformed parameter, or no municipality chosen", body = ErrorBody),
+        (status = 404, description = "A municipality code that is not in the database", body = ErrorBody),
+        (status = 414, description = "Request URL longer than 8,192 bytes", body = ErrorBody),
+        (status = 503, description = "The database is not reachable", body = ErrorBody)))]
+async fn compare(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<CompareParams>,
+) -> Result<Json<CompareBody>, ApiError> {
+    let mut municipalities = Vec::new();
+    for code in params
+        .municipalities
+        .as_deref()
+        .map(|list| list.split(',').collect::<Vec<_>>())
+        .unwrap_or_default()
+    {
+        check_code(code)?;
+        municipalities.push(code.to_owned());
+    }
+    if let Some(p) = params.prefecture
+        && !(1..=47).contains(&p)
+    {
+        return Err(ApiError::bad_request(format!("prefecture {p} is not 1–47")));
+    }
+    if municipalities.is_empty() && params.prefecture.is_none() {
+        return Err(ApiError::bad_request(
+            "give municipalities=CODE,… or prefecture=1–47",
+        ));
+    }
+    let year = compare_year(params.year.as_deref())?;
+    let selection = crate::ops::compare::Selection {
+        municipalities,
+        prefecture: params.prefecture.map(|p| p.to_string()),
+    };
+    let by = params.by.map_or(GroupBy::Field, GroupBy::from);
+    let comparison = crate::ops::compare::compare(&state.store, &selection, by, year).await?;
+    Ok(Json(compare_body(&comparison)))
 }

@@ -408,6 +408,58 @@ pub fn change(
     }
 }
 
+/// One value per row (e.g. 事業費 per inhabitant of each municipality) as single-colour bars,
+/// largest first as given; `unit` follows each value (`円`).
+pub fn values(
+    id: &'static str,
+    title: String,
+    headers: [&'static str; 2],
+    unit: &str,
+    rows: &[(String, i64)],
+) -> Chart {
+    let drawn = rows
+        .iter()
+        .map(|(label, value)| Unplaced {
+            label: label.clone(),
+            parts: vec![(*value, "share")],
+            value: format!("{}{unit}", group_thousands(*value)),
+        })
+        .collect();
+    let (bars, height) = layout_rows(drawn);
+    let description = match (
+        rows.iter().max_by_key(|r| r.1),
+        rows.iter().min_by_key(|r| r.1),
+    ) {
+        (Some(top), Some(bottom)) if rows.len() > 1 => format!(
+            "{}件のうち最も多いのは{}で{}{unit}、最も少ないのは{}で{}{unit}です。",
+            rows.len(),
+            top.0,
+            group_thousands(top.1),
+            bottom.0,
+            group_thousands(bottom.1)
+        ),
+        (Some(top), _) => format!("{}は{}{unit}です。", top.0, group_thousands(top.1)),
+        _ => "表示する値がありません。".to_owned(),
+    };
+    Chart {
+        id,
+        title,
+        description,
+        width: WIDTH,
+        height,
+        rows: bars,
+        legend: Vec::new(),
+        axis: None,
+        table: DataTable {
+            headers: headers.to_vec(),
+            rows: rows
+                .iter()
+                .map(|(label, value)| vec![label.clone(), group_thousands(*value)])
+                .collect(),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use keikaku_core::aggregate::Totals;

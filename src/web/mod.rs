@@ -10,6 +10,7 @@
 pub mod api;
 mod chart;
 mod error;
+mod national;
 mod opendata;
 mod portal;
 pub mod snapshot;
@@ -32,7 +33,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::ops::{self, OpsError};
 use crate::storage::Store;
 pub use error::{ApiError, PageError};
-use snapshot::{Cached, Snapshot};
+use snapshot::{Cached, EditionView, Snapshot};
 
 /// Longest request target (path and query) accepted; longer ones get 414. Every request the
 /// API documents fits (a 200-character Japanese query is 1,800 bytes percent-encoded).
@@ -45,6 +46,9 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 pub struct AppState {
     snapshot: Arc<ArcSwap<Snapshot>>,
     store: Store,
+    /// The municipality `/` opens (`serve --municipality`); otherwise `/` lists them all
+    /// (or opens the only one).
+    default_municipality: Option<String>,
 }
 
 impl AppState {
@@ -53,13 +57,34 @@ impl AppState {
         AppState {
             snapshot: Arc::new(ArcSwap::from_pointee(snapshot)),
             store,
+            default_municipality: None,
         }
+    }
+
+    /// The same state, with `/` opening this municipality's latest plan.
+    pub fn with_default_municipality(mut self, code: Option<String>) -> AppState {
+        self.default_municipality = code;
+        self
+    }
+
+    /// A state that serves 503 (`/healthz` included) until the first [`AppState::refresh`]
+    /// has loaded the plans: a server listens at once, and a large database loads behind it.
+    pub fn starting(store: Store) -> AppState {
+        AppState::new(
+            store,
+            Snapshot::build(snapshot::NOT_LOADED, Vec::new(), Vec::new()),
+        )
+    }
+
+    /// True once plans have been loaded.
+    pub fn is_loaded(&self) -> bool {
+        self.snapshot.load().version != snapshot::NOT_LOADED
     }
 
     /// Reads the published plans from the store into a fresh state.
     pub async fn load(store: Store) -> Result<AppState, OpsError> {
-        let (version, editions) = ops::publish::published(&store).await?;
-        Ok(AppState::new(store, Snapshot::build(version, editions)))
+        let snapshot = build_snapshot(&store, None).await?;
+        Ok(AppState::new(store, snapshot))
     }
 
     /// The snapshot being served.
@@ -67,18 +92,70 @@ impl AppState {
         self.snapshot.load_full()
     }
 
-    /// Rebuilds the snapshot if the data changed since it was read. Returns whether it did.
+    /// Rebuilds the snapshot if the data changed since it was read, reloading only the
+    /// editions that changed. Returns whether it did.
     pub async fn refresh(&self) -> Result<bool, OpsError> {
-        let current = self.snapshot.load().version;
-        if ops::publish::version(&self.store).await? == current {
+        let current = self.snapshot.load_full();
+        if ops::publish::version(&self.store).await? == current.version {
             return Ok(false);
         }
-        let (version, editions) = ops::publish::published(&self.store).await?;
-        self.snapshot
-            .store(Arc::new(Snapshot::build(version, editions)));
+        let next = build_snapshot(&self.store, Some(&current)).await?;
+        let version = next.version;
+        self.snapshot.store(Arc::new(next));
         tracing::info!(version, "published plans reloaded");
         Ok(true)
     }
+}
+
+/// Editions read and indexed together when (re)loading.
+const LOAD_BATCH: usize = 200;
+
+async fn finish(
+    task: tokio::task::JoinHandle<Vec<EditionView>>,
+) -> Result<Vec<Arc<EditionView>>, OpsError> {
+    let views = task
+        .await
+        .map_err(|e| OpsError::BadRequest(format!("indexing failed: {e}")))?;
+    Ok(views.into_iter().map(Arc::new).collect())
+}
+
+/// Reads what is public and builds a snapshot, taking unchanged editions from `previous`.
+async fn build_snapshot(store: &Store, previous: Option<&Snapshot>) -> Result<Snapshot, OpsError> {
+    let published = ops::publish::published(store).await?;
+    let mut views = Vec::with_capacity(published.editions.len());
+    let mut to_load = Vec::new();
+    for info in published.editions {
+        match previous.and_then(|p| p.reusable(&info)) {
+            Some(view) => views.push(view),
+            None => to_load.push(info),
+        }
+    }
+    let loaded = to_load.len();
+    // In batches: a few queries per batch, and the indexing of one batch (CPU work, kept off
+    // the threads that answer requests) while the next is read.
+    let mut indexing: Option<tokio::task::JoinHandle<Vec<EditionView>>> = None;
+    for batch in to_load.chunks(LOAD_BATCH) {
+        let editions = ops::publish::contents(store, batch).await?;
+        let pairs: Vec<_> = batch.iter().cloned().zip(editions).collect();
+        if let Some(previous) = indexing.take() {
+            views.extend(finish(previous).await?);
+        }
+        indexing = Some(tokio::task::spawn_blocking(move || {
+            pairs
+                .into_iter()
+                .map(|(info, edition)| EditionView::new(info, edition))
+                .collect()
+        }));
+    }
+    if let Some(last) = indexing {
+        views.extend(finish(last).await?);
+    }
+    tracing::debug!(loaded, kept = views.len() - loaded, "editions loaded");
+    Ok(Snapshot::build(
+        published.version,
+        published.municipalities,
+        views,
+    ))
 }
 
 /// The Content-Security-Policy of every page: only this server's own scripts, styles and
@@ -104,6 +181,7 @@ pub fn app(state: AppState) -> Router {
         ),
     ];
     let mut router = Router::new()
+        .merge(national::routes())
         .merge(portal::routes())
         .merge(opendata::routes())
         .nest("/api", api::routes())
@@ -114,7 +192,11 @@ pub fn app(state: AppState) -> Router {
         .with_state(state.clone())
         .merge(api::docs())
         // Innermost: responses taken from the cache still pass every layer below.
-        .layer(middleware::from_fn_with_state(state, cache_responses));
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            cache_responses,
+        ))
+        .layer(middleware::from_fn_with_state(state, while_loading));
     for (name, value) in security {
         router = router.layer(SetResponseHeaderLayer::if_not_present(
             name,
@@ -147,6 +229,9 @@ async fn limit_uri(request: Request, next: Next) -> Response {
 }
 
 async fn health(State(state): State<AppState>) -> Response {
+    if !state.is_loaded() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "loading the plans\n").into_response();
+    }
     match ops::publish::version(&state.store).await {
         Ok(version) => (StatusCode::OK, format!("ok version={version}\n")).into_response(),
         Err(err) => {
@@ -231,6 +316,32 @@ async fn cache_responses(State(state): State<AppState>, request: Request, next: 
     };
     snapshot.cache.put(key, cached.clone());
     respond(&cached, &conditional, policy)
+}
+
+/// While the first load runs, every page and API call answers 503 with `Retry-After`.
+async fn while_loading(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if state.is_loaded() || path == "/healthz" || path.starts_with("/static/") {
+        return next.run(request).await;
+    }
+    let mut response = if path.starts_with("/api/") {
+        error::ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the server is loading the plans; try again in a few seconds",
+        )
+        .into_response()
+    } else {
+        PageError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "起動中で計画を読み込んでいます。数秒後にもう一度お試しください。",
+        )
+        .into_response()
+    };
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    response
 }
 
 /// A strong ETag from the content.

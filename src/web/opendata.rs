@@ -120,7 +120,12 @@ fn format_of(key: &str) -> Result<Format, PageError> {
 
 /// Renders a download and sends it as an attachment whose file name carries the scope and the
 /// date of the data.
-fn send(views: &[&EditionView], scope: &str, format: Format) -> Response {
+fn send(
+    views: &[&EditionView],
+    populations: &keikaku_core::canonical::Populations,
+    scope: &str,
+    format: Format,
+) -> Response {
     let editions: Vec<Edition> = views.iter().map(|v| v.edition.clone()).collect();
     let as_of = views
         .iter()
@@ -128,7 +133,7 @@ fn send(views: &[&EditionView], scope: &str, format: Format) -> Response {
         .max()
         .unwrap_or("")
         .to_owned();
-    match export::render(&editions, scope, format, &as_of) {
+    match export::render(&editions, populations, scope, format, &as_of) {
         Ok(download) => {
             let disposition = format!("attachment; filename=\"{}\"", download.file_name);
             (
@@ -165,7 +170,7 @@ async fn download_edition(
             .into_response();
     };
     let scope = format!("{}-{}", view.info.municipality.code, view.slug);
-    send(&[view.as_ref()], &scope, format)
+    send(&[view.as_ref()], &snapshot.populations(), &scope, format)
 }
 
 async fn download_all(
@@ -182,5 +187,5 @@ async fn download_all(
         .iter()
         .flat_map(|m| m.editions.iter().map(AsRef::as_ref))
         .collect();
-    send(&views, "all", format)
+    send(&views, &snapshot.populations(), "all", format)
 }

@@ -28,8 +28,6 @@ use super::{AppState, PageError};
 /// The portal's routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(root))
-        .route("/search", get(global_search))
         .route("/{code}", get(municipality))
         .route("/{code}/{edition}", get(edition_home))
         .route("/{code}/{edition}/goals/{goal}", get(goal))
@@ -135,7 +133,7 @@ fn page(state: &AppState, render: impl FnOnce(&Snapshot) -> Result<String, PageE
     }
 }
 
-fn render(template: &impl Template) -> Result<String, PageError> {
+pub(super) fn render(template: &impl Template) -> Result<String, PageError> {
     template.render().map_err(|err| {
         tracing::error!(error = %err, "template failed");
         PageError::new(
@@ -343,55 +341,6 @@ fn sum_entries(edition: &EditionView, entries: &[&ProjectEntry]) -> Totals {
 
 // ----- root and municipality -----
 
-#[derive(Template)]
-#[template(path = "root.html")]
-struct RootPage {
-    layout: Layout,
-    municipalities: Vec<RootEntry>,
-}
-
-struct RootEntry {
-    label: String,
-    href: String,
-    editions: Vec<Link>,
-}
-
-async fn root(State(state): State<AppState>) -> Response {
-    let snapshot = state.snapshot();
-    if let [only] = snapshot.municipalities.as_slice()
-        && let Some(latest) = only.latest()
-    {
-        return Redirect::to(&latest.base).into_response();
-    }
-    page(&state, |snapshot| {
-        let page = RootPage {
-            layout: Layout::plain("公開中の実施計画"),
-            municipalities: snapshot
-                .municipalities
-                .iter()
-                .filter_map(|m| {
-                    let latest = m.latest()?;
-                    Some(RootEntry {
-                        label: view::municipality_label(&m.municipality),
-                        href: latest.base.clone(),
-                        editions: m
-                            .editions
-                            .iter()
-                            .rev()
-                            .map(|e| Link {
-                                label: e.info.span.long_label(),
-                                href: e.base.clone(),
-                                current: false,
-                            })
-                            .collect(),
-                    })
-                })
-                .collect(),
-        };
-        render(&page)
-    })
-}
-
 async fn municipality(State(state): State<AppState>, PagePath(code): PagePath<String>) -> Response {
     let snapshot = state.snapshot();
     match snapshot
@@ -401,33 +350,6 @@ async fn municipality(State(state): State<AppState>, PagePath(code): PagePath<St
         Some(latest) => Redirect::to(&latest.base).into_response(),
         None => PageError::not_found(format!("団体コード {code} の計画は公開されていません。"))
             .into_response(),
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GlobalSearchQuery {
-    q: Option<String>,
-}
-
-/// `/search`: the search of the only municipality's latest edition, or the list to choose from.
-async fn global_search(
-    State(state): State<AppState>,
-    PageQuery(query): PageQuery<GlobalSearchQuery>,
-) -> Response {
-    let snapshot = state.snapshot();
-    let q = query.q.unwrap_or_default();
-    match snapshot.municipalities.as_slice() {
-        [only] => match only.latest() {
-            Some(latest) => Redirect::to(&format!(
-                "{}/search?q={}",
-                latest.base,
-                view::query_value(&q)
-            ))
-            .into_response(),
-            None => Redirect::to("/").into_response(),
-        },
-        _ => Redirect::to("/").into_response(),
     }
 }
 
@@ -1729,14 +1651,7 @@ async fn search(
             .filter_map(|hit| {
                 let entry = edition.projects.get(hit.document)?;
                 let (_, policy, project) = edition.resolve(entry);
-                let ranges = |field: SearchField| {
-                    hit.matches
-                        .iter()
-                        .find(|m| m.field == field)
-                        .map(|m| m.ranges.clone())
-                        .unwrap_or_default()
-                };
-                let text = edition.texts.get(hit.document);
+                let text = edition.index.text(hit.document);
                 let snippets = hit
                     .matches
                     .iter()
@@ -1749,7 +1664,7 @@ async fn search(
                 Some(SearchResult {
                     href: format!("{}/projects/{}", edition.base, entry.reference),
                     reference: entry.reference.clone(),
-                    name: highlight(&project.name, &ranges(SearchField::Name)),
+                    name: highlight(&project.name, hit.ranges(SearchField::Name)),
                     policy: format!("施策 {} {}", policy.code, policy.title),
                     status: project.status.label().to_owned(),
                     departments: project.departments.join("、"),

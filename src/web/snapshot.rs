@@ -1,20 +1,27 @@
 //! The published plans as the web server holds them in memory: every published edition with
 //! its aggregates and search index computed once, and a cache of rendered responses.
 //!
-//! Plans are read-mostly and small (a city's plan is a few hundred projects), so pages are
-//! served from this snapshot, not from the database: a request never waits for SQL. When the
-//! data changes (any write bumps the data version), a new snapshot is built and swapped in
-//! whole; requests in flight finish on the old one. The response cache lives inside the
-//! snapshot, so a swap also empties it.
+//! Plans are read-mostly and compact (a city's plan is a few hundred projects; every
+//! municipality of Japan with three editions each is about half a million projects), so pages
+//! are served from this snapshot, not from the database: a request never waits for SQL, and
+//! the portal keeps answering while the database is busy or briefly away. When the data
+//! changes (any write bumps the data version), a new snapshot is swapped in whole; editions
+//! that did not change are carried over from the old one, so an import of one edition costs
+//! the reload of that edition only. Requests in flight finish on the old snapshot. The
+//! response cache lives inside the snapshot, so a swap also empties it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use crate::ops::publish::PublicMunicipality;
 use crate::storage::read::EditionInfo;
 use axum::body::Bytes;
 use keikaku_core::aggregate::{Aggregate, GroupBy, aggregate};
 use keikaku_core::search::{DocumentText, Index};
 use keikaku_core::{Edition, Goal, Municipality, Policy, Project};
+
+/// The version of the empty snapshot a starting server holds before its first load.
+pub const NOT_LOADED: i64 = -1;
 
 /// A rendered response kept for reuse.
 #[derive(Clone)]
@@ -81,14 +88,13 @@ pub struct EditionView {
     pub projects: Vec<ProjectEntry>,
     /// Totals over every year, one per grouping.
     aggregates: HashMap<GroupBy, Aggregate>,
-    /// The text of each project as search sees it (match ranges refer to it).
-    pub texts: Vec<DocumentText>,
-    /// Search index over `texts`.
+    /// Search index over the projects (with their text as search sees it).
     pub index: Index,
 }
 
 impl EditionView {
-    fn new(info: EditionInfo, edition: Edition) -> EditionView {
+    /// Prepares an edition for serving: its entries, aggregates and search index.
+    pub fn new(info: EditionInfo, edition: Edition) -> EditionView {
         let slug = info.span.slug();
         let base = format!("/{}/{}", info.municipality.code, slug);
         let mut projects = Vec::new();
@@ -108,8 +114,7 @@ impl EditionView {
             .iter()
             .map(|by| (*by, aggregate(&edition, *by, None)))
             .collect();
-        let texts = DocumentText::of_edition(&edition);
-        let index = Index::build(&texts);
+        let index = Index::build(DocumentText::of_edition(&edition));
         EditionView {
             info,
             edition,
@@ -117,7 +122,6 @@ impl EditionView {
             base,
             projects,
             aggregates,
-            texts,
             index,
         }
     }
@@ -183,6 +187,8 @@ impl EditionView {
 pub struct MunicipalityView {
     /// The municipality.
     pub municipality: Municipality,
+    /// Its recorded population, if any.
+    pub population: Option<keikaku_core::Population>,
     /// Its editions, by first year.
     pub editions: Vec<Arc<EditionView>>,
 }
@@ -208,42 +214,78 @@ pub struct Snapshot {
     pub version: i64,
     /// Municipalities by code.
     pub municipalities: Vec<MunicipalityView>,
+    /// Position in `municipalities` by code.
+    index: HashMap<String, usize>,
     /// Rendered responses.
     pub cache: ResponseCache,
 }
 
 impl Snapshot {
-    /// Builds the snapshot from published editions (sorted by municipality code and span).
-    pub fn build(version: i64, editions: Vec<(EditionInfo, Edition)>) -> Snapshot {
-        let mut municipalities: Vec<MunicipalityView> = Vec::new();
-        for (info, edition) in editions {
-            let view = Arc::new(EditionView::new(info, edition));
-            match municipalities.last_mut() {
-                Some(m) if m.municipality.code == view.info.municipality.code => {
-                    m.editions.push(view)
-                }
-                _ => municipalities.push(MunicipalityView {
-                    municipality: view.info.municipality.clone(),
-                    editions: vec![view],
-                }),
-            }
+    /// Builds the snapshot from the public municipalities and their edition views (in any
+    /// order; each view belongs to one of the municipalities).
+    pub fn build(
+        version: i64,
+        municipalities: Vec<PublicMunicipality>,
+        views: Vec<Arc<EditionView>>,
+    ) -> Snapshot {
+        let mut by_code: HashMap<String, Vec<Arc<EditionView>>> = HashMap::new();
+        for view in views {
+            by_code
+                .entry(view.info.municipality.code.to_string())
+                .or_default()
+                .push(view);
         }
-        for m in &mut municipalities {
-            m.editions.sort_by_key(|e| e.info.span);
-        }
+        let mut municipalities: Vec<MunicipalityView> = municipalities
+            .into_iter()
+            .filter_map(|m| {
+                let mut editions = by_code.remove(m.municipality.code.as_str())?;
+                editions.sort_by_key(|e| e.info.span);
+                Some(MunicipalityView {
+                    municipality: m.municipality,
+                    population: m.population,
+                    editions,
+                })
+            })
+            .collect();
         municipalities.sort_by(|a, b| a.municipality.code.cmp(&b.municipality.code));
+        let index = municipalities
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.municipality.code.to_string(), i))
+            .collect();
         Snapshot {
             version,
             municipalities,
+            index,
             cache: ResponseCache::default(),
         }
     }
 
-    /// The municipality with this code.
-    pub fn municipality(&self, code: &str) -> Option<&MunicipalityView> {
+    /// The edition view for `info` if this snapshot already holds it unchanged (same stored
+    /// copy, same municipality name), to carry over into the next snapshot.
+    pub fn reusable(&self, info: &EditionInfo) -> Option<Arc<EditionView>> {
+        self.municipality(info.municipality.code.as_str())?
+            .editions
+            .iter()
+            .find(|e| {
+                e.info.id == info.id
+                    && e.info.imported_at == info.imported_at
+                    && e.info.municipality == info.municipality
+            })
+            .cloned()
+    }
+
+    /// The recorded populations of the public municipalities.
+    pub fn populations(&self) -> keikaku_core::canonical::Populations {
         self.municipalities
             .iter()
-            .find(|m| m.municipality.code.as_str() == code)
+            .filter_map(|m| Some((m.municipality.code.clone(), m.population?)))
+            .collect()
+    }
+
+    /// The municipality with this code.
+    pub fn municipality(&self, code: &str) -> Option<&MunicipalityView> {
+        self.municipalities.get(*self.index.get(code)?)
     }
 
     /// The edition of municipality `code` with URL segment `slug`.

@@ -68,6 +68,8 @@ impl Layout {
             search_action: "/search".into(),
             query: String::new(),
             nav: vec![
+                Link { label: "団体一覧".into(), href: "/municipalities".into(), current: false },
+                Link { label: "団体をくらべる".into(), href: "/compare".into(), current: false },
                 Link { label: "オープンデータ".into(), href: "/opendata".into(), current: false },
                 Link { label: "API".into(), href: "/api/docs/".into(), current: false },
             ],

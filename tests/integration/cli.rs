@@ -519,7 +519,30 @@ fn start_server(db: &TestDb) -> (std::process::Child, String) {
         }
     };
     std::thread::spawn(move || for _ in lines {});
+    wait_until_loaded(&addr);
     (child, addr)
+}
+
+/// Polls `/healthz` until the server has loaded the plans (it answers 503 before).
+fn wait_until_loaded(addr: &str) {
+    use std::io::{Read, Write};
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let mut response = String::new();
+        if let Ok(mut stream) = std::net::TcpStream::connect(addr) {
+            let _ = stream
+                .write_all(b"GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+            let _ = stream.read_to_string(&mut response);
+        }
+        if response.starts_with("HTTP/1.1 200") {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not load: {response}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 #[tokio::test]

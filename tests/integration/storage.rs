@@ -50,6 +50,7 @@ async fn both_dialects_have_the_same_tables_and_columns() {
             [
                 "audit_log",
                 "edition",
+                "edition_total",
                 "goal",
                 "municipality",
                 "policy",

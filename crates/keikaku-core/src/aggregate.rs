@@ -1,5 +1,5 @@
-//! Totals of an edition grouped the ways people ask: by policy, goal, department, strategy
-//! code, 区分 or fiscal year.
+//! Totals of an edition grouped the ways people ask: by policy, goal, policy field (分野),
+//! department, strategy code, 区分 or fiscal year.
 //!
 //! Rules: a project counts once in each group it belongs to, even when it has no amount
 //! (a row of dashes counts as a project and adds nothing). A project with two departments or
@@ -20,6 +20,9 @@ pub enum GroupBy {
     Policy,
     /// 基本目標.
     Goal,
+    /// The field (分野) of the goal, e.g. コミュニティ・行財政分野: the grouping that compares
+    /// municipalities, whose goal numbers mean different things.
+    Field,
     /// 担当課 (a project with several counts under each).
     Department,
     /// 地方創生事業 strategy code (a project with several counts under each).
@@ -32,9 +35,10 @@ pub enum GroupBy {
 
 impl GroupBy {
     /// Every grouping, in menu order.
-    pub const ALL: [GroupBy; 6] = [
+    pub const ALL: [GroupBy; 7] = [
         GroupBy::Policy,
         GroupBy::Goal,
+        GroupBy::Field,
         GroupBy::Department,
         GroupBy::Strategy,
         GroupBy::Status,
@@ -46,6 +50,7 @@ impl GroupBy {
         match self {
             GroupBy::Policy => "policy",
             GroupBy::Goal => "goal",
+            GroupBy::Field => "field",
             GroupBy::Department => "department",
             GroupBy::Strategy => "strategy",
             GroupBy::Status => "status",
@@ -63,6 +68,7 @@ impl GroupBy {
         match self {
             GroupBy::Policy => "施策",
             GroupBy::Goal => "基本目標",
+            GroupBy::Field => "分野",
             GroupBy::Department => "担当課",
             GroupBy::Strategy => "地方創生事業",
             GroupBy::Status => "区分",
@@ -106,6 +112,9 @@ pub struct Row {
 
 /// The key of the strategy group for projects without any strategy code.
 pub const NO_STRATEGY: &str = "none";
+
+/// The key of the field group for goals that state no field.
+pub const NO_FIELD: &str = "none";
 
 /// An edition's totals grouped one way.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,6 +192,15 @@ pub fn aggregate(edition: &Edition, by: GroupBy, year: Option<FiscalYear>) -> Ag
                         goal.title.clone(),
                         amounts,
                     ),
+                    GroupBy::Field if goal.field.is_empty() => add(
+                        &mut rows,
+                        NO_FIELD.to_owned(),
+                        "（分野の記載なし）".to_owned(),
+                        amounts,
+                    ),
+                    GroupBy::Field => {
+                        add(&mut rows, goal.field.clone(), goal.field.clone(), amounts);
+                    }
                     GroupBy::Department => {
                         let mut seen: Vec<&str> = Vec::new();
                         for department in &project.departments {
@@ -249,7 +267,7 @@ pub fn aggregate(edition: &Edition, by: GroupBy, year: Option<FiscalYear>) -> Ag
                 .unwrap_or(STANDARD.len())
         }),
         GroupBy::Year => rows.sort_by(|a, b| a.key.cmp(&b.key)),
-        GroupBy::Policy | GroupBy::Goal | GroupBy::Department => {}
+        GroupBy::Policy | GroupBy::Goal | GroupBy::Field | GroupBy::Department => {}
     }
     Aggregate {
         by,
@@ -258,4 +276,53 @@ pub fn aggregate(edition: &Edition, by: GroupBy, year: Option<FiscalYear>) -> Ag
         total,
         counted_more_than_once,
     }
+}
+
+/// One stored total of an edition: the groupings that compare municipalities, per year.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YearTotal {
+    /// `all`, `field`, `strategy` or `status`.
+    pub dimension: &'static str,
+    /// The fiscal year.
+    pub year: FiscalYear,
+    /// The group's key (`all` for the whole edition).
+    pub key: String,
+    /// The group's name.
+    pub name: String,
+    /// Its totals in that year.
+    pub totals: Totals,
+}
+
+/// The groupings stored per year for comparisons across municipalities.
+pub const COMPARED: [GroupBy; 3] = [GroupBy::Field, GroupBy::Strategy, GroupBy::Status];
+
+/// Every year of the edition: the total of all projects, and the totals by field, strategy
+/// code and 区分. A project counts in every year of the edition, with or without an amount.
+pub fn year_totals(edition: &Edition) -> Vec<YearTotal> {
+    let mut out = Vec::new();
+    for year in edition.span.years() {
+        let all = aggregate(edition, GroupBy::Field, Some(year));
+        out.push(YearTotal {
+            dimension: "all",
+            year,
+            key: "all".to_owned(),
+            name: "合計".to_owned(),
+            totals: all.total,
+        });
+        for by in COMPARED {
+            let grouped = if by == GroupBy::Field {
+                all.clone()
+            } else {
+                aggregate(edition, by, Some(year))
+            };
+            out.extend(grouped.rows.into_iter().map(|row| YearTotal {
+                dimension: by.as_str(),
+                year,
+                key: row.key,
+                name: row.name,
+                totals: row.totals,
+            }));
+        }
+    }
+    out
 }

@@ -13,6 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Edition, FundingKind, Project, YearCost};
+use crate::municipality::{MunicipalityCode, Population};
 
 /// The value of `format`.
 pub const FORMAT: &str = "keikaku-plan";
@@ -39,8 +40,21 @@ pub struct MunicipalityRecord {
     pub code: String,
     /// Name, e.g. 白河市.
     pub name: String,
+    /// Population on a date, when recorded (for amounts per inhabitant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population: Option<PopulationRecord>,
     /// Editions by first fiscal year.
     pub editions: Vec<EditionRecord>,
+}
+
+/// A population count and the date it refers to.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PopulationRecord {
+    /// Inhabitants.
+    pub count: u64,
+    /// `YYYY-MM-DD`.
+    pub as_of: String,
 }
 
 /// One edition.
@@ -197,6 +211,14 @@ impl Breakdown {
 
 /// The records for `editions`, grouped by municipality in code order and by first year.
 pub fn to_file(editions: &[Edition]) -> PlanFile {
+    to_file_with(editions, &Populations::new())
+}
+
+/// Recorded populations by municipality code.
+pub type Populations = std::collections::HashMap<MunicipalityCode, Population>;
+
+/// As [`to_file`], with each municipality's recorded population.
+pub fn to_file_with(editions: &[Edition], populations: &Populations) -> PlanFile {
     let mut sorted: Vec<&Edition> = editions.iter().collect();
     sorted.sort_by(|a, b| {
         (a.municipality.code.as_str(), a.span).cmp(&(b.municipality.code.as_str(), b.span))
@@ -209,6 +231,12 @@ pub fn to_file(editions: &[Edition]) -> PlanFile {
             _ => municipalities.push(MunicipalityRecord {
                 code: edition.municipality.code.to_string(),
                 name: edition.municipality.name.clone(),
+                population: populations
+                    .get(&edition.municipality.code)
+                    .map(|p| PopulationRecord {
+                        count: p.count,
+                        as_of: p.as_of.to_string(),
+                    }),
                 editions: vec![record],
             }),
         }
@@ -222,7 +250,12 @@ pub fn to_file(editions: &[Edition]) -> PlanFile {
 
 /// The canonical JSON text of `editions`.
 pub fn to_json(editions: &[Edition]) -> String {
-    let mut text = serde_json::to_string_pretty(&to_file(editions))
+    to_json_with(editions, &Populations::new())
+}
+
+/// The canonical JSON text of `editions` with populations.
+pub fn to_json_with(editions: &[Edition], populations: &Populations) -> String {
+    let mut text = serde_json::to_string_pretty(&to_file_with(editions, populations))
         .unwrap_or_else(|err| format!("{{\"error\": {:?}}}", err.to_string()));
     text.push('\n');
     text

@@ -32,6 +32,6 @@ pub use model::{
     Edition, EditionState, FundingKind, Goal, Policy, PolicyCode, Project, ProjectId, YearCost,
 };
 pub use money::Money;
-pub use municipality::{Municipality, MunicipalityCode};
+pub use municipality::{Date, Municipality, MunicipalityCode, Population};
 pub use status::Status;
 pub use strategy::{StrategyCode, StrategyLink};

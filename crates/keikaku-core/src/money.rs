@@ -43,6 +43,18 @@ impl Money {
     pub fn grouped(self) -> String {
         group_thousands(self.0)
     }
+
+    /// Yen per inhabitant, rounded to the nearest yen (halves away from zero); `None` for
+    /// no inhabitants.
+    pub fn per_capita_yen(self, population: u64) -> Option<i64> {
+        if population == 0 {
+            return None;
+        }
+        let yen = i128::from(self.0) * 1_000;
+        let people = i128::from(population);
+        let rounded = (yen.abs() * 2 + people) / (people * 2);
+        i64::try_from(if yen < 0 { -rounded } else { rounded }).ok()
+    }
 }
 
 impl Add for Money {
@@ -216,6 +228,17 @@ fn parse_kanji_units(body: &str) -> Option<i128> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn per_capita_rounds_to_the_nearest_yen() {
+        let m = Money::from_thousand_yen;
+        // 184,787千円 for 59,491 people = 3,106.13… 円.
+        assert_eq!(m(184_787).per_capita_yen(59_491), Some(3_106));
+        assert_eq!(m(1).per_capita_yen(2_000), Some(1), "0.5 円 rounds up");
+        assert_eq!(m(1).per_capita_yen(2_001), Some(0));
+        assert_eq!(m(-1).per_capita_yen(2_000), Some(-1));
+        assert_eq!(m(5).per_capita_yen(0), None);
+    }
 
     fn k(v: i64) -> Amount {
         Some(Money::from_thousand_yen(v))

@@ -49,6 +49,20 @@ impl MunicipalityCode {
         Ok(MunicipalityCode(code))
     }
 
+    /// The code of municipality `local` (0–999, the three digits after the prefecture)
+    /// in prefecture `prefecture` (1–47), with its check digit.
+    pub fn from_parts(prefecture: u8, local: u16) -> Option<Self> {
+        if !(1..=47).contains(&prefecture) || local > 999 {
+            return None;
+        }
+        let first_five = format!("{prefecture:02}{local:03}");
+        let digits: Vec<u32> = first_five.chars().filter_map(|c| c.to_digit(10)).collect();
+        Some(MunicipalityCode(format!(
+            "{first_five}{}",
+            check_digit(&digits)
+        )))
+    }
+
     /// The six digits.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -112,6 +126,71 @@ impl Municipality {
     }
 }
 
+/// A municipality's population as counted on a date (usually the 国勢調査 of 1 October),
+/// for amounts per inhabitant. The date is always shown with the figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Population {
+    /// Inhabitants.
+    pub count: u64,
+    /// The date the count refers to.
+    pub as_of: Date,
+}
+
+/// A calendar date (year, month, day), validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    year: u16,
+    month: u8,
+    day: u8,
+}
+
+impl Date {
+    /// 1 October 2020, the date of the 2020 国勢調査 (census).
+    pub const CENSUS_2020: Date = Date {
+        year: 2020,
+        month: 10,
+        day: 1,
+    };
+
+    /// Parses `YYYY-MM-DD` (years 1900–2199; the day must exist in that month).
+    pub fn parse(text: &str) -> Option<Date> {
+        let text = text.trim();
+        let mut parts = text.split('-');
+        let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
+            return None;
+        }
+        let year: u16 = y.parse().ok()?;
+        let month: u8 = m.parse().ok()?;
+        let day: u8 = d.parse().ok()?;
+        let leap =
+            (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
+        let days = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return None,
+        };
+        ((1900..=2199).contains(&year) && (1..=days).contains(&day)).then_some(Date {
+            year,
+            month,
+            day,
+        })
+    }
+
+    /// In Japanese: `2020年10月1日`.
+    pub fn japanese(self) -> String {
+        format!("{}年{}月{}日", self.year, self.month, self.day)
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
 /// The 47 prefectures in JIS X 0401 order.
 pub const PREFECTURES: [&str; 47] = [
     "北海道",
@@ -166,6 +245,44 @@ pub const PREFECTURES: [&str; 47] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_from_parts_carry_their_check_digit() {
+        assert_eq!(
+            MunicipalityCode::from_parts(7, 205).map(|c| c.to_string()),
+            Some("072052".to_owned())
+        );
+        assert_eq!(
+            MunicipalityCode::from_parts(13, 101).map(|c| c.to_string()),
+            Some("131016".to_owned()),
+            "千代田区"
+        );
+        assert_eq!(MunicipalityCode::from_parts(48, 1), None);
+        assert_eq!(MunicipalityCode::from_parts(1, 1000), None);
+    }
+
+    #[test]
+    fn dates_are_checked() {
+        assert_eq!(
+            Date::parse("2020-10-01").map(|d| d.to_string()),
+            Some("2020-10-01".to_owned())
+        );
+        assert_eq!(
+            Date::parse("2020-10-01").map(Date::japanese),
+            Some("2020年10月1日".to_owned())
+        );
+        assert!(Date::parse("2024-02-29").is_some());
+        for bad in [
+            "2023-02-29",
+            "2020-13-01",
+            "2020-1-01",
+            "20-10-01",
+            "2020/10/01",
+            "",
+        ] {
+            assert_eq!(Date::parse(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn accepts_real_codes() {

@@ -154,12 +154,6 @@ impl Folded {
     }
 }
 
-/// One searchable project.
-#[derive(Debug, Clone)]
-struct Document {
-    fields: Vec<(SearchField, Folded)>,
-}
-
 /// Where a query matched in one field of a result, in original character indices.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldMatch {
@@ -180,13 +174,35 @@ pub struct Hit {
     pub matches: Vec<FieldMatch>,
 }
 
-/// A search index over a list of projects.
+impl Hit {
+    /// The matched ranges in `field` (empty when it did not match).
+    pub fn ranges(&self, field: SearchField) -> &[(usize, usize)] {
+        self.matches
+            .iter()
+            .find(|m| m.field == field)
+            .map_or(&[], |m| m.ranges.as_slice())
+    }
+}
+
+/// A search index over a list of projects, compact enough to hold every municipality's
+/// plans in memory: the folded text of each field (matches are confirmed on it, and mapped
+/// back to the original text only for the hits), and the documents of each bigram in one
+/// flat, sorted list.
 #[derive(Debug, Clone, Default)]
 pub struct Index {
-    documents: Vec<Document>,
-    bigrams: HashMap<(char, char), Vec<u32>>,
-    unigrams: HashMap<char, Vec<u32>>,
+    /// The original text of each document.
+    texts: Vec<DocumentText>,
+    /// Folded text of each document's fields, in [`SearchField::ALL`] order.
+    folded: Vec<Box<str>>,
+    /// Each bigram (sorted) with the start of its documents in `postings`.
+    keys: Vec<((char, char), u32)>,
+    /// Document numbers, ascending within each bigram.
+    postings: Vec<u32>,
 }
+
+/// Pairs a field's last character with this, so that every character starts a bigram and
+/// one-character queries find it.
+const END: char = '\u{0}';
 
 /// The text of each field of a project, as search sees it.
 #[derive(Debug, Clone, Default)]
@@ -236,61 +252,91 @@ impl DocumentText {
     }
 }
 
-fn push_posting<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Vec<u32>>, key: K, doc: u32) {
-    let list = map.entry(key).or_default();
-    if list.last() != Some(&doc) {
-        list.push(doc);
-    }
-}
-
 impl Index {
     /// Indexes `documents`; hits refer to them by position.
-    pub fn build(documents: &[DocumentText]) -> Index {
-        let mut index = Index::default();
+    pub fn build(documents: Vec<DocumentText>) -> Index {
+        let mut folded = Vec::with_capacity(documents.len() * SearchField::ALL.len());
+        let mut pairs: Vec<((char, char), u32)> = Vec::new();
         for (i, text) in documents.iter().enumerate() {
             let doc = u32::try_from(i).unwrap_or(u32::MAX);
-            let fields: Vec<(SearchField, Folded)> = SearchField::ALL
-                .iter()
-                .map(|f| (*f, fold(text.field(*f))))
-                .collect();
-            for (_, folded) in &fields {
-                for c in &folded.chars {
-                    push_posting(&mut index.unigrams, *c, doc);
+            for field in SearchField::ALL {
+                let chars = fold(text.field(field)).chars;
+                for pair in chars.windows(2) {
+                    pairs.push(((pair[0], pair[1]), doc));
                 }
-                for pair in folded.chars.windows(2) {
-                    push_posting(&mut index.bigrams, (pair[0], pair[1]), doc);
+                if let Some(last) = chars.last() {
+                    pairs.push(((*last, END), doc));
                 }
+                folded.push(chars.into_iter().collect::<String>().into_boxed_str());
             }
-            index.documents.push(Document { fields });
         }
-        index
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut keys: Vec<((char, char), u32)> = Vec::new();
+        let mut postings = Vec::with_capacity(pairs.len());
+        for (key, doc) in pairs {
+            if keys.last().is_none_or(|(k, _)| *k != key) {
+                keys.push((key, u32::try_from(postings.len()).unwrap_or(u32::MAX)));
+            }
+            postings.push(doc);
+        }
+        keys.shrink_to_fit();
+        Index {
+            texts: documents,
+            folded,
+            keys,
+            postings,
+        }
     }
 
     /// Number of indexed projects.
     pub fn len(&self) -> usize {
-        self.documents.len()
+        self.texts.len()
     }
 
     /// True when nothing is indexed.
     pub fn is_empty(&self) -> bool {
-        self.documents.is_empty()
+        self.texts.is_empty()
+    }
+
+    /// The original text of document `document` (match ranges refer to it).
+    pub fn text(&self, document: usize) -> Option<&DocumentText> {
+        self.texts.get(document)
+    }
+
+    /// The documents of the bigram at `keys[i]`.
+    fn postings_at(&self, i: usize) -> &[u32] {
+        let start = self.keys[i].1 as usize;
+        let end = self
+            .keys
+            .get(i + 1)
+            .map_or(self.postings.len(), |k| k.1 as usize);
+        &self.postings[start..end]
     }
 
     /// Candidate documents for one term (all documents containing its bigrams).
     fn candidates(&self, term: &[char]) -> Vec<u32> {
-        let lists: Vec<&Vec<u32>> = if term.len() == 1 {
-            self.unigrams.get(&term[0]).into_iter().collect()
-        } else {
-            let mut lists = Vec::new();
-            for pair in term.windows(2) {
-                match self.bigrams.get(&(pair[0], pair[1])) {
-                    Some(list) => lists.push(list),
-                    None => return Vec::new(),
-                }
+        if let [only] = term {
+            // Every bigram starting with the character: a contiguous run of keys.
+            let from = self.keys.partition_point(|(k, _)| k.0 < *only);
+            let to = self.keys.partition_point(|(k, _)| k.0 <= *only);
+            let mut docs: Vec<u32> = (from..to)
+                .flat_map(|i| self.postings_at(i).iter().copied())
+                .collect();
+            docs.sort_unstable();
+            docs.dedup();
+            return docs;
+        }
+        let mut lists = Vec::new();
+        for pair in term.windows(2) {
+            match self
+                .keys
+                .binary_search_by(|(k, _)| k.cmp(&(pair[0], pair[1])))
+            {
+                Ok(i) => lists.push(self.postings_at(i)),
+                Err(_) => return Vec::new(),
             }
-            lists
-        };
-        let mut lists = lists;
+        }
         lists.sort_by_key(|l| l.len());
         let Some((first, rest)) = lists.split_first() else {
             return Vec::new();
@@ -329,19 +375,34 @@ impl Index {
         hits
     }
 
-    /// Checks that every term occurs in some field of the document and collects where.
+    /// Checks that every term occurs in some field of the document and collects where, in
+    /// the original text.
     fn confirm(&self, document: usize, terms: &[Vec<char>]) -> Option<Hit> {
-        let doc = self.documents.get(document)?;
+        let fields = self
+            .folded
+            .get(document * SearchField::ALL.len()..(document + 1) * SearchField::ALL.len())?;
+        let words: Vec<String> = terms.iter().map(|t| t.iter().collect()).collect();
+        if !words
+            .iter()
+            .all(|w| fields.iter().any(|f| f.contains(w.as_str())))
+        {
+            return None;
+        }
+        let text = self.texts.get(document)?;
         let mut ranges: HashMap<SearchField, Vec<(usize, usize)>> = HashMap::new();
         let mut score = 0;
-        for term in terms {
+        let mut originals: Vec<Option<Folded>> = vec![None; SearchField::ALL.len()];
+        for (term, word) in terms.iter().zip(&words) {
             let mut best = 0;
-            for (field, folded) in &doc.fields {
-                let found = folded.find_all(term);
-                if !found.is_empty() {
+            for (i, field) in SearchField::ALL.iter().enumerate() {
+                if !fields[i].contains(word.as_str()) {
+                    continue;
+                }
+                let original = originals[i].get_or_insert_with(|| fold(text.field(*field)));
+                let found = original.find_all(term);
+                if let Some(first) = found.first() {
                     best = best.max(
-                        field.weight()
-                            + u32::from(found[0].0 == 0 && *field == SearchField::Name) * 5,
+                        field.weight() + u32::from(first.0 == 0 && *field == SearchField::Name) * 5,
                     );
                     ranges.entry(*field).or_default().extend(found);
                 }
@@ -444,7 +505,7 @@ mod tests {
             ),
             doc("広報白河発行事業", "毎月1回発行する。"),
         ];
-        let index = Index::build(&docs);
+        let index = Index::build(docs.clone());
         assert_eq!(
             names(&index, &docs, "ふるさと"),
             ["ふるさと納税取扱事務", "ふるさと大使事業"]
@@ -481,8 +542,21 @@ mod tests {
     #[test]
     fn one_character_queries_and_filters() {
         let docs = vec![doc("職員研修事業", ""), doc("集会所整備事業", "")];
-        let index = Index::build(&docs);
+        let index = Index::build(docs.clone());
         assert_eq!(names(&index, &docs, "研"), ["職員研修事業"]);
+        // The last character of a field, and a field of one character, are found too.
+        assert_eq!(
+            names(&index, &docs, "業"),
+            ["職員研修事業", "集会所整備事業"]
+        );
+        let single = vec![DocumentText {
+            name: "窓口事業".into(),
+            departments: "課".into(),
+            ..DocumentText::default()
+        }];
+        let one = Index::build(single.clone());
+        assert_eq!(one.search("課", |_| true).len(), 1);
+        assert_eq!(one.search("係", |_| true).len(), 0);
         let hits = index.search("事業", |i| i == 1);
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].document, 1);
@@ -491,7 +565,7 @@ mod tests {
     #[test]
     fn half_width_voiced_marks_map_to_the_whole_original_character() {
         let docs = vec![doc("ｶﾞｲﾄﾞ作成", "")];
-        let index = Index::build(&docs);
+        let index = Index::build(docs.clone());
         let hit = &index.search("ガイド", |_| true)[0];
         let pieces = highlight(&docs[0].name, &hit.matches[0].ranges);
         assert_eq!(pieces[0], ("ｶﾞｲﾄﾞ".to_owned(), true));

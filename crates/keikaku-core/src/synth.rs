@@ -3,6 +3,8 @@
 //!
 //! Nothing here describes a real municipality; generated plans exist to measure keikaku.
 
+pub mod national;
+
 use crate::fiscal::EditionSpan;
 use crate::model::{Edition, Goal, Policy, PolicyCode, Project, ProjectId, YearCost};
 use crate::money::Money;
@@ -52,7 +54,7 @@ const TOPICS: [&str; 40] = [
     "景観形成",
     "市民協働",
 ];
-const KINDS: [&str; 10] = [
+pub(crate) const KINDS: [&str; 10] = [
     "推進事業",
     "支援事業",
     "整備事業",
@@ -64,7 +66,7 @@ const KINDS: [&str; 10] = [
     "管理事務",
     "活用事業",
 ];
-const AIMS: [&str; 8] = [
+pub(crate) const AIMS: [&str; 8] = [
     "地域の活力を高めるため、",
     "安全で安心な暮らしを守るため、",
     "持続可能な行政運営を図るため、",
@@ -74,7 +76,7 @@ const AIMS: [&str; 8] = [
     "市民の利便性を高めるため、",
     "将来にわたり施設を維持するため、",
 ];
-const MEANS: [&str; 8] = [
+pub(crate) const MEANS: [&str; 8] = [
     "関係団体と連携して取組を進める。",
     "補助金を交付し、活動を支援する。",
     "計画的に施設の改修を行う。",

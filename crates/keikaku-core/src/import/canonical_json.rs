@@ -7,12 +7,14 @@
 use std::collections::HashMap;
 
 use super::{Context, Layout, Parsed, ReadEdition};
-use crate::canonical::{self, CostRecord, EditionRecord, PlanFile, ProjectRecord};
+use crate::canonical::{
+    self, CostRecord, EditionRecord, PlanFile, PopulationRecord, ProjectRecord,
+};
 use crate::diagnostic::{Code, Diagnostic, Position, Report};
 use crate::fiscal::{EditionSpan, FiscalYear};
 use crate::model::{Edition, EditionState, Goal, Policy, PolicyCode, Project, ProjectId, YearCost};
 use crate::money::Money;
-use crate::municipality::{Municipality, MunicipalityCode};
+use crate::municipality::{Date, Municipality, MunicipalityCode, Population};
 use crate::source::{Source, decode_text};
 use crate::status::Status;
 use crate::strategy::{StrategyCode, StrategyLink};
@@ -121,9 +123,14 @@ impl Layout for CanonicalJson {
                 code,
                 name: record.name.clone(),
             };
+            let population = record
+                .population
+                .as_ref()
+                .and_then(|p| read_population(p, &format!("{path}.population"), &mut report));
             for (e, edition) in record.editions.iter().enumerate() {
                 let path = format!("{path}.editions[{e}]");
-                if let Some(read) = read_edition(&municipality, edition, &path, &mut report) {
+                if let Some(mut read) = read_edition(&municipality, edition, &path, &mut report) {
+                    read.population = population;
                     editions.push(read);
                 }
             }
@@ -138,6 +145,42 @@ impl Layout for CanonicalJson {
         }
         Parsed { editions, report }
     }
+}
+
+/// A recorded population: a count of at least one inhabitant and a real date.
+fn read_population(
+    record: &PopulationRecord,
+    path: &str,
+    report: &mut Report,
+) -> Option<Population> {
+    let Some(as_of) = Date::parse(&record.as_of) else {
+        report.push(Diagnostic::new(
+            Code::BadJson,
+            Position::Path(format!("{path}.as_of")),
+            format!(
+                "人口の基準日「{}」は YYYY-MM-DD の日付ではありません。",
+                record.as_of
+            ),
+            format!(
+                "population date {:?} is not a YYYY-MM-DD date",
+                record.as_of
+            ),
+        ));
+        return None;
+    };
+    if record.count == 0 {
+        report.push(Diagnostic::new(
+            Code::BadJson,
+            Position::Path(format!("{path}.count")),
+            "人口が 0 です。",
+            "the population is 0",
+        ));
+        return None;
+    }
+    Some(Population {
+        count: record.count,
+        as_of,
+    })
 }
 
 /// Turns a serde error into a located diagnostic.
@@ -273,6 +316,7 @@ fn read_edition(
             goals,
         },
         map,
+        population: None,
     })
 }
 

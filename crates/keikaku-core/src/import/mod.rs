@@ -58,6 +58,8 @@ pub struct ReadEdition {
     pub edition: Edition,
     /// Positions of its parts in the source.
     pub map: SourceMap,
+    /// The municipality's population, when the document records it (keikaku's JSON).
+    pub population: Option<crate::municipality::Population>,
 }
 
 /// What a layout read: editions (possibly partial when there are errors) and problems.

@@ -1270,7 +1270,11 @@ impl<'c> Reader<'c> {
             goals: goal_maps,
         };
         Parsed {
-            editions: vec![ReadEdition { edition, map }],
+            editions: vec![ReadEdition {
+                edition,
+                map,
+                population: None,
+            }],
             report: self.report,
         }
     }

@@ -223,6 +223,7 @@ fn read_grid(grid: &Grid, context: &Context) -> Parsed {
         editions: vec![ReadEdition {
             edition: edition.0,
             map: edition.1,
+            population: None,
         }],
         report,
     }
