@@ -2,6 +2,7 @@
 //! reads its arguments, calls one `ops` function and prints the result.
 
 mod bench;
+mod check;
 mod compare;
 mod diff;
 mod editions;
@@ -102,6 +103,8 @@ pub enum Command {
     Compare(compare::CompareArgs),
     /// List municipalities; record a population (`municipality set CODE --population N --as-of DATE`).
     Municipality(municipality::MunicipalityArgs),
+    /// Verify the database: integrity, foreign keys, money rules and stored totals.
+    Check,
 }
 
 /// Which edition to work on.
@@ -203,5 +206,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Synth(args) => synth::run(&config, &args),
         Command::Compare(args) => compare::run(&config, args).await,
         Command::Municipality(args) => municipality::run(&config, args).await,
+        Command::Check => check::run(&config).await,
     }
 }

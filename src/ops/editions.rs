@@ -7,6 +7,7 @@ use keikaku_core::{EditionSpan, EditionState};
 use super::{EditionSelector, OpsError, find_edition};
 use crate::storage::Store;
 use crate::storage::read::EditionInfo;
+use crate::storage::write::Replace;
 
 /// Creates edition `to` of the municipality as a draft carrying every project of edition
 /// `from` forward (see `keikaku_core::roll`). Refuses to overwrite an existing edition.
@@ -29,7 +30,7 @@ pub async fn roll(
     let next = roll_edition(&edition, to).map_err(|e| OpsError::BadRequest(e.to_string()))?;
     let mut tx = store.begin_write(actor).await?;
     // Never replaces: an existing edition `to` is refused with EditionExists.
-    let stored = tx.store_edition(&next, false).await?;
+    let stored = tx.store_edition(&next, Replace::Refuse).await?;
     tx.audit(
         "roll-edition",
         &format!("{} {}", source.municipality.code, to.label()),

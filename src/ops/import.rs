@@ -10,7 +10,7 @@ use keikaku_core::{EditionSpan, EditionState};
 
 use super::{EditionSelector, OpsError, find_edition};
 use crate::storage::Store;
-use crate::storage::write::Stored;
+use crate::storage::write::{Replace, Stored};
 
 /// A document to import.
 pub struct ImportRequest<'a> {
@@ -184,6 +184,9 @@ pub async fn import(
     store: &Store,
     request: ImportRequest<'_>,
 ) -> Result<ImportOutcome, ImportError> {
+    // The editions as they are before this import reads anything: `--replace` replaces only
+    // what it saw, so a concurrent writer's edition is never silently undone.
+    let seen = store.editions().await.map_err(OpsError::from)?;
     let parsed = read(store, &request).await?;
     if parsed.report.has_errors() {
         return Err(ImportError::Invalid(parsed.report));
@@ -229,8 +232,19 @@ pub async fn import(
     for read in &parsed.editions {
         let edition = &read.edition;
         // On error the transaction is dropped, which rolls it back: nothing is written.
+        let replace = if request.replace || updates_existing {
+            Replace::Seen(
+                seen.iter()
+                    .find(|e| {
+                        e.municipality.code == edition.municipality.code && e.span == edition.span
+                    })
+                    .map(|e| e.id),
+            )
+        } else {
+            Replace::Refuse
+        };
         let stored = tx
-            .store_edition(edition, request.replace || updates_existing)
+            .store_edition(edition, replace)
             .await
             .map_err(OpsError::from)?;
         if let Some(population) = read.population

@@ -6,6 +6,7 @@
 //! Reads return domain types from `keikaku-core`; every write goes through a
 //! [`write::WriteTx`] that records who wrote what in the audit log in the same transaction.
 
+pub mod check;
 pub mod compare;
 pub mod read;
 pub mod write;

@@ -23,6 +23,20 @@ enum Value {
 /// The most bind parameters one statement may carry (SQLite allows 32,766).
 const MAX_PARAMETERS: usize = 30_000;
 
+/// Whether [`WriteTx::store_edition`] may replace an edition already stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replace {
+    /// Never: an existing edition is refused with [`StoreError::EditionExists`].
+    Refuse,
+    /// Yes, but only the edition the writer read before it started (its database id, or
+    /// `None` when there was none): if another writer stored or replaced the edition in the
+    /// meantime, the write fails with [`StoreError::Conflict`] instead of silently undoing
+    /// the other writer's work.
+    Seen(Option<i64>),
+    /// Whatever is stored (restores and tools that hold the write lock throughout).
+    Any,
+}
+
 /// What [`WriteTx::store_edition`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stored {
@@ -154,7 +168,7 @@ impl WriteTx {
     pub async fn store_edition(
         &mut self,
         edition: &Edition,
-        replace: bool,
+        replace: Replace,
     ) -> Result<Stored, StoreError> {
         let municipality = &edition.municipality;
         let subject = format!("{} {}", municipality.code, edition.span.label());
@@ -174,22 +188,42 @@ impl WriteTx {
         .await
         .map_err(|e| conflict(e, &subject))?;
         let existing = self.existing(&municipality.code, edition).await?;
+        if let Replace::Seen(seen) = replace
+            && seen != existing
+        {
+            return Err(StoreError::Conflict(subject));
+        }
+        // SQLite reuses the highest row id once it is deleted; the replacement takes a new
+        // one, so that an edition's id changes whenever its content does.
+        let mut new_id = None;
         if let Some(old) = existing {
-            if !replace {
+            if replace == Replace::Refuse {
                 return Err(StoreError::EditionExists {
                     municipality: format!("{} {}", municipality.code, municipality.name),
                     edition: edition.span.label(),
                 });
             }
-            sqlx::query("DELETE FROM edition WHERE id = $1")
+            if self.backend == Backend::Sqlite {
+                new_id = sqlx::query_scalar::<_, i64>("SELECT MAX(id) + 1 FROM edition")
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+            }
+            let deleted = sqlx::query("DELETE FROM edition WHERE id = $1")
                 .bind(old)
                 .execute(&mut *self.tx)
-                .await?;
+                .await?
+                .rows_affected();
+            if deleted != 1 {
+                return Err(StoreError::Conflict(subject));
+            }
         }
-        let id = self.insert_tree(edition).await.map_err(|e| match e {
-            StoreError::Database(db) => conflict(db, &subject),
-            other => other,
-        })?;
+        let id = self
+            .insert_tree(edition, new_id)
+            .await
+            .map_err(|e| match e {
+                StoreError::Database(db) => conflict(db, &subject),
+                other => other,
+            })?;
         let projects = edition.projects().count();
         let action = if existing.is_some() {
             "replace-edition"
@@ -208,21 +242,32 @@ impl WriteTx {
         })
     }
 
-    async fn insert_tree(&mut self, edition: &Edition) -> Result<i64, StoreError> {
-        let edition_id: i64 = sqlx::query(
+    /// Inserts the edition and everything in it; `id` is the edition's id, or `None` for the
+    /// database's next one.
+    async fn insert_tree(&mut self, edition: &Edition, id: Option<i64>) -> Result<i64, StoreError> {
+        // Only SQLite is given an id; PostgreSQL's identity sequence never reuses one.
+        let sql = if id.is_some() {
+            "INSERT INTO edition (id, municipality_code, first_year, last_year, title, source, state, imported_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id"
+        } else {
             "INSERT INTO edition (municipality_code, first_year, last_year, title, source, state, imported_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        )
-        .bind(edition.municipality.code.as_str())
-        .bind(i64::from(edition.span.first().year()))
-        .bind(i64::from(edition.span.last().year()))
-        .bind(&edition.title)
-        .bind(&edition.source)
-        .bind(edition.state.as_str())
-        .bind(now())
-        .fetch_one(&mut *self.tx)
-        .await?
-        .try_get("id")?;
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
+        };
+        let mut query = sqlx::query(sql);
+        if let Some(id) = id {
+            query = query.bind(id);
+        }
+        let edition_id: i64 = query
+            .bind(edition.municipality.code.as_str())
+            .bind(i64::from(edition.span.first().year()))
+            .bind(i64::from(edition.span.last().year()))
+            .bind(&edition.title)
+            .bind(&edition.source)
+            .bind(edition.state.as_str())
+            .bind(now())
+            .fetch_one(&mut *self.tx)
+            .await?
+            .try_get("id")?;
 
         let goal_rows = edition
             .goals

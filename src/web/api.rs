@@ -1238,6 +1238,13 @@ pub struct CompareParams {
     /// Fiscal year (`2024`, `R6`); default: the latest first year of the editions compared.
     #[param(pattern = "^([0-9]{4}|[RrHh][0-9]{1,2})$")]
     year: Option<String>,
+    /// When neither `municipalities` nor `prefecture` is given, every municipality in code
+    /// order is compared, a page at a time: the page number, from 1.
+    #[param(minimum = 1, maximum = 100000)]
+    page: Option<u32>,
+    /// Page size for the all-municipalities comparison, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    per_page: Option<u32>,
 }
 
 /// Population and the date it was counted.
@@ -1299,6 +1306,9 @@ pub struct CompareBody {
     pub municipalities: Vec<ComparedBody>,
     /// Codes asked for that have no published edition covering the year.
     pub missing: Vec<String>,
+    /// When every municipality is compared a page at a time: the next page, or null on the
+    /// last one (always null for a chosen list or a prefecture).
+    pub next_page: Option<u32>,
 }
 
 fn figures_body(f: &crate::ops::compare::Figures) -> FiguresBody {
@@ -1335,6 +1345,7 @@ pub fn compare_body(c: &crate::ops::compare::Comparison) -> CompareBody {
             })
             .collect(),
         missing: c.missing.clone(),
+        next_page: None,
     }
 }
 
@@ -1356,7 +1367,7 @@ fn compare_year(text: Option<&str>) -> Result<Option<FiscalYear>, ApiError> {
     params(CompareParams),
     responses(
         (status = 200, description = "The comparison", body = CompareBody),
-        (status = 400, description = "Malformed parameter, or no municipality chosen", body = ErrorBody),
+        (status = 400, description = "Malformed parameter, or more than 200 municipalities chosen", body = ErrorBody),
         (status = 404, description = "A municipality code that is not in the database", body = ErrorBody),
         (status = 414, description = "Request URL longer than 8,192 bytes", body = ErrorBody),
         (status = 503, description = "The database is not reachable", body = ErrorBody)))]
@@ -1379,17 +1390,35 @@ async fn compare(
     {
         return Err(ApiError::bad_request(format!("prefecture {p} is not 1–47")));
     }
-    if municipalities.is_empty() && params.prefecture.is_none() {
-        return Err(ApiError::bad_request(
-            "give municipalities=CODE,… or prefecture=1–47",
-        ));
-    }
     let year = compare_year(params.year.as_deref())?;
+    let mut next_page = None;
+    if municipalities.is_empty() && params.prefecture.is_none() {
+        let (page, per_page) = paging(params.page, params.per_page)?;
+        let all = state
+            .store
+            .municipalities()
+            .await
+            .map_err(crate::ops::OpsError::from)?;
+        let pages = all.len().div_ceil(per_page as usize);
+        next_page = ((page as usize) < pages).then_some(page + 1);
+        municipalities = slice(all, page, per_page)
+            .into_iter()
+            .map(|m| m.code.to_string())
+            .collect();
+        if municipalities.is_empty() {
+            return Err(ApiError::not_found(format!(
+                "page {page} is past the last page ({pages}) of municipalities"
+            )));
+        }
+    }
     let selection = crate::ops::compare::Selection {
         municipalities,
         prefecture: params.prefecture.map(|p| p.to_string()),
     };
     let by = params.by.map_or(GroupBy::Field, GroupBy::from);
     let comparison = crate::ops::compare::compare(&state.store, &selection, by, year).await?;
-    Ok(Json(compare_body(&comparison)))
+    Ok(Json(CompareBody {
+        next_page,
+        ..compare_body(&comparison)
+    }))
 }

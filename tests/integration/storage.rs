@@ -185,7 +185,9 @@ async fn a_failing_write_rolls_back_everything_in_its_transaction() {
 
         // A transaction dropped without commit leaves nothing.
         let mut tx = store.begin_write("test").await.expect("begin");
-        tx.store_edition(&other, false).await.expect("store in tx");
+        tx.store_edition(&other, keikaku::storage::write::Replace::Refuse)
+            .await
+            .expect("store in tx");
         tx.rollback().await.expect("rollback");
         assert_eq!(store.editions().await.expect("editions").len(), 1);
         store.close().await;
@@ -240,6 +242,213 @@ async fn the_unspecified_municipality_is_never_stored() {
             db.label
         );
         assert!(store.editions().await.expect("editions").is_empty());
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+/// Runs raw SQL on a test database (to damage it the way a crash or a hand edit could).
+async fn raw(db: &super::support::TestDb, sql: &str) {
+    sqlx::any::install_default_drivers();
+    let url = db.url_text();
+    let url = url.replace("sqlite://", "sqlite:");
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .expect("connect");
+    sqlx::raw_sql(sql).execute(&pool).await.expect(sql);
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn check_passes_on_a_stored_plan_and_names_every_damage() {
+    let bytes = seed();
+    for db in databases().await {
+        let store = db.store().await;
+        import::import(&store, request("seed.txt", &bytes, shirakawa(), false))
+            .await
+            .expect("import");
+        let report = store.check().await.expect("check");
+        assert_eq!(report.problems, [], "{}", db.label);
+        // 1 municipality, 1 edition, 33 projects; the seed gives each project one year.
+        assert_eq!(report.counts, [1, 1, 33, 33], "{}", db.label);
+        store.close().await;
+
+        // 7-1-1 FY2020: its 一般財源 no longer adds up; and the stored per-year total of
+        // the 新規 projects no longer matches the projects.
+        raw(
+            &db,
+            "UPDATE project_cost SET general = general + 1 WHERE fiscal_year = 2020 AND project_id = \
+             (SELECT p.id FROM project p JOIN policy po ON po.id = p.policy_id WHERE po.code = '7-1' AND p.number = 1)",
+        )
+        .await;
+        raw(
+            &db,
+            "UPDATE edition_total SET total = total + 5 WHERE dimension = 'status' AND key = '新規'",
+        )
+        .await;
+        let store = db.store().await;
+        let report = store.check().await.expect("check");
+        let rules: Vec<&str> = report.problems.iter().map(|p| p.rule).collect();
+        assert!(
+            rules.contains(&"sum"),
+            "{}: {:?}",
+            db.label,
+            report.problems
+        );
+        assert!(
+            report
+                .problems
+                .iter()
+                .any(|p| p.rule == "totals" && p.detail.contains("status 新規")),
+            "{}: {:?}",
+            db.label,
+            report.problems
+        );
+        assert!(
+            report
+                .problems
+                .iter()
+                .any(|p| p.rule == "sum" && p.detail.contains("FY2020")),
+            "{}: {:?}",
+            db.label,
+            report.problems
+        );
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn check_finds_rows_whose_parent_is_gone() {
+    // Only SQLite lets a connection switch foreign keys off, as a hand edit could.
+    let db = databases().await.remove(0);
+    let store = db.store().await;
+    import::import(&store, request("seed.txt", &seed(), shirakawa(), false))
+        .await
+        .expect("import");
+    store.close().await;
+    raw(
+        &db,
+        "PRAGMA foreign_keys = OFF; DELETE FROM project WHERE number = 1 AND policy_id = \
+         (SELECT id FROM policy WHERE code = '7-3')",
+    )
+    .await;
+    let store = db.store().await;
+    let report = store.check().await.expect("check");
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.rule == "foreign-key" && p.detail.starts_with("project_cost.project_id")),
+        "{:?}",
+        report.problems
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn replace_refuses_when_another_writer_changed_the_edition_first() {
+    let bytes = seed();
+    for db in databases().await {
+        let store = db.store().await;
+        import::import(&store, request("seed.txt", &bytes, shirakawa(), false))
+            .await
+            .expect("import");
+        let seen = store.editions().await.expect("editions")[0].id;
+        let edition = store.edition(seen).await.expect("edition");
+        // Another writer replaces the edition after this one read it …
+        import::import(&store, request("again.txt", &bytes, shirakawa(), true))
+            .await
+            .expect("replace");
+        let now = store.editions().await.expect("editions")[0].id;
+        assert_ne!(now, seen, "{}: a replaced edition gets a new id", db.label);
+        // … so replacing what this one saw is a conflict, and nothing changes.
+        let mut tx = store.begin_write("test").await.expect("tx");
+        let result = tx
+            .store_edition(&edition, keikaku::storage::write::Replace::Seen(Some(seen)))
+            .await;
+        assert!(
+            matches!(result, Err(StoreError::Conflict(_))),
+            "{}: {result:?}",
+            db.label
+        );
+        drop(tx);
+        // Storing as new what another writer has just stored is a conflict too.
+        let mut tx = store.begin_write("test").await.expect("tx");
+        let result = tx
+            .store_edition(&edition, keikaku::storage::write::Replace::Seen(None))
+            .await;
+        assert!(
+            matches!(result, Err(StoreError::Conflict(_))),
+            "{}: {result:?}",
+            db.label
+        );
+        drop(tx);
+        let editions = store.editions().await.expect("editions");
+        assert_eq!((editions.len(), editions[0].id), (1, now), "{}", db.label);
+        assert_eq!(store.check().await.expect("check").problems, []);
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_roll_and_an_import_of_the_same_edition_one_wins_the_other_is_told() {
+    let bytes = seed();
+    let r3 = keikaku_core::EditionSpan::parse("R3-R5").expect("span");
+    let r2 = keikaku_core::EditionSpan::parse("R2-R4").expect("span");
+    for db in databases().await {
+        let store = db.store().await;
+        import::import(&store, request("seed.txt", &bytes, shirakawa(), false))
+            .await
+            .expect("import");
+        // The R3–R5 document: the roll of R2–R4, as canonical JSON from another database.
+        let scratch = tempfile::tempdir().expect("tempdir");
+        let other = keikaku::storage::Store::open(&keikaku::storage::DatabaseUrl::Sqlite(
+            scratch.path().join("other.db"),
+        ))
+        .await
+        .expect("open");
+        import::import(&other, request("seed.txt", &bytes, shirakawa(), false))
+            .await
+            .expect("import");
+        let info = keikaku::ops::editions::roll(&other, None, r2, r3, "test")
+            .await
+            .expect("roll");
+        let json = canonical::to_json(&[other.edition(info.id).await.expect("edition")]);
+        other.close().await;
+
+        let (rolled, imported) = tokio::join!(
+            keikaku::ops::editions::roll(&store, None, r2, r3, "test"),
+            import::import(
+                &store,
+                request("r3-r5.json", json.as_bytes(), Context::default(), false)
+            ),
+        );
+        assert_eq!(
+            u8::from(rolled.is_ok()) + u8::from(imported.is_ok()),
+            1,
+            "{}: roll {rolled:?}, import {:?}",
+            db.label,
+            imported.as_ref().map(|_| ())
+        );
+        let message = match (rolled, imported) {
+            (Err(e), Ok(_)) => e.to_string(),
+            (Ok(_), Err(e)) => e.to_string(),
+            _ => unreachable!(),
+        };
+        assert!(
+            message.contains("R3-R5")
+                && (message.contains("already") || message.contains("another")),
+            "{}: {message}",
+            db.label
+        );
+        let editions = store.editions().await.expect("editions");
+        assert_eq!(editions.len(), 2, "{}", db.label);
+        assert!(editions.iter().all(|e| e.projects == 33), "{}", db.label);
+        assert_eq!(store.check().await.expect("check").problems, []);
         store.close().await;
         db.cleanup().await;
     }
