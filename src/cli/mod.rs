@@ -1,6 +1,7 @@
 //! Command-line definitions (clap) and dispatch: one file per subcommand. Each command
 //! reads its arguments, calls one `ops` function and prints the result.
 
+mod backup;
 mod bench;
 mod check;
 mod compare;
@@ -105,6 +106,10 @@ pub enum Command {
     Municipality(municipality::MunicipalityArgs),
     /// Verify the database: integrity, foreign keys, money rules and stored totals.
     Check,
+    /// Write the whole database to one zip (canonical JSON with SHA-256 checksums).
+    Backup(backup::BackupArgs),
+    /// Restore a backup into an empty database (SQLite or PostgreSQL), verified.
+    Restore(backup::RestoreArgs),
 }
 
 /// Which edition to work on.
@@ -207,5 +212,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compare(args) => compare::run(&config, args).await,
         Command::Municipality(args) => municipality::run(&config, args).await,
         Command::Check => check::run(&config).await,
+        Command::Backup(args) => backup::backup(&config, args).await,
+        Command::Restore(args) => backup::restore(&config, args).await,
     }
 }

@@ -98,16 +98,11 @@ const ROW_RULES: [(&str, &str); 7] = [
 impl Store {
     /// Checks everything (see the module documentation). Reads only.
     pub async fn check(&self) -> Result<CheckReport, StoreError> {
-        let mut report = CheckReport::default();
+        let mut report = CheckReport {
+            counts: self.counts().await?,
+            problems: Vec::new(),
+        };
         let pool = self.pool();
-        for (i, table) in ["municipality", "edition", "project", "project_cost"]
-            .iter()
-            .enumerate()
-        {
-            report.counts[i] = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
-                .fetch_one(pool)
-                .await?;
-        }
         if self.backend() == Backend::Sqlite {
             let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
                 .fetch_all(pool)

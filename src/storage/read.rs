@@ -209,7 +209,21 @@ impl Store {
     }
 }
 
+/// The tables [`Store::counts`] counts: municipalities, editions, projects, cost rows.
+pub const COUNTED_TABLES: [&str; 4] = ["municipality", "edition", "project", "project_cost"];
+
 impl Store {
+    /// Row counts of [`COUNTED_TABLES`].
+    pub async fn counts(&self) -> Result<[i64; 4], StoreError> {
+        let mut counts = [0; 4];
+        for (count, table) in counts.iter_mut().zip(COUNTED_TABLES) {
+            *count = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+                .fetch_one(self.pool())
+                .await?;
+        }
+        Ok(counts)
+    }
+
     /// Every stable project id stored, with where it lives: (id, municipality code and name,
     /// edition label), e.g. `("072052-r2-7-1-3", "072052 白河市 R2-R4")`.
     pub async fn stable_ids(&self) -> Result<Vec<(String, String)>, StoreError> {

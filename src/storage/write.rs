@@ -624,3 +624,80 @@ impl WriteTx {
             .await
     }
 }
+
+impl WriteTx {
+    /// Stores a municipality or renames it.
+    pub async fn upsert_municipality(
+        &mut self,
+        code: &MunicipalityCode,
+        name: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO municipality (code, name) VALUES ($1, $2) \
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+        )
+        .bind(code.as_str())
+        .bind(name)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Sets when an edition was first stored (a restore keeps the original time).
+    pub async fn set_imported_at(&mut self, edition_id: i64, at: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE edition SET imported_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(edition_id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// The newest audit row's id (0 when there is none).
+    pub async fn audit_mark(&mut self) -> Result<i64, StoreError> {
+        let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM audit_log")
+            .fetch_one(&mut *self.tx)
+            .await?;
+        Ok(id.unwrap_or(0))
+    }
+
+    /// Removes the audit rows this transaction wrote after `mark` (a restore replaces them
+    /// with the log it restores).
+    pub async fn discard_audit_since(&mut self, mark: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM audit_log WHERE id > $1")
+            .bind(mark)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Appends audit rows as they were recorded elsewhere (time, actor, action, subject,
+    /// detail), oldest first.
+    pub async fn append_audit_rows(&mut self, rows: &[[String; 5]]) -> Result<(), StoreError> {
+        for row in rows {
+            sqlx::query(
+                "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&row[0])
+            .bind(&row[1])
+            .bind(&row[2])
+            .bind(&row[3])
+            .bind(&row[4])
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Row counts of the main tables as this transaction sees them: municipalities,
+    /// editions, projects, cost rows.
+    pub async fn counts(&mut self) -> Result<[i64; 4], StoreError> {
+        let mut counts = [0; 4];
+        for (count, table) in counts.iter_mut().zip(super::read::COUNTED_TABLES) {
+            *count = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+                .fetch_one(&mut *self.tx)
+                .await?;
+        }
+        Ok(counts)
+    }
+}

@@ -16,18 +16,18 @@ use tower::ServiceExt;
 use super::support::{databases, seed_path};
 use crate::golden::{self, PROJECTS};
 
-struct Reply {
-    status: StatusCode,
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
     headers: HeaderMap,
     body: Vec<u8>,
 }
 
 impl Reply {
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
@@ -64,7 +64,7 @@ async fn request(app: &Router, method: Method, uri: &str, headers: &[(&str, &str
     }
 }
 
-async fn get(app: &Router, uri: &str) -> Reply {
+pub(crate) async fn get(app: &Router, uri: &str) -> Reply {
     request(app, Method::GET, uri, &[]).await
 }
 

@@ -48,7 +48,7 @@ pub struct MunicipalityRecord {
 }
 
 /// A population count and the date it refers to.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct PopulationRecord {
     /// Inhabitants.
