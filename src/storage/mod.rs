@@ -186,6 +186,9 @@ impl fmt::Debug for Store {
 /// Pool size when the caller does not say; SQLite writes are serialised anyway.
 const DEFAULT_POOL: u32 = 8;
 
+/// How long a query waits for a free (or new) connection before failing as unavailable.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 impl Store {
     /// Opens (creating an SQLite file and its folder if needed) and migrates the database.
     pub async fn open(url: &DatabaseUrl) -> Result<Store, StoreError> {
@@ -209,7 +212,9 @@ impl Store {
         let backend = url.backend();
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(10))
+            // A request that cannot get a connection within this time is answered 503 (when
+            // the database is down, sooner rather than later).
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
