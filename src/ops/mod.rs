@@ -65,9 +65,17 @@ pub async fn find_edition(
                 .collect();
             codes.dedup();
             if codes.len() > 1 {
+                // A national database holds 1,741: name a few, count the rest.
+                const NAMED: usize = 5;
+                let more = codes.len().saturating_sub(NAMED);
+                let mut named = codes.into_iter().take(NAMED).collect::<Vec<_>>().join(", ");
+                if more > 0 {
+                    named.push_str(&format!(
+                        " and {more} more; `keikaku municipality list` lists them"
+                    ));
+                }
                 return Err(OpsError::BadRequest(format!(
-                    "the database holds several municipalities ({}); choose one with --municipality",
-                    codes.join(", ")
+                    "the database holds several municipalities ({named}); choose one with --municipality"
                 )));
             }
             editions.iter().collect()

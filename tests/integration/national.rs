@@ -571,3 +571,117 @@ async fn stored_totals_are_the_totals_of_the_projects() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn the_portal_lists_municipalities_by_prefecture_and_searches_across_them() {
+    let db = databases().await.remove(0);
+    two_cities(&db);
+    let dir = synth_into(&db, 4, 1, 21);
+    let out = keikaku(&db, &["import", dir.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let state = keikaku::web::AppState::load(db.store().await)
+        .await
+        .expect("state");
+    let app = keikaku::web::app(state);
+    let get = |uri: &'static str| super::web::get(&app, uri);
+
+    // Several municipalities: the root is the list, grouped by prefecture.
+    let root = get("/").await;
+    assert_eq!(root.status, axum::http::StatusCode::OK);
+    let html = root.text();
+    for name in ["白河市", "福島市", "福島県"] {
+        assert!(html.contains(name), "{name}");
+    }
+    let by_name = get("/municipalities?q=%E7%99%BD%E6%B2%B3").await.text(); // 白河
+    assert!(
+        by_name.contains("白河市") && !by_name.contains("福島市</a>"),
+        "{by_name}"
+    );
+    let by_code = get("/municipalities?q=072010").await.text();
+    assert!(
+        by_code.contains("福島市") && !by_code.contains("白河市</a>"),
+        "{by_code}"
+    );
+    let fukushima_only = get("/municipalities?pref=7").await.text();
+    assert!(fukushima_only.contains("白河市") && fukushima_only.contains("福島市"));
+    let hokkaido = get("/municipalities?pref=1").await.text();
+    assert!(!hokkaido.contains("白河市</a>"), "{hokkaido}");
+    assert_eq!(
+        get("/municipalities?pref=48").await.status,
+        axum::http::StatusCode::BAD_REQUEST
+    );
+
+    // `serve --municipality 072052` opens straight at its plan.
+    let single = keikaku::web::AppState::load(db.store().await)
+        .await
+        .expect("state")
+        .with_default_municipality(Some("072052".into()));
+    let single = keikaku::web::app(single);
+    let reply = super::web::get(&single, "/").await;
+    assert!(reply.status.is_redirection(), "{}", reply.status);
+
+    // Search spans every municipality and narrows to one.
+    let all = get("/search?q=%E7%A7%BB%E4%BD%8F").await; // 移住
+    assert_eq!(all.status, axum::http::StatusCode::OK);
+    let html = all.text();
+    assert!(html.contains("白河市"), "the seed's 移住 projects");
+    assert!(
+        html.contains("/072052/r2-r4/projects/"),
+        "links to the projects"
+    );
+    let narrowed = get("/search?q=%E7%A7%BB%E4%BD%8F&m=072010").await.text();
+    assert!(!narrowed.contains("/072052/r2-r4/projects/"), "{narrowed}");
+    let nothing = get("/search?q=%E5%AD%98%E5%9C%A8%E3%81%97%E3%81%AA%E3%81%84%E8%AA%9E").await;
+    assert_eq!(nothing.status, axum::http::StatusCode::OK);
+}
+
+#[tokio::test]
+async fn populations_are_checked_and_listed_with_their_date() {
+    for db in databases().await {
+        import_seed(&db);
+        let set = |args: &[&str]| {
+            let mut all = vec!["municipality", "set"];
+            all.extend_from_slice(args);
+            keikaku(&db, &all)
+        };
+        for (args, message) in [
+            (
+                &["072052", "--population", "59491", "--as-of", "2020-13-01"][..],
+                "--as-of",
+            ),
+            (
+                &["072052", "--population", "59491", "--as-of", "令和2年"][..],
+                "--as-of",
+            ),
+            (
+                &["072053", "--population", "59491", "--as-of", "2020-10-01"][..],
+                "072053",
+            ),
+            (
+                &["072052", "--population", "0", "--as-of", "2020-10-01"][..],
+                "population",
+            ),
+            (
+                &["072052", "--population", "-5", "--as-of", "2020-10-01"][..],
+                "-5",
+            ),
+        ] {
+            let out = set(args);
+            assert!(!out.status.success(), "{args:?}");
+            assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+        }
+        let store = db.store().await;
+        assert!(store.populations().await.expect("populations").is_empty());
+        store.close().await;
+        let out = set(&["072052", "--population", "59491", "--as-of", "2020-10-01"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let list = keikaku(&db, &["municipality", "list", "--json"]);
+        let json: Value = serde_json::from_str(&stdout(&list)).expect("json");
+        let text = json.to_string();
+        assert!(
+            text.contains("59491") && text.contains("2020-10-01"),
+            "{text}"
+        );
+        db.cleanup().await;
+    }
+}
