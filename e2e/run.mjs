@@ -90,6 +90,12 @@ const pageTypes = [
   ['diff', '/072052/diff/r2-r4/r3-r5'],
   ['project-history', '/072052/r3-r5/projects/7-1-1'],
   ['not-found', '/072052/r2-r4/projects/9-9-9'],
+  ['municipalities', '/municipalities'],
+  ['municipalities-filtered', '/municipalities?pref=7'],
+  ['compare-choice', '/compare'],
+  ['compare', '/compare?m=072052,073016&pref=1&by=field'],
+  ['compare-count', '/compare?pref=7&by=status&metric=projects'],
+  ['national-search', '/search?q=%E7%A7%BB%E4%BD%8F'],
 ];
 
 // 1. Every page type: axe at desktop, phone and 200% zoom; screenshots.
@@ -107,7 +113,7 @@ for (const [size, options] of sizes) {
     const response = await page.goto(base + url);
     const expected = name === 'not-found' ? 404 : 200;
     if (response.status() !== expected) fail(`${name}: HTTP ${response.status()} (expected ${expected})`);
-    if (size !== 'desktop' && !['edition-home', 'policy', 'project', 'search', 'diff'].includes(name)) continue;
+    if (size !== 'desktop' && !['edition-home', 'policy', 'project', 'search', 'diff', 'municipalities', 'compare', 'national-search'].includes(name)) continue;
     await axe(page, `${name} @ ${size}`);
     await noSidewaysScroll(page, `${name} @ ${size}`);
     await page.screenshot({ path: path.join(artifacts, `${name}-${size}.png`), fullPage: true });

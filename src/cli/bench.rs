@@ -33,6 +33,12 @@ pub struct BenchArgs {
     /// Also measure PostgreSQL at this URL (a scratch schema is created and dropped).
     #[arg(long, value_name = "URL", env = "KEIKAKU_BENCH_PG_URL")]
     pub postgres: Option<String>,
+    /// Instead: time the aggregations behind reports and comparisons on the `--db` database.
+    #[arg(long)]
+    pub queries: bool,
+    /// With --queries: print JSON.
+    #[arg(long, requires = "queries")]
+    pub json: bool,
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {
@@ -66,7 +72,10 @@ fn rate(count: usize, d: Duration) -> String {
 }
 
 /// Runs `bench`.
-pub async fn run(_config: &Config, args: BenchArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(config: &Config, args: BenchArgs) -> anyhow::Result<ExitCode> {
+    if args.queries {
+        return super::bench_queries::run(config, &args).await;
+    }
     let context = Context {
         municipality: Some(shirakawa()?),
         ..Context::default()

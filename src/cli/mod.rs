@@ -3,6 +3,7 @@
 
 mod backup;
 mod bench;
+mod bench_queries;
 mod check;
 mod compare;
 mod diff;

@@ -184,20 +184,10 @@ pub async fn import(
     store: &Store,
     request: ImportRequest<'_>,
 ) -> Result<ImportOutcome, ImportError> {
-    // The editions as they are before this import reads anything: `--replace` replaces only
-    // what it saw, so a concurrent writer's edition is never silently undone.
-    let seen = store.editions().await.map_err(OpsError::from)?;
-    let parsed = read(store, &request).await?;
-    if parsed.report.has_errors() {
-        return Err(ImportError::Invalid(parsed.report));
-    }
-    if parsed
-        .editions
-        .iter()
-        .any(|e| e.edition.municipality.is_unspecified())
-    {
-        return Err(ImportError::MissingMunicipality);
-    }
+    // `--replace` replaces only the edition this import saw, so that a concurrent writer's
+    // edition is never silently undone. A spreadsheet is read against the stored edition,
+    // so what it saw is taken before reading; other documents stand alone, and what they
+    // replace is looked up (cheaply, per edition) just before writing.
     let updates_existing = request
         .layout
         .or_else(|| {
@@ -210,6 +200,22 @@ pub async fn import(
             )
         })
         .is_some_and(|l| l.updates_existing());
+    let seen_before = if updates_existing {
+        Some(store.edition_ids().await.map_err(OpsError::from)?)
+    } else {
+        None
+    };
+    let parsed = read(store, &request).await?;
+    if parsed.report.has_errors() {
+        return Err(ImportError::Invalid(parsed.report));
+    }
+    if parsed
+        .editions
+        .iter()
+        .any(|e| e.edition.municipality.is_unspecified())
+    {
+        return Err(ImportError::MissingMunicipality);
+    }
     if updates_existing
         && !request.replace
         && let Some(published) = parsed
@@ -223,23 +229,34 @@ pub async fn import(
             published.edition.span
         ))));
     }
+    let mut seen = Vec::with_capacity(parsed.editions.len());
+    for read in &parsed.editions {
+        let edition = &read.edition;
+        seen.push(match &seen_before {
+            Some(ids) => ids
+                .get(&(
+                    edition.municipality.code.to_string(),
+                    i64::from(edition.span.first().year()),
+                    i64::from(edition.span.last().year()),
+                ))
+                .copied(),
+            None => store
+                .edition_id(&edition.municipality.code, edition.span)
+                .await
+                .map_err(OpsError::from)?,
+        });
+    }
     let mut tx = store
         .begin_write(request.actor)
         .await
         .map_err(OpsError::from)?;
     let mut editions = Vec::new();
     let mut populated = std::collections::HashSet::new();
-    for read in &parsed.editions {
+    for (read, seen) in parsed.editions.iter().zip(seen) {
         let edition = &read.edition;
         // On error the transaction is dropped, which rolls it back: nothing is written.
         let replace = if request.replace || updates_existing {
-            Replace::Seen(
-                seen.iter()
-                    .find(|e| {
-                        e.municipality.code == edition.municipality.code && e.span == edition.span
-                    })
-                    .map(|e| e.id),
-            )
+            Replace::Seen(seen)
         } else {
             Replace::Refuse
         };

@@ -200,20 +200,33 @@ impl Store {
         rows.iter().map(|r| row(r, false)).collect()
     }
 
-    /// The same national totals by policy field computed from every project's costs, without
-    /// the stored totals: the reference the stored totals are checked and benchmarked against.
-    pub async fn national_totals_by_field_from_projects(
+    /// The same national totals by policy field or by 区分 computed from every project's
+    /// costs, without the stored totals: the reference the stored totals are checked and
+    /// benchmarked against. Any other grouping gives the field's.
+    pub async fn national_totals_from_projects(
         &self,
         year: FiscalYear,
+        by: GroupBy,
     ) -> Result<Vec<CompareRow>, StoreError> {
         let query = CompareQuery {
             codes: None,
-            by: GroupBy::Field,
+            by,
             year,
         };
         let with = chosen_sql(0, 2);
-        let rows = sqlx::query_with(
-            &format!(
+        let sql = if by == GroupBy::Status {
+            format!(
+                "WITH {with} \
+                 SELECT p.status AS key, p.status AS name, CAST(COUNT(*) AS BIGINT) AS projects, \
+                        CAST(COALESCE(SUM(c.total), 0) AS BIGINT) AS total, \
+                        CAST(COALESCE(SUM(c.earmarked), 0) AS BIGINT) AS earmarked, \
+                        CAST(COALESCE(SUM(c.general), 0) AS BIGINT) AS general \
+                 FROM project p JOIN chosen e ON e.id = p.edition_id \
+                 LEFT JOIN project_cost c ON c.project_id = p.id AND c.fiscal_year = $1 \
+                 GROUP BY p.status ORDER BY SUM(c.total) DESC, p.status"
+            )
+        } else {
+            format!(
                 "WITH {with}, per_policy AS (\
                     SELECT p.policy_id, COUNT(*) AS projects, SUM(c.total) AS total, \
                            SUM(c.earmarked) AS earmarked, SUM(c.general) AS general \
@@ -227,11 +240,11 @@ impl Store {
                         CAST(COALESCE(SUM(pp.general), 0) AS BIGINT) AS general \
                  FROM per_policy pp JOIN policy po ON po.id = pp.policy_id JOIN goal g ON g.id = po.goal_id \
                  GROUP BY g.field ORDER BY SUM(pp.total) DESC, g.field"
-            ),
-            arguments(&query, false)?,
-        )
-        .fetch_all(self.pool())
-        .await?;
+            )
+        };
+        let rows = sqlx::query_with(&sql, arguments(&query, false)?)
+            .fetch_all(self.pool())
+            .await?;
         rows.iter().map(|r| row(r, false)).collect()
     }
 }

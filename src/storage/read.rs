@@ -74,6 +74,41 @@ impl Store {
         rows.iter().map(edition_info).collect()
     }
 
+    /// The id of the stored edition of `code` with this span, if any.
+    pub async fn edition_id(
+        &self,
+        code: &MunicipalityCode,
+        span: EditionSpan,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM edition WHERE municipality_code = $1 AND first_year = $2 AND last_year = $3",
+        )
+        .bind(code.as_str())
+        .bind(i64::from(span.first().year()))
+        .bind(i64::from(span.last().year()))
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Every stored edition's id by municipality code and span (first and last year).
+    pub async fn edition_ids(&self) -> Result<HashMap<(String, i64, i64), i64>, StoreError> {
+        let rows = sqlx::query("SELECT id, municipality_code, first_year, last_year FROM edition")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    (
+                        r.try_get("municipality_code")?,
+                        r.try_get("first_year")?,
+                        r.try_get("last_year")?,
+                    ),
+                    r.try_get("id")?,
+                ))
+            })
+            .collect()
+    }
+
     /// Every stored municipality, by code.
     pub async fn municipalities(&self) -> Result<Vec<Municipality>, StoreError> {
         let rows = sqlx::query("SELECT code, name FROM municipality ORDER BY code")

@@ -306,14 +306,22 @@ async fn cache_responses(State(state): State<AppState>, request: Request, next: 
     let conditional = request.headers().clone();
     // The router answers HEAD with an empty body: only GET responses may fill the cache.
     let fill = request.method() == axum::http::Method::GET;
+    // One rendering per page at a time; whoever waited finds it cached.
+    let turn = snapshot.cache.turn(&key);
+    let _rendering = turn.lock().await;
+    if let Some(cached) = snapshot.cache.get(&key) {
+        return respond(&cached, &conditional, policy);
+    }
     let response = next.run(request).await;
     if response.status() != StatusCode::OK || !fill {
+        snapshot.cache.done(&key);
         return response;
     }
     let (parts, body) = response.into_parts();
     let body = match axum::body::to_bytes(body, MAX_CACHED_BYTES).await {
         Ok(body) => body,
         Err(err) => {
+            snapshot.cache.done(&key);
             tracing::error!(error = %err, "cannot read a response body");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
@@ -328,7 +336,8 @@ async fn cache_responses(State(state): State<AppState>, request: Request, next: 
         attachment: parts.headers.get(header::CONTENT_DISPOSITION).cloned(),
         body,
     };
-    snapshot.cache.put(key, cached.clone());
+    snapshot.cache.put(key.clone(), cached.clone());
+    snapshot.cache.done(&key);
     respond(&cached, &conditional, policy)
 }
 

@@ -43,9 +43,30 @@ const CACHE_LIMIT: usize = 4_096;
 #[derive(Default)]
 pub struct ResponseCache {
     entries: RwLock<HashMap<String, Cached>>,
+    /// Pages being rendered: requests for the same page wait for the first one instead of
+    /// all rendering it at once (after a reload, fifty readers of the same comparison page
+    /// would otherwise run fifty sets of queries).
+    rendering: std::sync::Mutex<HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl ResponseCache {
+    /// The turn to render `key`: hold the guard while rendering, then [`Self::done`].
+    pub fn turn(&self, key: &str) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+        let mut rendering = self
+            .rendering
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        rendering.entry(key.to_owned()).or_default().clone()
+    }
+
+    /// Rendering `key` is over (whether or not it was kept).
+    pub fn done(&self, key: &str) {
+        self.rendering
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(key);
+    }
+
     /// The cached response for `key`, if any.
     pub fn get(&self, key: &str) -> Option<Cached> {
         self.entries.read().ok()?.get(key).cloned()
