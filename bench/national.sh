@@ -169,7 +169,10 @@ wrk_row() { # label url
   printf '| %s | %s | %s | %s | %s |\n' "$1" "$rps" "$p50" "$p99" "${non2xx:-0}"
 }
 
-first=$(ls "$work/plans" | head -n 1); code=${first%.json}
+# (Globs, not `ls | head`: with pipefail, head closing the pipe early would end the script.)
+plans=("$work"/plans/*.json)
+first=$(basename "${plans[0]}"); code=${first%.json}
+ten=$(for f in "${plans[@]:0:10}"; do basename "$f" .json; done | paste -sd, -)
 last_span=$(python3 -c "import json,sys; e=json.load(open(sys.argv[1]))['municipalities'][0]['editions'][-1]; print(f\"r{e['first_year']-2018}-r{e['last_year']-2018}\")" "$work/plans/$first")
 policy="/$code/$last_span/policies/1-1"
 
@@ -188,7 +191,7 @@ for backend in PostgreSQL SQLite; do
   wrk_row "search across all municipalities (移住)" "$base/search?q=%E7%A7%BB%E4%BD%8F"
   wrk_row "search within a prefecture (子育て, 北海道)" "$base/search?q=%E5%AD%90%E8%82%B2%E3%81%A6&pref=1"
   wrk_row "comparison page (北海道, by field)" "$base/compare?pref=1&by=field"
-  wrk_row "comparison API (10 municipalities)" "$base/api/v1/compare?municipalities=$(ls "$work/plans" | head -n 10 | sed 's/.json//' | paste -sd, -)&by=status"
+  wrk_row "comparison API (10 municipalities)" "$base/api/v1/compare?municipalities=$ten&by=status"
   echo
   # Many different searches, one after another: no two alike, so none is answered from cache.
   python3 - "$base" <<'PY'
@@ -216,7 +219,7 @@ PY
   if [ "$backend" = PostgreSQL ]; then
     # While 200 municipalities' plans are replaced, the portal keeps answering.
     mkdir -p "$work/some"
-    ls "$work/plans" | head -n 200 | while read -r f; do cp "$work/plans/$f" "$work/some/"; done
+    cp "${plans[@]:0:200}" "$work/some/"
     "$bin" --db "$url" import --replace "$work/some" >/dev/null 2>&1 &
     importer=$!
     sleep 0.5

@@ -530,6 +530,12 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<ExitCod
         complete &= ok;
     }
     bar.finish_and_clear();
+    if shared.files.len() > 1
+        && editions > 0
+        && let Err(err) = store.analyze().await
+    {
+        tracing::warn!(error = %err, "cannot refresh the planner statistics");
+    }
     store.close().await;
     if !complete {
         if shared.files.len() > 1 {

@@ -467,6 +467,7 @@ pub async fn restore<R: Read + Seek>(
     )
     .await?;
     tx.commit().await?;
+    store.analyze().await?;
     verify(store, &mut archive).await?;
     Ok(Restored { manifest })
 }

@@ -159,13 +159,8 @@ async fn resolve(store: &Store, selection: &Selection) -> Result<Vec<Municipalit
 /// the chosen municipalities (or of any, for national totals).
 async fn default_year(store: &Store, codes: &[MunicipalityCode]) -> Result<FiscalYear, OpsError> {
     store
-        .editions()
+        .latest_published_first_year(codes)
         .await?
-        .iter()
-        .filter(|e| e.state == "published")
-        .filter(|e| codes.is_empty() || codes.contains(&e.municipality.code))
-        .map(|e| e.span.first())
-        .max()
         .ok_or_else(|| OpsError::NotFound("no published plan to compare".into()))
 }
 

@@ -116,6 +116,34 @@ fn row(r: &AnyRow, with_code: bool) -> Result<CompareRow, StoreError> {
 }
 
 impl Store {
+    /// The latest first year of a published edition of these municipalities (of any when
+    /// `codes` is empty).
+    pub async fn latest_published_first_year(
+        &self,
+        codes: &[MunicipalityCode],
+    ) -> Result<Option<FiscalYear>, StoreError> {
+        let filter = if codes.is_empty() {
+            String::new()
+        } else {
+            let list: Vec<String> = (1..=codes.len()).map(|i| format!("${i}")).collect();
+            format!(" AND municipality_code IN ({})", list.join(", "))
+        };
+        let mut args = AnyArguments::default();
+        for code in codes {
+            args.add(code.as_str().to_owned())
+                .map_err(sqlx::Error::Encode)?;
+        }
+        let year: Option<i64> = sqlx::query_scalar_with(
+            &format!("SELECT MAX(first_year) FROM edition WHERE state = 'published'{filter}"),
+            args,
+        )
+        .fetch_one(self.pool())
+        .await?;
+        Ok(year
+            .and_then(|y| i32::try_from(y).ok())
+            .and_then(FiscalYear::new))
+    }
+
     /// The municipalities compared and their rows, by municipality code then group order
     /// (largest 事業費 first; the total row `all` is always there).
     pub async fn compare(

@@ -190,6 +190,16 @@ const DEFAULT_POOL: u32 = 8;
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl Store {
+    /// Refreshes the query planner's statistics after a bulk write (PostgreSQL's `ANALYZE`;
+    /// SQLite plans well from its indexes alone). Without it, queries right after a first
+    /// large import may scan whole tables until autovacuum catches up.
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("ANALYZE").execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
     /// Opens (creating an SQLite file and its folder if needed) and migrates the database.
     pub async fn open(url: &DatabaseUrl) -> Result<Store, StoreError> {
         Store::open_with(url, DEFAULT_POOL).await
