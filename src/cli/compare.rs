@@ -167,13 +167,19 @@ pub async fn run(config: &Config, args: CompareArgs) -> anyhow::Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
-/// Projects, 事業費, 特定財源, 一般財源 and per inhabitant, as plain numbers.
+/// Projects, 事業費, 特定財源, 一般財源 and per inhabitant, as plain numbers; empty for no
+/// amount (not 0), as in the open-data CSV.
 fn figure_cells(f: &compare::Figures) -> [String; 5] {
+    let stated = |m| {
+        f.stated(m)
+            .map(|m| m.thousand_yen().to_string())
+            .unwrap_or_default()
+    };
     [
         f.projects.to_string(),
-        f.total.thousand_yen().to_string(),
-        f.earmarked.thousand_yen().to_string(),
-        f.general.thousand_yen().to_string(),
+        stated(f.total),
+        stated(f.earmarked),
+        stated(f.general),
         f.per_capita_yen.map(|y| y.to_string()).unwrap_or_default(),
     ]
 }
@@ -215,8 +221,10 @@ fn print_national(totals: &compare::NationalTotals, format: CompareFormat) -> an
                 .map(|f| {
                     serde_json::json!({
                         "key": f.key, "name": f.name, "projects": f.projects,
-                        "cost": f.total.thousand_yen(), "earmarked": f.earmarked.thousand_yen(),
-                        "general": f.general.thousand_yen(), "cost_per_capita_yen": f.per_capita_yen,
+                        "cost": f.stated(f.total).map(|m| m.thousand_yen()),
+                        "earmarked": f.stated(f.earmarked).map(|m| m.thousand_yen()),
+                        "general": f.stated(f.general).map(|m| m.thousand_yen()),
+                        "cost_per_capita_yen": f.per_capita_yen,
                     })
                 })
                 .collect();

@@ -83,27 +83,28 @@ struct RowView {
     key: String,
     name: String,
     projects: u64,
-    cost: i64,
-    earmarked: i64,
-    general: i64,
+    cost: Option<i64>,
+    earmarked: Option<i64>,
+    general: Option<i64>,
 }
 
 /// Totals as JSON numbers of 千円.
 #[derive(Serialize)]
 pub(super) struct TotalsView {
     projects: u64,
-    cost: i64,
-    earmarked: i64,
-    general: i64,
+    cost: Option<i64>,
+    earmarked: Option<i64>,
+    general: Option<i64>,
 }
 
 impl From<Totals> for TotalsView {
+    /// Amounts are `null` when no project of the group states a 事業費 (not 0).
     fn from(t: Totals) -> Self {
         TotalsView {
             projects: t.projects,
-            cost: t.cost.thousand_yen(),
-            earmarked: t.earmarked.thousand_yen(),
-            general: t.general.thousand_yen(),
+            cost: t.stated(t.cost).map(|m| m.thousand_yen()),
+            earmarked: t.stated(t.earmarked).map(|m| m.thousand_yen()),
+            general: t.stated(t.general).map(|m| m.thousand_yen()),
         }
     }
 }
@@ -144,9 +145,12 @@ pub async fn run(config: &Config, args: ReportArgs) -> anyhow::Result<ExitCode> 
                         key: r.key.clone(),
                         name: r.name.clone(),
                         projects: r.totals.projects,
-                        cost: r.totals.cost.thousand_yen(),
-                        earmarked: r.totals.earmarked.thousand_yen(),
-                        general: r.totals.general.thousand_yen(),
+                        cost: r.totals.stated(r.totals.cost).map(|m| m.thousand_yen()),
+                        earmarked: r
+                            .totals
+                            .stated(r.totals.earmarked)
+                            .map(|m| m.thousand_yen()),
+                        general: r.totals.stated(r.totals.general).map(|m| m.thousand_yen()),
                     })
                     .collect(),
                 total: aggregate.total.into(),
@@ -176,9 +180,12 @@ pub async fn run(config: &Config, args: ReportArgs) -> anyhow::Result<ExitCode> 
 fn money_cells(t: &Totals) -> [String; 4] {
     [
         t.projects.to_string(),
-        group_thousands(t.cost.thousand_yen()),
-        group_thousands(t.earmarked.thousand_yen()),
-        group_thousands(t.general.thousand_yen()),
+        t.stated(t.cost)
+            .map_or_else(|| "-".to_owned(), |m| group_thousands(m.thousand_yen())),
+        t.stated(t.earmarked)
+            .map_or_else(|| "-".to_owned(), |m| group_thousands(m.thousand_yen())),
+        t.stated(t.general)
+            .map_or_else(|| "-".to_owned(), |m| group_thousands(m.thousand_yen())),
     ]
 }
 
@@ -251,9 +258,13 @@ fn csv(aggregate: &Aggregate) -> anyhow::Result<String> {
     let plain = |t: &Totals| {
         [
             t.projects.to_string(),
-            t.cost.thousand_yen().to_string(),
-            t.earmarked.thousand_yen().to_string(),
-            t.general.thousand_yen().to_string(),
+            // An empty cell is no amount, as in the open-data CSV.
+            t.stated(t.cost)
+                .map_or_else(String::new, |m| m.thousand_yen().to_string()),
+            t.stated(t.earmarked)
+                .map_or_else(String::new, |m| m.thousand_yen().to_string()),
+            t.stated(t.general)
+                .map_or_else(String::new, |m| m.thousand_yen().to_string()),
         ]
     };
     for r in &aggregate.rows {

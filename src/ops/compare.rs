@@ -34,6 +34,9 @@ pub struct Figures {
     pub name: String,
     /// Projects.
     pub projects: i64,
+    /// How many of them state a 事業費 in the year; none means no amount: see
+    /// [`Figures::stated`].
+    pub priced: i64,
     /// 事業費 in 千円.
     pub total: Money,
     /// 特定財源 in 千円.
@@ -92,16 +95,27 @@ pub struct NationalTotals {
     pub groups: Vec<Figures>,
 }
 
+impl Figures {
+    /// `money` (one of these sums), or `None` when no project of the group states a 事業費
+    /// in the year: no amount, shown as `-` (or null), never as 0.
+    pub fn stated(&self, money: Money) -> Option<Money> {
+        (self.priced > 0).then_some(money)
+    }
+}
+
 fn figures(row: &CompareRow, population: Option<u64>) -> Figures {
     let total = Money::from_thousand_yen(row.total);
     Figures {
         key: row.key.clone(),
         name: row.name.clone(),
         projects: row.projects,
+        priced: row.priced,
         total,
         earmarked: Money::from_thousand_yen(row.earmarked),
         general: Money::from_thousand_yen(row.general),
-        per_capita_yen: population.and_then(|p| total.per_capita_yen(p)),
+        per_capita_yen: population
+            .filter(|_| row.priced > 0)
+            .and_then(|p| total.per_capita_yen(p)),
     }
 }
 
@@ -238,6 +252,7 @@ fn empty_row() -> CompareRow {
         key: "all".into(),
         name: "合計".into(),
         projects: 0,
+        priced: 0,
         total: 0,
         earmarked: 0,
         general: 0,

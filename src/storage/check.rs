@@ -149,9 +149,9 @@ impl Store {
         for batch in infos.chunks(200) {
             let ids: Vec<i64> = batch.iter().map(|e| e.id).collect();
             let editions = self.editions_by_id(&ids).await?;
-            let mut stored: HashMap<(i64, String, i64, String), [i64; 4]> = HashMap::new();
+            let mut stored: HashMap<(i64, String, i64, String), [i64; 5]> = HashMap::new();
             let sql = format!(
-                "SELECT edition_id, dimension, fiscal_year, key, projects, total, earmarked, general \
+                "SELECT edition_id, dimension, fiscal_year, key, projects, priced, total, earmarked, general \
                  FROM edition_total WHERE edition_id IN ({})",
                 ids.iter()
                     .map(i64::to_string)
@@ -168,6 +168,7 @@ impl Store {
                     ),
                     [
                         r.try_get("projects")?,
+                        r.try_get("priced")?,
                         r.try_get("total")?,
                         r.try_get("earmarked")?,
                         r.try_get("general")?,
@@ -184,6 +185,7 @@ impl Store {
                     );
                     let expected = [
                         i64::try_from(t.totals.projects).unwrap_or(i64::MAX),
+                        i64::try_from(t.totals.priced).unwrap_or(i64::MAX),
                         t.totals.cost.thousand_yen(),
                         t.totals.earmarked.thousand_yen(),
                         t.totals.general.thousand_yen(),

@@ -46,6 +46,8 @@ pub struct CompareRow {
     pub name: String,
     /// Projects in the group.
     pub projects: i64,
+    /// How many of them state a 事業費 in the year (none: the group has no amount, `-`).
+    pub priced: i64,
     /// 事業費 in 千円.
     pub total: i64,
     /// 特定財源 in 千円.
@@ -109,6 +111,7 @@ fn row(r: &AnyRow, with_code: bool) -> Result<CompareRow, StoreError> {
         key: r.try_get("key")?,
         name: r.try_get("name")?,
         projects: r.try_get("projects")?,
+        priced: r.try_get("priced")?,
         total: r.try_get("total")?,
         earmarked: r.try_get("earmarked")?,
         general: r.try_get("general")?,
@@ -187,7 +190,7 @@ impl Store {
         let with = chosen_sql(codes, 3);
         let rows = sqlx::query_with(
             &format!(
-                "WITH {with} SELECT c.municipality_code, t.key, t.name, t.projects, t.total, t.earmarked, t.general \
+                "WITH {with} SELECT c.municipality_code, t.key, t.name, t.projects, t.priced, t.total, t.earmarked, t.general \
                  FROM chosen c JOIN edition_total t ON t.edition_id = c.id \
                  WHERE t.fiscal_year = $1 AND (t.dimension = $2 OR t.dimension = 'all') \
                  ORDER BY c.municipality_code, t.dimension = 'all' DESC, t.total DESC, t.key"
@@ -214,7 +217,7 @@ impl Store {
         let rows = sqlx::query_with(
             &format!(
                 "WITH {with} SELECT t.key, MIN(t.name) AS name, CAST(SUM(t.projects) AS BIGINT) AS projects, \
-                        CAST(SUM(t.total) AS BIGINT) AS total, CAST(SUM(t.earmarked) AS BIGINT) AS earmarked, \
+                        CAST(SUM(t.priced) AS BIGINT) AS priced, CAST(SUM(t.total) AS BIGINT) AS total, CAST(SUM(t.earmarked) AS BIGINT) AS earmarked, \
                         CAST(SUM(t.general) AS BIGINT) AS general \
                  FROM chosen c JOIN edition_total t ON t.edition_id = c.id \
                  WHERE t.fiscal_year = $1 AND (t.dimension = $2 OR t.dimension = 'all') \
@@ -246,6 +249,7 @@ impl Store {
             format!(
                 "WITH {with} \
                  SELECT p.status AS key, p.status AS name, CAST(COUNT(*) AS BIGINT) AS projects, \
+                        CAST(COUNT(c.total) AS BIGINT) AS priced, \
                         CAST(COALESCE(SUM(c.total), 0) AS BIGINT) AS total, \
                         CAST(COALESCE(SUM(c.earmarked), 0) AS BIGINT) AS earmarked, \
                         CAST(COALESCE(SUM(c.general), 0) AS BIGINT) AS general \
@@ -256,14 +260,15 @@ impl Store {
         } else {
             format!(
                 "WITH {with}, per_policy AS (\
-                    SELECT p.policy_id, COUNT(*) AS projects, SUM(c.total) AS total, \
+                    SELECT p.policy_id, COUNT(*) AS projects, COUNT(c.total) AS priced, SUM(c.total) AS total, \
                            SUM(c.earmarked) AS earmarked, SUM(c.general) AS general \
                     FROM project p JOIN chosen e ON e.id = p.edition_id \
                     LEFT JOIN project_cost c ON c.project_id = p.id AND c.fiscal_year = $1 \
                     GROUP BY p.policy_id) \
                  SELECT CASE WHEN g.field = '' THEN 'none' ELSE g.field END AS key, \
                         CASE WHEN g.field = '' THEN '（分野の記載なし）' ELSE g.field END AS name, \
-                        CAST(SUM(pp.projects) AS BIGINT) AS projects, CAST(COALESCE(SUM(pp.total), 0) AS BIGINT) AS total, \
+                        CAST(SUM(pp.projects) AS BIGINT) AS projects, CAST(SUM(pp.priced) AS BIGINT) AS priced, \
+                        CAST(COALESCE(SUM(pp.total), 0) AS BIGINT) AS total, \
                         CAST(COALESCE(SUM(pp.earmarked), 0) AS BIGINT) AS earmarked, \
                         CAST(COALESCE(SUM(pp.general), 0) AS BIGINT) AS general \
                  FROM per_policy pp JOIN policy po ON po.id = pp.policy_id JOIN goal g ON g.id = po.goal_id \

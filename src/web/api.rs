@@ -127,21 +127,22 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
 pub struct TotalsBody {
     /// Number of projects.
     pub projects: u64,
-    /// 事業費 in 千円 (projects with no amount add nothing).
-    pub cost: i64,
-    /// 特定財源 in 千円.
-    pub earmarked: i64,
-    /// 一般財源 in 千円.
-    pub general: i64,
+    /// 事業費 in 千円 (projects with no amount add nothing); null when no project states
+    /// one (no amount, which is not 0).
+    pub cost: Option<i64>,
+    /// 特定財源 in 千円, null as `cost`.
+    pub earmarked: Option<i64>,
+    /// 一般財源 in 千円, null as `cost`.
+    pub general: Option<i64>,
 }
 
 impl From<&Totals> for TotalsBody {
     fn from(t: &Totals) -> Self {
         TotalsBody {
             projects: t.projects,
-            cost: t.cost.thousand_yen(),
-            earmarked: t.earmarked.thousand_yen(),
-            general: t.general.thousand_yen(),
+            cost: t.stated(t.cost).map(|m| m.thousand_yen()),
+            earmarked: t.stated(t.earmarked).map(|m| m.thousand_yen()),
+            general: t.stated(t.general).map(|m| m.thousand_yen()),
         }
     }
 }
@@ -312,12 +313,12 @@ pub struct AggregateRowBody {
     pub name: String,
     /// Number of projects.
     pub projects: u64,
-    /// 事業費 (千円).
-    pub cost: i64,
-    /// 特定財源 (千円).
-    pub earmarked: i64,
-    /// 一般財源 (千円).
-    pub general: i64,
+    /// 事業費 (千円); null when no project of the group states one.
+    pub cost: Option<i64>,
+    /// 特定財源 (千円); null as `cost`.
+    pub earmarked: Option<i64>,
+    /// 一般財源 (千円); null as `cost`.
+    pub general: Option<i64>,
 }
 
 /// Totals grouped one way (the same shape as `keikaku report --format json`).
@@ -443,9 +444,12 @@ fn aggregate_body(edition: &EditionView, aggregate: &Aggregate) -> AggregateBody
                 key: r.key.clone(),
                 name: r.name.clone(),
                 projects: r.totals.projects,
-                cost: r.totals.cost.thousand_yen(),
-                earmarked: r.totals.earmarked.thousand_yen(),
-                general: r.totals.general.thousand_yen(),
+                cost: r.totals.stated(r.totals.cost).map(|m| m.thousand_yen()),
+                earmarked: r
+                    .totals
+                    .stated(r.totals.earmarked)
+                    .map(|m| m.thousand_yen()),
+                general: r.totals.stated(r.totals.general).map(|m| m.thousand_yen()),
             })
             .collect(),
         total: (&aggregate.total).into(),
@@ -806,9 +810,9 @@ fn goal_bodies(view: &EditionView) -> Vec<GoalBody> {
                 .map(|r| (&r.totals).into())
                 .unwrap_or(TotalsBody {
                     projects: 0,
-                    cost: 0,
-                    earmarked: 0,
-                    general: 0,
+                    cost: None,
+                    earmarked: None,
+                    general: None,
                 }),
         })
         .collect()
@@ -850,9 +854,9 @@ fn policy_bodies(view: &EditionView) -> Vec<PolicyBody> {
                     .map(|r| (&r.totals).into())
                     .unwrap_or(TotalsBody {
                         projects: 0,
-                        cost: 0,
-                        earmarked: 0,
-                        general: 0,
+                        cost: None,
+                        earmarked: None,
+                        general: None,
                     }),
                 code: key,
             }
@@ -1266,12 +1270,13 @@ pub struct FiguresBody {
     pub name: String,
     /// Projects.
     pub projects: i64,
-    /// 事業費 in 千円.
-    pub cost: i64,
-    /// 特定財源 in 千円.
-    pub earmarked: i64,
-    /// 一般財源 in 千円.
-    pub general: i64,
+    /// 事業費 in 千円; null when no project of the group states one in the year (no
+    /// amount, which is not 0).
+    pub cost: Option<i64>,
+    /// 特定財源 in 千円; null as `cost`.
+    pub earmarked: Option<i64>,
+    /// 一般財源 in 千円; null as `cost`.
+    pub general: Option<i64>,
     /// 事業費 per inhabitant in yen (rounded), or null when no population is recorded.
     pub cost_per_capita_yen: Option<i64>,
 }
@@ -1316,9 +1321,9 @@ fn figures_body(f: &crate::ops::compare::Figures) -> FiguresBody {
         key: f.key.clone(),
         name: f.name.clone(),
         projects: f.projects,
-        cost: f.total.thousand_yen(),
-        earmarked: f.earmarked.thousand_yen(),
-        general: f.general.thousand_yen(),
+        cost: f.stated(f.total).map(|m| m.thousand_yen()),
+        earmarked: f.stated(f.earmarked).map(|m| m.thousand_yen()),
+        general: f.stated(f.general).map(|m| m.thousand_yen()),
         cost_per_capita_yen: f.per_capita_yen,
     }
 }

@@ -158,6 +158,21 @@ fn layout_rows(rows: Vec<Unplaced>) -> (Vec<BarRow>, u32) {
     (out, height)
 }
 
+/// A group's amount for a table cell: `-` when no project of the group states a 事業費.
+fn stated_cell(totals: &keikaku_core::aggregate::Totals, money: Money) -> String {
+    totals
+        .stated(money)
+        .map_or_else(|| "-".to_owned(), |m| group_thousands(m.thousand_yen()))
+}
+
+/// A group's amount next to its bar: `1,234千円`, or `-` for no amount.
+fn stated_text(totals: &keikaku_core::aggregate::Totals, money: Money) -> String {
+    totals.stated(money).map_or_else(
+        || "-".to_owned(),
+        |m| format!("{}千円", group_thousands(m.thousand_yen())),
+    )
+}
+
 /// Cost per group with 特定財源 and 一般財源 stacked.
 pub fn stacked_cost(
     id: &'static str,
@@ -179,7 +194,7 @@ pub fn stacked_cost(
                     (r.totals.general.thousand_yen(), "general"),
                     (unsplit, "unsplit"),
                 ],
-                value: format!("{}千円", group_thousands(r.totals.cost.thousand_yen())),
+                value: stated_text(&r.totals, r.totals.cost),
             }
         })
         .collect();
@@ -232,9 +247,9 @@ pub fn stacked_cost(
                     vec![
                         label(r),
                         r.totals.projects.to_string(),
-                        group_thousands(r.totals.cost.thousand_yen()),
-                        group_thousands(r.totals.earmarked.thousand_yen()),
-                        group_thousands(r.totals.general.thousand_yen()),
+                        stated_cell(&r.totals, r.totals.cost),
+                        stated_cell(&r.totals, r.totals.earmarked),
+                        stated_cell(&r.totals, r.totals.general),
                     ]
                 })
                 .collect(),
@@ -266,7 +281,10 @@ pub fn share(
             Unplaced {
                 label: label(r),
                 parts: vec![(cost, "share")],
-                value: format!("{}（{}千円）", percent(cost), group_thousands(cost)),
+                value: match r.totals.stated(r.totals.cost) {
+                    Some(_) => format!("{}（{}千円）", percent(cost), group_thousands(cost)),
+                    None => "-".to_owned(),
+                },
             }
         })
         .collect();
@@ -297,7 +315,7 @@ pub fn share(
                     vec![
                         label(r),
                         r.totals.projects.to_string(),
-                        group_thousands(r.totals.cost.thousand_yen()),
+                        stated_cell(&r.totals, r.totals.cost),
                         percent(r.totals.cost.thousand_yen()),
                     ]
                 })
@@ -472,6 +490,7 @@ mod tests {
             name: key.into(),
             totals: Totals {
                 projects: 1,
+                priced: 1,
                 cost: Money::from_thousand_yen(cost),
                 earmarked: Money::from_thousand_yen(earmarked),
                 general: Money::from_thousand_yen(general),

@@ -305,7 +305,9 @@ impl Metric {
             Metric::PerCapita => f
                 .per_capita_yen
                 .map_or_else(|| "-".to_owned(), keikaku_core::money::group_thousands),
-            Metric::Cost => f.total.grouped(),
+            Metric::Cost => f
+                .stated(f.total)
+                .map_or_else(|| "-".to_owned(), |m| m.grouped()),
             Metric::Projects => f.projects.to_string(),
         }
     }
@@ -556,7 +558,7 @@ fn fill(page: &mut ComparePage, c: &Comparison, metric: Metric, snapshot: &Snaps
         .filter_map(|m| {
             let value = match metric {
                 Metric::PerCapita => m.total.per_capita_yen?,
-                Metric::Cost => m.total.total.thousand_yen(),
+                Metric::Cost => m.total.stated(m.total.total)?.thousand_yen(),
                 Metric::Projects => m.total.projects,
             };
             Some((m.name.clone(), value))

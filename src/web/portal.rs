@@ -302,9 +302,9 @@ fn group_rows(rows: &[Row], href: impl Fn(&Row) -> String, sort: Sort) -> Vec<Gr
             key: r.key.clone(),
             name: r.name.clone(),
             projects: r.totals.projects,
-            cost: total(r.totals.cost),
-            earmarked: total(r.totals.earmarked),
-            general: total(r.totals.general),
+            cost: amount(r.totals.stated(r.totals.cost)),
+            earmarked: amount(r.totals.stated(r.totals.earmarked)),
+            general: amount(r.totals.stated(r.totals.general)),
         })
         .collect()
 }
@@ -313,17 +313,30 @@ fn group_rows(rows: &[Row], href: impl Fn(&Row) -> String, sort: Sort) -> Vec<Gr
 #[derive(Debug, Clone)]
 struct Totals {
     projects: u64,
+    /// Table cells: amounts in 千円, or `-` when no project states a 事業費.
     cost: String,
     earmarked: String,
     general: String,
+    /// Running text: `184,787千円（特定財源 …千円・一般財源 …千円）` or `-（計上なし）`.
+    summary: String,
 }
 
 fn totals(t: &keikaku_core::aggregate::Totals) -> Totals {
+    let summary = match t.stated(t.cost) {
+        Some(cost) => format!(
+            "{}千円（特定財源 {}千円・一般財源 {}千円）",
+            total(cost),
+            total(t.earmarked),
+            total(t.general)
+        ),
+        None => amount_text(None),
+    };
     Totals {
         projects: t.projects,
-        cost: total(t.cost),
-        earmarked: total(t.earmarked),
-        general: total(t.general),
+        cost: amount(t.stated(t.cost)),
+        earmarked: amount(t.stated(t.earmarked)),
+        general: amount(t.stated(t.general)),
+        summary,
     }
 }
 
@@ -332,6 +345,7 @@ fn sum_entries(edition: &EditionView, entries: &[&ProjectEntry]) -> Totals {
     for entry in entries {
         let (cost, earmarked, general) = listed_amounts(edition.resolve(entry).2);
         t.projects += 1;
+        t.priced += u64::from(cost.is_some());
         t.cost = t.cost + cost.unwrap_or(Money::ZERO);
         t.earmarked = t.earmarked + earmarked.unwrap_or(Money::ZERO);
         t.general = t.general + general.unwrap_or(Money::ZERO);

@@ -150,10 +150,15 @@ async fn comparison_figures_are_the_sums_of_the_documents() {
             (&children["projects"], &children["cost"]),
             (&Value::from(2), &Value::from(1500))
         );
+        // Its only project states `-` for FY2020: no amount, which is not 0.
         let industry = group(fukushima, "産業分野");
         assert_eq!(
-            (&industry["projects"], &industry["cost"]),
-            (&Value::from(1), &Value::from(0))
+            (
+                &industry["projects"],
+                &industry["cost"],
+                &industry["cost_per_capita_yen"]
+            ),
+            (&Value::from(1), &Value::Null, &Value::Null)
         );
         assert_eq!(
             fukushima["population"],
@@ -204,14 +209,14 @@ async fn comparison_figures_are_the_sums_of_the_documents() {
         let by_strategy = compare(&store, &selection, GroupBy::Strategy, FiscalYear::new(2020))
             .await
             .expect("compare");
-        let keys: Vec<(&str, i64)> = by_strategy.municipalities[0]
+        let keys: Vec<(&str, Option<i64>)> = by_strategy.municipalities[0]
             .groups
             .iter()
-            .map(|g| (g.key.as_str(), g.total.thousand_yen()))
+            .map(|g| (g.key.as_str(), g.stated(g.total).map(|m| m.thousand_yen())))
             .collect();
         assert_eq!(
             keys,
-            [("Ⅰ(1)", 1000), ("none", 500), ("Ⅱ(3)", 0)],
+            [("Ⅰ(1)", Some(1000)), ("none", Some(500)), ("Ⅱ(3)", None)],
             "{}",
             db.label
         );
@@ -547,23 +552,33 @@ async fn stored_totals_are_the_totals_of_the_projects() {
                 .national_totals_from_projects(year, by)
                 .await
                 .expect("raw");
-            let mut stored: Vec<(String, i64, i64, i64, i64)> = from_totals
+            let mut stored: Vec<(String, i64, i64, i64, i64, i64)> = from_totals
                 .groups
                 .iter()
                 .map(|g| {
                     (
                         g.key.clone(),
                         g.projects,
+                        g.priced,
                         g.total.thousand_yen(),
                         g.earmarked.thousand_yen(),
                         g.general.thousand_yen(),
                     )
                 })
                 .collect();
-            let mut computed: Vec<(String, i64, i64, i64, i64)> = raw
+            let mut computed: Vec<(String, i64, i64, i64, i64, i64)> = raw
                 .iter()
                 .filter(|r| r.key != "all")
-                .map(|r| (r.key.clone(), r.projects, r.total, r.earmarked, r.general))
+                .map(|r| {
+                    (
+                        r.key.clone(),
+                        r.projects,
+                        r.priced,
+                        r.total,
+                        r.earmarked,
+                        r.general,
+                    )
+                })
                 .collect();
             stored.sort();
             computed.sort();
@@ -685,6 +700,63 @@ async fn populations_are_checked_and_listed_with_their_date() {
             text.contains("59491") && text.contains("2020-10-01"),
             "{text}"
         );
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn totals_of_projects_without_amounts_are_no_amount_not_zero() {
+    for db in databases().await {
+        import_seed(&db);
+        // R3–R5 rolled from the seed: the seed states amounts for FY2020 only, so no project
+        // of R3–R5 states any 事業費.
+        for args in [
+            &["roll", "--from", "R2-R4", "--to", "R3-R5"][..],
+            &["publish", "--edition", "R3-R5"][..],
+        ] {
+            let out = keikaku(&db, args);
+            assert!(out.status.success(), "{}", stderr(&out));
+        }
+        let report = keikaku(
+            &db,
+            &[
+                "report",
+                "--by",
+                "policy",
+                "--edition",
+                "R3-R5",
+                "--format",
+                "json",
+            ],
+        );
+        assert!(report.status.success(), "{}", stderr(&report));
+        let json: Value = serde_json::from_str(&stdout(&report)).expect("json");
+        let text = json.to_string();
+        assert!(text.contains("\"cost\":null"), "{text}");
+        assert!(!text.contains("\"cost\":0"), "{text}");
+        let table = keikaku(&db, &["report", "--by", "policy", "--edition", "R3-R5"]);
+        assert!(!stdout(&table).contains(" 0 "), "{}", stdout(&table));
+
+        let state = keikaku::web::AppState::load(db.store().await)
+            .await
+            .expect("state");
+        let app = keikaku::web::app(state);
+        let home = super::web::get(&app, "/072052/r3-r5").await.text();
+        assert!(home.contains("-（計上なし）"), "{home}");
+        assert!(!home.contains(">0千円"), "{home}");
+        let api = super::web::get(
+            &app,
+            "/api/v1/municipalities/072052/editions/r3-r5/aggregates/policy",
+        )
+        .await;
+        assert_eq!(api.json()["total"]["cost"], Value::Null, "{}", api.text());
+        // Comparing FY2021, which only R3–R5 covers with 白河市's published editions.
+        let compare =
+            super::web::get(&app, "/api/v1/compare?municipalities=072052&year=2021").await;
+        let m = &compare.json()["municipalities"][0];
+        assert_eq!(m["edition"], "R3-R5");
+        assert_eq!(m["total"]["projects"], 33);
+        assert_eq!(m["total"]["cost"], Value::Null, "{}", compare.text());
         db.cleanup().await;
     }
 }

@@ -221,9 +221,10 @@ fn expected_diff() -> Json {
         "policies": [
             policy("7-1", json!({"projects": 9, "cost": 17_000, "earmarked": 1_000, "general": 16_000})),
             policy("7-2", json!({"projects": 3, "cost": 1_200, "earmarked": 0, "general": 1_200})),
-            policy("7-3", json!({"projects": 6, "cost": 0, "earmarked": 0, "general": 0})),
+            // No project of 7-3 or 7-5 states an amount in R3–R5: no amount, not 0.
+            policy("7-3", json!({"projects": 6, "cost": null, "earmarked": null, "general": null})),
             policy("7-4", json!({"projects": 6, "cost": 16_500, "earmarked": 6_500, "general": 10_000})),
-            policy("7-5", json!({"projects": 4, "cost": 0, "earmarked": 0, "general": 0})),
+            policy("7-5", json!({"projects": 4, "cost": null, "earmarked": null, "general": null})),
             policy("7-6", json!({"projects": 6, "cost": 3_000, "earmarked": 1_000, "general": 2_000})),
         ],
         "goals": [{"key": "7", "name": golden::GOAL_TITLE, "from": golden_totals(|_| true),

@@ -82,6 +82,9 @@ impl GroupBy {
 pub struct Totals {
     /// Number of projects.
     pub projects: u64,
+    /// How many of them state a 事業費 in the years summed. When none does, the group has
+    /// no amount (`-`), which is not 0: see [`Totals::stated`].
+    pub priced: u64,
     /// 事業費 in 千円.
     pub cost: Money,
     /// 特定財源 in 千円.
@@ -93,9 +96,18 @@ pub struct Totals {
 impl Totals {
     fn add(&mut self, amounts: Totals) {
         self.projects += amounts.projects;
+        self.priced += amounts.priced;
         self.cost = self.cost + amounts.cost;
         self.earmarked = self.earmarked + amounts.earmarked;
         self.general = self.general + amounts.general;
+    }
+}
+
+impl Totals {
+    /// `money` (one of this group's sums), or `None` when no project of the group states
+    /// a 事業費: shown as `-`, never as 0.
+    pub fn stated(&self, money: Money) -> Option<Money> {
+        (self.priced > 0).then_some(money)
     }
 }
 
@@ -150,6 +162,9 @@ fn project_amounts(project: &Project, year: Option<FiscalYear>) -> Totals {
         .iter()
         .filter(|c| year.is_none_or(|y| c.year == y))
     {
+        if cost.total.is_some() {
+            totals.priced = 1;
+        }
         totals.cost = totals.cost + cost.total.unwrap_or(Money::ZERO);
         totals.earmarked = totals.earmarked + cost.earmarked.unwrap_or(Money::ZERO);
         totals.general = totals.general + cost.general.unwrap_or(Money::ZERO);
