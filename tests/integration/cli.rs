@@ -46,7 +46,7 @@ fn report_json(db: &TestDb, by: &str) -> Value {
 }
 
 /// The report's rows as key → (projects, cost, earmarked, general), checking the exact shape.
-fn rows(report: &Value) -> BTreeMap<String, (u64, Option<i64>, Option<i64>, Option<i64>)> {
+fn rows(report: &Value) -> BTreeMap<String, Figures> {
     let object = report.as_object().expect("object");
     let keys: Vec<&str> = object.keys().map(String::as_str).collect();
     assert_eq!(
@@ -83,7 +83,7 @@ fn rows(report: &Value) -> BTreeMap<String, (u64, Option<i64>, Option<i64>, Opti
         .collect()
 }
 
-fn total(report: &Value) -> (u64, Option<i64>, Option<i64>, Option<i64>) {
+fn total(report: &Value) -> Figures {
     let t = &report["total"];
     (
         t["projects"].as_u64().expect("n"),
