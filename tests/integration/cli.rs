@@ -21,11 +21,12 @@ fn write(db: &TestDb, name: &str, bytes: &[u8]) -> String {
     path.to_str().expect("utf-8").to_owned()
 }
 
-/// (projects, cost, earmarked, general) of the golden projects matching `keep`; the amounts
-/// are `None` when none of those projects states a 事業費 (no amount, not 0).
-fn golden_sum(
-    keep: impl Fn(&GoldenProject) -> bool,
-) -> (u64, Option<i64>, Option<i64>, Option<i64>) {
+/// A group's figures: projects, 事業費, 特定財源, 一般財源 (千円; `None`: no amount).
+type Figures = (u64, Option<i64>, Option<i64>, Option<i64>);
+
+/// The figures of the golden projects matching `keep`; the amounts are `None` when none of
+/// those projects states a 事業費 (no amount, not 0).
+fn golden_sum(keep: impl Fn(&GoldenProject) -> bool) -> Figures {
     let chosen: Vec<&GoldenProject> = PROJECTS.iter().filter(|p| keep(p)).collect();
     let stated = chosen.iter().any(|p| p.total.is_some());
     let sum = |pick: fn(&GoldenProject) -> Option<i64>| {
