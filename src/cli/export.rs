@@ -55,14 +55,14 @@ pub struct ExportArgs {
 pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(config).await?;
     let one = args.select.municipality.is_some() || args.select.edition.is_some();
+    if !one && matches!(args.format, ExportFormat::Csv | ExportFormat::CsvSjis) {
+        let result = stream_all(&store, &args).await;
+        store.close().await;
+        return result;
+    }
     let selector = args.select.selector();
     let download = export::download(&store, one.then_some(&selector), args.format.into()).await?;
-    if download.replaced_characters > 0 {
-        eprintln!(
-            "warning: {} character(s) that Shift_JIS cannot hold were replaced (〜 → ～, others → 〓); use --format csv for the exact text",
-            download.replaced_characters
-        );
-    }
+    warn_replaced(download.replaced_characters);
     if args.out.as_os_str() == "-" {
         use std::io::Write;
         std::io::stdout().write_all(&download.bytes)?;
@@ -75,4 +75,44 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<ExitCode> 
         .with_context(|| format!("cannot write {}", path.display()))?;
     println!("{}", path.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The CSV of every edition, written a batch of editions at a time (a national database's
+/// CSV is hundreds of megabytes): into a temporary file beside the target, renamed into
+/// place when complete.
+async fn stream_all(
+    store: &keikaku::storage::Store,
+    args: &ExportArgs,
+) -> anyhow::Result<ExitCode> {
+    let format: Format = args.format.into();
+    let streamed = if args.out.as_os_str() == "-" {
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        export::stream_csv(store, format, export::STREAM_BATCH, &mut out).await?
+    } else {
+        std::fs::create_dir_all(&args.out)
+            .with_context(|| format!("cannot create {}", args.out.display()))?;
+        let partial = tempfile::NamedTempFile::new_in(&args.out)
+            .with_context(|| format!("cannot write in {}", args.out.display()))?;
+        let mut out = std::io::BufWriter::new(partial.reopen()?);
+        let streamed = export::stream_csv(store, format, export::STREAM_BATCH, &mut out).await?;
+        drop(out);
+        let path = args.out.join(&streamed.file_name);
+        partial
+            .persist(&path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("{}", path.display());
+        streamed
+    };
+    warn_replaced(streamed.replaced_characters);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Says how many characters Shift_JIS could not hold, if any.
+fn warn_replaced(count: usize) {
+    if count > 0 {
+        eprintln!(
+            "warning: {count} character(s) that Shift_JIS cannot hold were replaced (〜 → ～, others → 〓); use --format csv for the exact text"
+        );
+    }
 }

@@ -212,3 +212,79 @@ pub async fn download(
         &as_of,
     )
 }
+
+/// Editions read and written together by [`stream_csv`].
+pub const STREAM_BATCH: usize = 200;
+
+/// What [`stream_csv`] wrote.
+#[derive(Debug, Clone)]
+pub struct Streamed {
+    /// The file name the same download would have.
+    pub file_name: String,
+    /// Characters replaced because Shift_JIS cannot hold them.
+    pub replaced_characters: usize,
+    /// Editions written.
+    pub editions: usize,
+}
+
+/// Writes the 事業 CSV of every stored edition (UTF-8 with BOM, or Shift_JIS) to `out`,
+/// `batch` editions at a time, so that memory stays bounded by a batch however large the
+/// database: the same bytes as [`download`] of everything in `format`. Fails if the database
+/// changed while it was being written.
+pub async fn stream_csv<W: std::io::Write>(
+    store: &Store,
+    format: Format,
+    batch: usize,
+    out: &mut W,
+) -> Result<Streamed, OpsError> {
+    let version = store.data_version().await?;
+    let infos = store.editions().await?;
+    let as_of = infos
+        .iter()
+        .map(|i| i.imported_at.as_str())
+        .max()
+        .unwrap_or("");
+    let date = as_of.get(..10).unwrap_or(as_of);
+    let file_name = format!("keikaku-all-{date}{}", format.suffix());
+    let write_error =
+        |e: std::io::Error| OpsError::BadRequest(format!("cannot write the CSV: {e}"));
+    let mut replaced_characters = 0;
+    let mut first = true;
+    if format == Format::Csv {
+        out.write_all(csv::BOM).map_err(write_error)?;
+    }
+    let ids: Vec<i64> = infos.iter().map(|i| i.id).collect();
+    for chunk in ids.chunks(batch.max(1)) {
+        let editions = store.editions_by_id(chunk).await?;
+        let text = csv::rows_to_string(&tables::projects(&editions), first);
+        first = false;
+        match format {
+            Format::CsvSjis => {
+                let (bytes, replaced) = csv::encode_shift_jis(&text);
+                replaced_characters += replaced;
+                out.write_all(&bytes).map_err(write_error)?;
+            }
+            _ => out.write_all(text.as_bytes()).map_err(write_error)?,
+        }
+    }
+    if first {
+        // No edition at all: the header alone, as the whole-file rendering writes it.
+        let text = csv::rows_to_string(&tables::projects(&[]), true);
+        let (bytes, _) = csv::encode_shift_jis(&text);
+        match format {
+            Format::CsvSjis => out.write_all(&bytes).map_err(write_error)?,
+            _ => out.write_all(text.as_bytes()).map_err(write_error)?,
+        }
+    }
+    out.flush().map_err(write_error)?;
+    if store.data_version().await? != version {
+        return Err(OpsError::BadRequest(
+            "the database changed while the CSV was being written; run the export again".into(),
+        ));
+    }
+    Ok(Streamed {
+        file_name,
+        replaced_characters,
+        editions: infos.len(),
+    })
+}

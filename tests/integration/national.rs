@@ -760,3 +760,44 @@ async fn totals_of_projects_without_amounts_are_no_amount_not_zero() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn the_csv_of_everything_is_written_a_batch_at_a_time_with_the_same_bytes() {
+    use keikaku::ops::export::{self, Format};
+    for db in databases().await {
+        two_cities(&db);
+        let dir = synth_into(&db, 5, 2, 13);
+        let out = keikaku(&db, &["import", dir.to_str().expect("path")]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let store = db.store().await;
+        for format in [Format::Csv, Format::CsvSjis] {
+            let whole = export::download(&store, None, format)
+                .await
+                .expect("download");
+            for batch in [1, 3, 200] {
+                let mut streamed = Vec::new();
+                let done = export::stream_csv(&store, format, batch, &mut streamed)
+                    .await
+                    .expect("stream");
+                assert!(
+                    streamed == whole.bytes,
+                    "{} {format:?} batch {batch}",
+                    db.label
+                );
+                assert_eq!(done.file_name, whole.file_name);
+                assert_eq!(done.editions, 12);
+            }
+        }
+        store.close().await;
+        // The CLI writes it through a temporary file named after the data.
+        let out = keikaku(&db, &["export", "--format", "csv", "--out", "csv"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let path = stdout(&out).trim().to_owned();
+        assert!(path.contains("keikaku-all-"), "{path}");
+        let files: Vec<_> = std::fs::read_dir(db.dir.path().join("csv"))
+            .expect("dir")
+            .collect();
+        assert_eq!(files.len(), 1, "no temporary file left behind");
+        db.cleanup().await;
+    }
+}

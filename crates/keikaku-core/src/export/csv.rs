@@ -13,11 +13,19 @@ pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The table as CSV text (header and rows, CRLF), without a BOM.
 pub fn to_string(table: &Table) -> String {
+    rows_to_string(table, true)
+}
+
+/// The table's rows as CSV text (CRLF), with the header row first when `header`: pieces of
+/// one long CSV written a batch at a time.
+pub fn rows_to_string(table: &Table, header: bool) -> String {
     let mut writer = ::csv::WriterBuilder::new()
         .terminator(::csv::Terminator::CRLF)
         .from_writer(Vec::new());
     // Writing into a Vec cannot fail.
-    let _ = writer.write_record(table.columns.iter().map(|c| c.name));
+    if header {
+        let _ = writer.write_record(table.columns.iter().map(|c| c.name));
+    }
     for row in &table.rows {
         let _ = writer.write_record(row.iter().map(tables::Cell::csv_text));
     }
