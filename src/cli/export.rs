@@ -97,6 +97,14 @@ async fn stream_all(
         let mut out = std::io::BufWriter::new(partial.reopen()?);
         let streamed = export::stream_csv(store, format, export::STREAM_BATCH, &mut out).await?;
         drop(out);
+        // Open data: readable like any file the export writes (temporary files start 0600).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            partial
+                .as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+        }
         let path = args.out.join(&streamed.file_name);
         partial
             .persist(&path)
