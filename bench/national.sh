@@ -13,6 +13,9 @@
 #
 #   bench/national.sh                       # the full set, 10 s per URL
 #   MUNICIPALITIES=200 DURATION=3 bench/national.sh   # a quick run
+#   PROFILE=debug MUNICIPALITIES=30 DURATION=1 RUNS=3 bench/national.sh   # CI's smoke test
+#
+# Exits non-zero if a step fails or DuckDB's figures differ from keikaku's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 municipalities="${MUNICIPALITIES:-1741}"
@@ -24,8 +27,9 @@ pg_url="${pg_base%/*}/keikaku_bench"
 for tool in wrk curl python3 psql; do
   command -v "$tool" >/dev/null || { echo "bench/national.sh needs $tool (apt-get install wrk curl postgresql-client)"; exit 2; }
 done
-cargo build --release --quiet
-bin="$PWD/${CARGO_TARGET_DIR:-target}/release/keikaku"
+profile="${PROFILE:-release}"
+if [ "$profile" = release ]; then cargo build --release --quiet; else cargo build --quiet; fi
+bin="$PWD/${CARGO_TARGET_DIR:-target}/$profile/keikaku"
 venv="$PWD/${CARGO_TARGET_DIR:-target}/bench-venv"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -c 'import duckdb' 2>/dev/null || "$venv/bin/pip" install --quiet duckdb
@@ -55,7 +59,7 @@ PY
 echo "# keikaku national benchmark"
 echo
 echo "$(nproc) logical CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(date -u +%Y-%m-%dT%H:%MZ);"
-echo "synthetic set: $municipalities municipalities × $editions editions (seed 1)"
+echo "synthetic set: $municipalities municipalities × $editions editions (seed 1); $profile build"
 echo
 echo "## Generate, import, check, back up"
 echo
@@ -141,6 +145,8 @@ print()
 print(f"DuckDB {duckdb.__version__}, the same national totals by 区分 for FY{year} from the exported CSV "
       f"(loaded in {load:.1f} s): p50 {duck:.1f} ms over {runs} runs; same figures as keikaku: "
       f"{'yes' if mine == theirs else 'NO: ' + repr((mine, theirs))}")
+if mine != theirs:
+    sys.exit(1)
 by_name = {q["name"]: q for q in pg["queries"]}
 stored = by_name["national totals by status (stored totals)"]["p50_ms"]
 raw = by_name["national totals by status from every project (no stored totals)"]["p50_ms"]
