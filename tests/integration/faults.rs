@@ -235,13 +235,15 @@ async fn readers_see_the_old_or_the_new_edition_never_a_mix() {
         let old = totals(&pool).await;
         let new = (old.0, old.1 + 1000);
         let done = Arc::new(AtomicBool::new(false));
+        let reads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let reader = {
-            let done = done.clone();
+            let (done, reads) = (done.clone(), reads.clone());
             let pool = pool.clone();
             tokio::spawn(async move {
                 let mut seen = Vec::new();
                 while !done.load(Ordering::Relaxed) {
                     seen.push(totals(&pool).await);
+                    reads.fetch_add(1, Ordering::Relaxed);
                 }
                 seen
             })
@@ -252,9 +254,20 @@ async fn readers_see_the_old_or_the_new_edition_never_a_mix() {
             } else {
                 ("seed.txt", seed, context())
             };
+            let before = reads.load(Ordering::Relaxed);
             import::import(&store, request(name, bytes, true, ctx))
                 .await
                 .expect("replace");
+            // However busy the machine, the reader reads between replacements too.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while reads.load(Ordering::Relaxed) < before + 2 {
+                assert!(
+                    Instant::now() < deadline,
+                    "{}: the reader is stuck",
+                    db.label
+                );
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
         }
         done.store(true, Ordering::Relaxed);
         let seen = reader.await.expect("reader");
@@ -270,7 +283,11 @@ async fn readers_see_the_old_or_the_new_edition_never_a_mix() {
             "{}: half-written states seen: {odd:?}",
             db.label
         );
-        assert!(seen.contains(&new) || seen.contains(&old));
+        assert!(
+            seen.contains(&new) && seen.contains(&old),
+            "{}: both states were read",
+            db.label
+        );
         pool.close().await;
         store.close().await;
         db.cleanup().await;
