@@ -29,8 +29,10 @@ for tool in wrk curl python3 psql; do
 done
 profile="${PROFILE:-release}"
 if [ "$profile" = release ]; then cargo build --release --quiet; else cargo build --quiet; fi
-bin="$PWD/${CARGO_TARGET_DIR:-target}/$profile/keikaku"
-venv="$PWD/${CARGO_TARGET_DIR:-target}/bench-venv"
+target_dir="${CARGO_TARGET_DIR:-target}"
+case "$target_dir" in /*) ;; *) target_dir="$PWD/$target_dir" ;; esac
+bin="$target_dir/$profile/keikaku"
+venv="$target_dir/bench-venv"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -c 'import duckdb' 2>/dev/null || "$venv/bin/pip" install --quiet duckdb
 work=$(mktemp -d)
