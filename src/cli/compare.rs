@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use keikaku::config::Config;
 use keikaku::ops::compare::{self, Selection};
-use keikaku::web::api::compare_body;
+use keikaku::web::api::{compare_body, figures_body};
 use keikaku_core::FiscalYear;
 use keikaku_core::aggregate::GroupBy;
 use keikaku_core::money::group_thousands;
@@ -218,16 +218,8 @@ fn print_national(totals: &compare::NationalTotals, format: CompareFormat) -> an
         CompareFormat::Json => {
             let groups: Vec<serde_json::Value> = std::iter::once(&totals.total)
                 .chain(&totals.groups)
-                .map(|f| {
-                    serde_json::json!({
-                        "key": f.key, "name": f.name, "projects": f.projects,
-                        "cost": f.stated(f.total).map(|m| m.thousand_yen()),
-                        "earmarked": f.stated(f.earmarked).map(|m| m.thousand_yen()),
-                        "general": f.stated(f.general).map(|m| m.thousand_yen()),
-                        "cost_per_capita_yen": f.per_capita_yen,
-                    })
-                })
-                .collect();
+                .map(|f| serde_json::to_value(figures_body(f)))
+                .collect::<Result<_, _>>()?;
             println!(
                 "{}",
                 serde_json::to_string_pretty(&serde_json::json!({

@@ -82,10 +82,8 @@ struct ReportView {
 struct RowView {
     key: String,
     name: String,
-    projects: u64,
-    cost: Option<i64>,
-    earmarked: Option<i64>,
-    general: Option<i64>,
+    #[serde(flatten)]
+    totals: TotalsView,
 }
 
 /// Totals as JSON numbers of 千円.
@@ -144,13 +142,7 @@ pub async fn run(config: &Config, args: ReportArgs) -> anyhow::Result<ExitCode> 
                     .map(|r| RowView {
                         key: r.key.clone(),
                         name: r.name.clone(),
-                        projects: r.totals.projects,
-                        cost: r.totals.stated(r.totals.cost).map(|m| m.thousand_yen()),
-                        earmarked: r
-                            .totals
-                            .stated(r.totals.earmarked)
-                            .map(|m| m.thousand_yen()),
-                        general: r.totals.stated(r.totals.general).map(|m| m.thousand_yen()),
+                        totals: r.totals.into(),
                     })
                     .collect(),
                 total: aggregate.total.into(),

@@ -191,16 +191,7 @@ pub async fn backup<W: Write + Seek>(store: &Store, out: W) -> Result<Manifest, 
     let audit_json = serde_json::to_vec_pretty(&audit)
         .map_err(|e| bad(format!("cannot write the audit log: {e}")))?;
     add(&mut zip, "audit.json".into(), &audit_json)?;
-    let counts = {
-        let projects = infos.iter().map(|e| e.projects).sum();
-        let counted = store.counts().await?;
-        Counts {
-            municipalities: municipalities.len() as i64,
-            editions: infos.len() as i64,
-            projects,
-            cost_rows: counted[3],
-        }
-    };
+    let counts = Counts::from_array(store.counts().await?);
     if store.data_version().await? != version {
         return Err(bad(
             "the database changed while the backup was being written; run the backup again",

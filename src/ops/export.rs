@@ -213,6 +213,10 @@ pub async fn download(
     )
 }
 
+fn write_error(e: std::io::Error) -> OpsError {
+    OpsError::BadRequest(format!("cannot write the CSV: {e}"))
+}
+
 /// Editions read and written together by [`stream_csv`].
 pub const STREAM_BATCH: usize = 200;
 
@@ -246,35 +250,31 @@ pub async fn stream_csv<W: std::io::Write>(
         .unwrap_or("");
     let date = as_of.get(..10).unwrap_or(as_of);
     let file_name = format!("keikaku-all-{date}{}", format.suffix());
-    let write_error =
-        |e: std::io::Error| OpsError::BadRequest(format!("cannot write the CSV: {e}"));
     let mut replaced_characters = 0;
-    let mut first = true;
+    let mut write = |out: &mut W, text: &str| {
+        let written = if format == Format::CsvSjis {
+            let (bytes, replaced) = csv::encode_shift_jis(text);
+            replaced_characters += replaced;
+            out.write_all(&bytes)
+        } else {
+            out.write_all(text.as_bytes())
+        };
+        written.map_err(write_error)
+    };
     if format == Format::Csv {
         out.write_all(csv::BOM).map_err(write_error)?;
     }
     let ids: Vec<i64> = infos.iter().map(|i| i.id).collect();
-    for chunk in ids.chunks(batch.max(1)) {
-        let editions = store.editions_by_id(chunk).await?;
-        let text = csv::rows_to_string(&tables::projects(&editions), first);
-        first = false;
-        match format {
-            Format::CsvSjis => {
-                let (bytes, replaced) = csv::encode_shift_jis(&text);
-                replaced_characters += replaced;
-                out.write_all(&bytes).map_err(write_error)?;
-            }
-            _ => out.write_all(text.as_bytes()).map_err(write_error)?,
-        }
-    }
-    if first {
+    if ids.is_empty() {
         // No edition at all: the header alone, as the whole-file rendering writes it.
-        let text = csv::rows_to_string(&tables::projects(&[]), true);
-        let (bytes, _) = csv::encode_shift_jis(&text);
-        match format {
-            Format::CsvSjis => out.write_all(&bytes).map_err(write_error)?,
-            _ => out.write_all(text.as_bytes()).map_err(write_error)?,
-        }
+        write(out, &csv::rows_to_string(&tables::projects(&[]), true))?;
+    }
+    for (i, chunk) in ids.chunks(batch.max(1)).enumerate() {
+        let editions = store.editions_by_id(chunk).await?;
+        write(
+            out,
+            &csv::rows_to_string(&tables::projects(&editions), i == 0),
+        )?;
     }
     out.flush().map_err(write_error)?;
     if store.data_version().await? != version {

@@ -440,16 +440,16 @@ fn aggregate_body(edition: &EditionView, aggregate: &Aggregate) -> AggregateBody
         rows: aggregate
             .rows
             .iter()
-            .map(|r| AggregateRowBody {
-                key: r.key.clone(),
-                name: r.name.clone(),
-                projects: r.totals.projects,
-                cost: r.totals.stated(r.totals.cost).map(|m| m.thousand_yen()),
-                earmarked: r
-                    .totals
-                    .stated(r.totals.earmarked)
-                    .map(|m| m.thousand_yen()),
-                general: r.totals.stated(r.totals.general).map(|m| m.thousand_yen()),
+            .map(|r| {
+                let t = TotalsBody::from(&r.totals);
+                AggregateRowBody {
+                    key: r.key.clone(),
+                    name: r.name.clone(),
+                    projects: t.projects,
+                    cost: t.cost,
+                    earmarked: t.earmarked,
+                    general: t.general,
+                }
             })
             .collect(),
         total: (&aggregate.total).into(),
@@ -1316,7 +1316,8 @@ pub struct CompareBody {
     pub next_page: Option<u32>,
 }
 
-fn figures_body(f: &crate::ops::compare::Figures) -> FiguresBody {
+/// The JSON of one group's figures (also `keikaku compare --national --format json`).
+pub fn figures_body(f: &crate::ops::compare::Figures) -> FiguresBody {
     FiguresBody {
         key: f.key.clone(),
         name: f.name.clone(),

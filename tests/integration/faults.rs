@@ -225,13 +225,7 @@ async fn readers_see_the_old_or_the_new_edition_never_a_mix() {
             .expect("import");
         let changed: &'static [u8] =
             Box::leak(changed_seed(&store).await.into_bytes().into_boxed_slice());
-        sqlx::any::install_default_drivers();
-        let url = db.url_text().replace("sqlite://", "sqlite:");
-        let pool = sqlx::any::AnyPoolOptions::new()
-            .max_connections(2)
-            .connect(&url)
-            .await
-            .expect("reader pool");
+        let pool = super::support::raw_pool(&db, 2).await;
         let old = totals(&pool).await;
         let new = (old.0, old.1 + 1000);
         let done = Arc::new(AtomicBool::new(false));

@@ -249,14 +249,7 @@ async fn the_unspecified_municipality_is_never_stored() {
 
 /// Runs raw SQL on a test database (to damage it the way a crash or a hand edit could).
 async fn raw(db: &super::support::TestDb, sql: &str) {
-    sqlx::any::install_default_drivers();
-    let url = db.url_text();
-    let url = url.replace("sqlite://", "sqlite:");
-    let pool = sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(&url)
-        .await
-        .expect("connect");
+    let pool = super::support::raw_pool(db, 1).await;
     sqlx::raw_sql(sql).execute(&pool).await.expect(sql);
     pool.close().await;
 }

@@ -80,6 +80,16 @@ pub async fn databases() -> Vec<TestDb> {
     out
 }
 
+/// A plain connection pool to the test database (for raw SQL that keikaku would not run).
+pub async fn raw_pool(db: &TestDb, connections: u32) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::any::AnyPoolOptions::new()
+        .max_connections(connections)
+        .connect(&db.url_text().replace("sqlite://", "sqlite:"))
+        .await
+        .expect("connect")
+}
+
 /// Runs `keikaku ARGS` against `db` in the database's own working folder, in English.
 pub fn keikaku(db: &TestDb, args: &[&str]) -> Output {
     keikaku_in(db.dir.path(), &db.url_text(), args)
