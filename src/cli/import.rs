@@ -494,6 +494,11 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<ExitCod
                             print_report(&name, &outcome.report, lang, format, true);
                             for e in &outcome.editions {
                                 println!("{}", stored_line(lang, e, &outcome.report));
+                                if let Some(changes) = &e.changes {
+                                    for line in change_lines(lang, changes) {
+                                        println!("{line}");
+                                    }
+                                }
                             }
                         });
                         if let Some(path) = &report_path
@@ -595,6 +600,56 @@ fn stored_line(lang: Lang, e: &import::ImportedEdition, report: &Report) -> Stri
             counts(report, lang)
         ),
     }
+}
+
+/// What a spreadsheet changed, one line per project after a summary line.
+fn change_lines(lang: Lang, changes: &keikaku_core::import::sheet::SheetChanges) -> Vec<String> {
+    let (updated, added, removed) = (
+        changes.updated.len(),
+        changes.added.len(),
+        changes.removed.len(),
+    );
+    let mut lines = vec![match lang {
+        Lang::Ja if changes.is_empty() => format!(
+            "  シートに変更はありません（何も保存していません）。シートにない事業 {} 件はそのままです。",
+            changes.not_in_sheet
+        ),
+        Lang::Ja => format!(
+            "  シートで変更: 更新 {updated} 件・追加 {added} 件・除外 {removed} 件（変更のない行 {} 件とシートにない事業 {} 件はそのまま）",
+            changes.unchanged, changes.not_in_sheet
+        ),
+        Lang::En if changes.is_empty() => format!(
+            "  the sheet changes nothing (nothing was stored); {} projects not in the sheet are kept",
+            changes.not_in_sheet
+        ),
+        Lang::En => format!(
+            "  changed by the sheet: {updated} updated, {added} added, {removed} taken out ({} unchanged rows and {} projects not in the sheet are kept)",
+            changes.unchanged, changes.not_in_sheet
+        ),
+    }];
+    let (u, a, r, g) = match lang {
+        Lang::Ja => (
+            "更新",
+            "追加",
+            "除外",
+            "ほかの取り込みで外された事業の行（無視）",
+        ),
+        Lang::En => (
+            "updated",
+            "added",
+            "taken out",
+            "row of a project taken out by another import (ignored)",
+        ),
+    };
+    for (label, list) in [
+        (u, &changes.updated),
+        (a, &changes.added),
+        (r, &changes.removed),
+        (g, &changes.gone),
+    ] {
+        lines.extend(list.iter().map(|name| format!("    {label}: {name}")));
+    }
+    lines
 }
 
 /// The file name without folders, recorded as the edition's source.

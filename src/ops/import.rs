@@ -4,13 +4,14 @@
 use std::collections::HashMap;
 
 use keikaku_core::diagnostic::Report;
+use keikaku_core::import::sheet::SheetChanges;
 use keikaku_core::import::{self, Base, Context, Layout, Parsed};
 use keikaku_core::source::Source;
 use keikaku_core::{EditionSpan, EditionState};
 
 use super::{EditionSelector, OpsError, find_edition};
-use crate::storage::Store;
 use crate::storage::write::{Replace, Stored};
+use crate::storage::{Store, StoreError};
 
 /// A document to import.
 pub struct ImportRequest<'a> {
@@ -40,6 +41,9 @@ pub struct ImportedEdition {
     pub projects: usize,
     /// Database id and whether it replaced an older copy.
     pub stored: Stored,
+    /// For a spreadsheet: what it changed in the stored edition (nothing is written when it
+    /// changes nothing).
+    pub changes: Option<SheetChanges>,
 }
 
 /// Why an import stored nothing.
@@ -178,16 +182,18 @@ async fn load_base(
     }))
 }
 
-/// Reads, validates and stores a document in one transaction. A spreadsheet replaces the
-/// projects of the edition it updates; a published edition is changed only with `replace`.
+/// How often a spreadsheet import is merged again when another writer changed its edition
+/// between reading and storing.
+const SHEET_ATTEMPTS: usize = 3;
+
+/// Reads, validates and stores a document in one transaction. A spreadsheet is merged into the
+/// edition it updates (see [`keikaku_core::import::sheet`]); if another writer changes that
+/// edition meanwhile, the sheet is merged again with what is stored now, so a concurrent change
+/// is never undone. A published edition is changed only with `replace`.
 pub async fn import(
     store: &Store,
     request: ImportRequest<'_>,
 ) -> Result<ImportOutcome, ImportError> {
-    // `--replace` replaces only the edition this import saw, so that a concurrent writer's
-    // edition is never silently undone. A spreadsheet is read against the stored edition,
-    // so what it saw is taken before reading; other documents stand alone, and what they
-    // replace is looked up (cheaply, per edition) just before writing.
     let updates_existing = request
         .layout
         .or_else(|| {
@@ -200,12 +206,35 @@ pub async fn import(
             )
         })
         .is_some_and(|l| l.updates_existing());
+    let attempts = if updates_existing { SHEET_ATTEMPTS } else { 1 };
+    let mut attempt = 1;
+    loop {
+        match import_once(store, &request, updates_existing).await {
+            Err(ImportError::Ops(OpsError::Store(StoreError::Conflict(_))))
+                if attempt < attempts =>
+            {
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn import_once(
+    store: &Store,
+    request: &ImportRequest<'_>,
+    updates_existing: bool,
+) -> Result<ImportOutcome, ImportError> {
+    // `--replace` replaces only the edition this import saw, so that a concurrent writer's
+    // edition is never silently undone. A spreadsheet is read against the stored edition,
+    // so what it saw is taken before reading; other documents stand alone, and what they
+    // replace is looked up (cheaply, per edition) just before writing.
     let seen_before = if updates_existing {
         Some(store.edition_ids().await.map_err(OpsError::from)?)
     } else {
         None
     };
-    let parsed = read(store, &request).await?;
+    let parsed = read(store, request).await?;
     if parsed.report.has_errors() {
         return Err(ImportError::Invalid(parsed.report));
     }
@@ -260,10 +289,39 @@ pub async fn import(
         } else {
             Replace::Refuse
         };
+        if let (Some(changes), Some(id)) = (&read.changes, seen)
+            && changes.is_empty()
+        {
+            // The sheet changes nothing: nothing is written.
+            editions.push(ImportedEdition {
+                municipality: format!(
+                    "{} {}",
+                    edition.municipality.code, edition.municipality.name
+                ),
+                edition: edition.span.label(),
+                projects: edition.projects().count(),
+                stored: Stored {
+                    id,
+                    replaced: false,
+                },
+                changes: Some(changes.clone()),
+            });
+            continue;
+        }
         let stored = tx
             .store_edition(edition, replace)
             .await
             .map_err(OpsError::from)?;
+        if let Some(changes) = &read.changes {
+            let subject = format!("{} {}", edition.municipality.code, edition.span.label());
+            tx.audit(
+                "import-sheet",
+                &subject,
+                &sheet_detail(request.name, changes),
+            )
+            .await
+            .map_err(OpsError::from)?;
+        }
         if let Some(population) = read.population
             && populated.insert(edition.municipality.code.clone())
         {
@@ -279,6 +337,7 @@ pub async fn import(
             edition: edition.span.label(),
             projects: edition.projects().count(),
             stored,
+            changes: read.changes.clone(),
         });
     }
     tx.commit().await.map_err(OpsError::from)?;
@@ -286,4 +345,16 @@ pub async fn import(
         editions,
         report: parsed.report,
     })
+}
+
+/// The audit detail of a sheet import: the file and what it changed.
+fn sheet_detail(file: &str, changes: &SheetChanges) -> String {
+    format!(
+        "file={file}; updated={}; added={}; removed={}; unchanged={}; not_in_sheet={}",
+        changes.updated.join(" | "),
+        changes.added.join(" | "),
+        changes.removed.join(" | "),
+        changes.unchanged,
+        changes.not_in_sheet
+    )
 }

@@ -101,9 +101,9 @@ fn edit(grid: &mut Grid) {
     let r = row_of(grid, "072052-r2-7-3-4");
     set(grid, r, "施策コード", text("7-4"));
     set(grid, r, "事業番号", number(6.0));
-    // End 7-1-2.
+    // End 7-1-2: marked in the 計画から外す column (a deleted row would keep it).
     let r = row_of(grid, "072052-r2-7-1-2");
-    grid.rows.remove(r);
+    set(grid, r, "計画から外す", text("○"));
     // Add two new projects at the bottom, without ids.
     let width = grid.rows[0].len();
     let mut first = vec![Value::Empty; width];
@@ -431,6 +431,116 @@ async fn portal_shows_the_diff(db: &TestDb) {
         assert!(!body.contains("<script>"), "{hostile} echoed markup");
     }
     store.close().await;
+}
+
+/// The lost update a trial found: two departments fill copies of one template; the second
+/// copy, made before the first was imported, must change only its own rows. A third copy that
+/// changes rows changed since is refused with both values, and nothing is written.
+#[tokio::test]
+async fn two_copies_of_one_template_never_undo_each_other() {
+    for db in databases().await {
+        let template = rolled(&db);
+
+        // Department A: renames 7-1-2, fills R3 of 7-1-1, adds 7-2 No.3, takes 7-1-5 out.
+        let mut first = template.clone();
+        let r = row_of(&first, "072052-r2-7-1-2");
+        set(&mut first, r, "事業名", text("市民協働まちづくり事業"));
+        let r = row_of(&first, "072052-r2-7-1-1");
+        set(&mut first, r, R3_TOTAL, number(17_000.0));
+        set(&mut first, r, R3_EARMARKED, number(1_000.0));
+        set(&mut first, r, R3_GENERAL, number(16_000.0));
+        let r = row_of(&first, "072052-r2-7-1-5");
+        set(&mut first, r, "計画から外す", text("○"));
+        let mut added = vec![Value::Empty; first.rows[0].len()];
+        for (header, value) in [
+            ("施策コード", text("7-2")),
+            ("事業番号", number(3.0)),
+            ("事業名", text("SDGs推進事業")),
+            ("区分", text("新規")),
+            ("担当課", text("企画政策課")),
+        ] {
+            added[column(&first, header)] = value;
+        }
+        first.rows.push(added);
+        let a = write(&db, "dept-a.xlsx", &workbook(&first, "R3-R5"));
+        let out = ok(&db, &["import", &a, "--edition", "R3-R5"]);
+        assert!(
+            out.contains("2 updated, 1 added, 1 taken out"),
+            "{}: {out}",
+            db.label
+        );
+
+        // Department B, from the same template: changes 7-6-2's R3 only.
+        let mut second = template.clone();
+        let r = row_of(&second, "072052-r2-7-6-2");
+        set(&mut second, r, R3_TOTAL, number(2_000.0));
+        set(&mut second, r, R3_EARMARKED, number(0.0));
+        set(&mut second, r, R3_GENERAL, number(2_000.0));
+        let b = write(&db, "dept-b.xlsx", &workbook(&second, "R3-R5"));
+        let out = ok(&db, &["import", &b, "--edition", "R3-R5"]);
+        assert!(out.contains("1 updated, 0 added, 0 taken out"), "{out}");
+
+        let projects: Json = serde_json::from_str(&ok(
+            &db,
+            &["projects", "--edition", "R3-R5", "--format", "json"],
+        ))
+        .expect("json");
+        let find = |id: &str| {
+            projects
+                .as_array()
+                .expect("array")
+                .iter()
+                .find(|p| p["id"] == id)
+                .cloned()
+        };
+        let renamed = find("072052-r2-7-1-2").expect("7-1-2 stays");
+        assert_eq!(
+            renamed["name"], "市民協働まちづくり事業",
+            "A's rename survives"
+        );
+        let filled = find("072052-r2-7-1-1").expect("7-1-1");
+        assert_eq!(filled["costs"][0]["total"], 17_000, "A's amounts survive");
+        assert!(find("072052-r2-7-1-5").is_none(), "A took 7-1-5 out");
+        assert!(
+            projects
+                .as_array()
+                .expect("array")
+                .iter()
+                .any(|p| p["name"] == "SDGs推進事業"),
+            "A's new project survives"
+        );
+        let changed = find("072052-r2-7-6-2").expect("7-6-2");
+        assert_eq!(changed["costs"][0]["total"], 2_000, "B's change is stored");
+        assert_eq!(projects.as_array().expect("array").len(), 33);
+
+        // Department C, from the same template: changes 7-1-2 (renamed by A since) and 7-1-5
+        // (taken out by A since). Refused, each row with its real cause; nothing written.
+        let before = export_json(&db);
+        let mut third = template.clone();
+        let r2 = row_of(&third, "072052-r2-7-1-2");
+        set(&mut third, r2, "事業名", text("協働推進事業"));
+        let r5 = row_of(&third, "072052-r2-7-1-5");
+        set(&mut third, r5, "事業概要", text("書き換えた概要"));
+        let c = write(&db, "dept-c.xlsx", &workbook(&third, "R3-R5"));
+        let out = keikaku(&db, &["import", &c, "--edition", "R3-R5"]);
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        let name_cell = format!("dept-c.xlsx:実施計画!D{}: error[stale-row]", r2 + 1);
+        assert!(
+            err.contains(&name_cell)
+                && err.contains("stored 「市民協働まちづくり事業」")
+                && err.contains("sheet 「協働推進事業」"),
+            "{err}"
+        );
+        let id_cell = format!("dept-c.xlsx:実施計画!C{}: error[stale-row]", r5 + 1);
+        assert!(
+            err.contains(&id_cell) && err.contains("taken out of this edition by another import"),
+            "{err}"
+        );
+        assert!(!err.contains("foreign-id"), "{err}");
+        assert_eq!(export_json(&db), before, "nothing written");
+        db.cleanup().await;
+    }
 }
 
 #[tokio::test]

@@ -173,10 +173,16 @@ codes! {
     MergedCells = "merged-cells", Error, true;
     /// A row repeated exactly.
     DuplicateRow = "duplicate-row", Error, true;
-    /// Every amount is at least 1,000 times the previous edition's: entered in 円?
+    /// Amounts about 1,000 times what the project, the plan or the previous edition suggest:
+    /// entered in 円 instead of 千円? (An error when a whole sheet is off.)
     YenNotThousandYen = "yen-not-thousand-yen", Warning, true;
     /// A spreadsheet for an edition that is not in the database yet.
     MissingEdition = "missing-edition", Error, false;
+    /// A sheet row changed both in the sheet and, since the sheet was made, in the database;
+    /// or changed in the sheet while the project has been taken out of the edition since.
+    StaleRow = "stale-row", Error, false;
+    /// A 版 (row version) cell that is empty or not a version keikaku wrote.
+    BadVersion = "bad-version", Error, true;
 }
 
 impl fmt::Display for Code {
@@ -292,6 +298,13 @@ impl Diagnostic {
     /// The same problem, naming the field concerned.
     pub fn with_field(mut self, field: &'static str) -> Self {
         self.field = Some(field);
+        self
+    }
+
+    /// The same problem with another severity (for checks whose severity depends on how
+    /// much of the document they concern).
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
         self
     }
 

@@ -317,6 +317,7 @@ fn read_edition(
         },
         map,
         population: None,
+        changes: None,
     })
 }
 

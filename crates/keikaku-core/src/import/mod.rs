@@ -60,6 +60,8 @@ pub struct ReadEdition {
     pub map: SourceMap,
     /// The municipality's population, when the document records it (keikaku's JSON).
     pub population: Option<crate::municipality::Population>,
+    /// For a spreadsheet that updates a stored edition: what it changes.
+    pub changes: Option<sheet::SheetChanges>,
 }
 
 /// What a layout read: editions (possibly partial when there are errors) and problems.

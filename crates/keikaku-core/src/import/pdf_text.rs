@@ -1274,6 +1274,7 @@ impl<'c> Reader<'c> {
                 edition,
                 map,
                 population: None,
+                changes: None,
             }],
             report: self.report,
         }

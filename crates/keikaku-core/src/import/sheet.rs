@@ -1,7 +1,11 @@
 //! Reads the planning office's spreadsheet (xlsx or CSV, see [`crate::sheet`]) into a stored
-//! edition: the edition keeps its goals and policies, and its projects become the sheet's
-//! rows. A row with a 事業ID updates that project; a row without one is a new project; a
-//! project missing from the sheet has ended.
+//! edition. The edition keeps its goals and policies; the sheet's rows are merged into its
+//! projects: a row changes its project only where the sheet changed it since the sheet was made
+//! (each row carries the 版 it was written with), a row without a 事業ID adds a project, a row
+//! marked 計画から外す takes its project out, and a project the sheet has no row for stays as
+//! it is. A row changed both in the sheet and, meanwhile, in the database is a conflict
+//! (`stale-row`) reported with both values, so that two departments filling copies of one
+//! template never undo each other's work.
 //!
 //! Every problem points at its cell (`file.xlsx:実施計画!F12`, or `file.csv:12:6` for CSV):
 //! the checks common to every layout, plus what only a spreadsheet can get wrong: a policy the
@@ -12,11 +16,14 @@ use std::collections::{HashMap, HashSet};
 
 use super::{Base, Context, Layout, Parsed, ReadEdition};
 use crate::diagnostic::{Code, Diagnostic, Position, Report};
-use crate::fiscal::FiscalYear;
+use crate::fiscal::{EditionSpan, FiscalYear};
 use crate::model::{Edition, FundingKind, Policy, PolicyCode, Project, ProjectId, YearCost};
 use crate::money::{Money, Unit, parse_amount};
 use crate::sheet::grid::{Grid, Value, looks_like_xlsx, read_csv, read_xlsx};
-use crate::sheet::{AmountField, Column, INFO_CODE, INFO_EDITION, split_list};
+use crate::sheet::{
+    AmountField, Column, INFO_CODE, INFO_EDITION, is_remove_mark, is_row_version, row_version,
+    split_list,
+};
 use crate::source::{Source, decode_text};
 use crate::status::Status;
 use crate::strategy::{StrategyCode, StrategyLink, split_codes};
@@ -114,15 +121,61 @@ struct Located {
     column: Column,
 }
 
-/// A row read from the sheet, before its id is settled.
+/// Which stored project a sheet row speaks of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Identity {
+    /// No 事業ID: a new project.
+    New,
+    /// The 事業ID of a project of this edition.
+    Stored(ProjectId),
+    /// A 事業ID with a 版: the project was in this edition when the sheet was made, and has
+    /// been taken out of it since.
+    Gone(ProjectId),
+    /// An id that is malformed or belongs elsewhere (already reported).
+    Invalid,
+}
+
+/// A row read from the sheet, before it is merged with what is stored.
 struct RowRead {
+    /// 0-based row in the grid.
+    row: usize,
+    /// Index of its policy in the edition.
     policy: usize,
     project: Project,
     map: ProjectMap,
-    new: bool,
+    identity: Identity,
+    /// The 版 cell: the row's version when the sheet was made.
+    version: Option<(String, Position)>,
+    /// Marked in the 計画から外す column.
+    remove: bool,
 }
 
-/// Reads the grid into the base edition.
+/// What a sheet import changes in the stored edition.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SheetChanges {
+    /// Projects the sheet changed: `7-1 No.3 事業名`.
+    pub updated: Vec<String>,
+    /// Projects the sheet adds.
+    pub added: Vec<String>,
+    /// Projects the sheet takes out of the edition (marked 計画から外す).
+    pub removed: Vec<String>,
+    /// Rows the sheet did not change: the stored project is kept as it is now.
+    pub unchanged: usize,
+    /// Stored projects the sheet has no row for: kept as they are.
+    pub not_in_sheet: usize,
+    /// Rows of projects taken out of the edition by someone else after the sheet was made,
+    /// which the sheet did not change (ignored).
+    pub gone: Vec<String>,
+}
+
+impl SheetChanges {
+    /// True when the sheet changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.updated.is_empty() && self.added.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// Reads the grid and merges it into the stored edition.
 fn read_grid(grid: &Grid, context: &Context) -> Parsed {
     let Some(base) = &context.base else {
         return failed(Diagnostic::new(
@@ -187,6 +240,11 @@ fn read_grid(grid: &Grid, context: &Context) -> Parsed {
         ));
     }
     let policies: Vec<&Policy> = base.edition.policies().collect();
+    let stored_ids: HashSet<&str> = base
+        .edition
+        .projects()
+        .map(|(_, p)| p.id.as_str())
+        .collect();
     let mut rows: Vec<RowRead> = Vec::new();
     let mut seen: HashMap<Vec<String>, usize> = HashMap::new();
     for r in header + 1..grid.rows.len() {
@@ -211,19 +269,19 @@ fn read_grid(grid: &Grid, context: &Context) -> Parsed {
             continue;
         }
         seen.insert(texts, r);
-        if let Some(row) = read_row(grid, r, &columns, &policies, base, &mut report) {
+        if let Some(row) = read_row(grid, r, &columns, &policies, &stored_ids, base, &mut report) {
             rows.push(row);
         }
     }
-    let edition = assemble(base, rows, grid, header, &columns);
-    if let Some(previous) = &base.previous {
-        check_magnitude(&edition.0, previous, &mut report);
-    }
+    let has_version = columns.iter().any(|c| c.column == Column::Version);
+    let merged = merge(base, rows, has_version, grid, header, &columns, &mut report);
+    check_magnitude(&merged, base, &mut report);
     Parsed {
         editions: vec![ReadEdition {
-            edition: edition.0,
-            map: edition.1,
+            edition: merged.edition,
+            map: merged.map,
             population: None,
+            changes: Some(merged.changes),
         }],
         report,
     }
@@ -360,6 +418,20 @@ fn header_columns(
         ));
         return None;
     }
+    if !columns.iter().any(|c| c.column == Column::Version) {
+        report.push(Diagnostic::new(
+            Code::BadHeader,
+            grid.position(header, 0),
+            format!(
+                "「{}」の列がありません。keikaku template で新しいシートを作ってください（版は、シートを作った後にほかの人が同じ行を変えていないかを確かめるために使います）。",
+                Column::Version.header()
+            ),
+            format!(
+                "the header row lacks the column {:?}: make a new sheet with keikaku template (the version tells whether someone else changed a row after the sheet was made)",
+                Column::Version.header()
+            ),
+        ));
+    }
     Some(columns)
 }
 
@@ -443,6 +515,7 @@ fn read_row(
     r: usize,
     columns: &[Located],
     policies: &[&Policy],
+    stored_ids: &HashSet<&str>,
     base: &Base,
     report: &mut Report,
 ) -> Option<RowRead> {
@@ -524,51 +597,38 @@ fn read_row(
         },
     };
 
-    let mut new = true;
-    let mut id = None;
-    if let Some((value, position)) = cell(Column::Id) {
-        map.fields.insert(Field::Id, position.clone());
-        let text = text_cell(value, &position, "事業ID", report);
-        if !text.is_empty() {
-            new = false;
-            let in_edition = base.edition.projects().any(|(_, p)| p.id.as_str() == text);
-            match ProjectId::parse(&text) {
-                Some(parsed) if in_edition => id = Some(parsed),
-                Some(_) => {
-                    let (code, ja, en) = match base.other_ids.get(&text) {
-                        Some(place) => (
-                            Code::ForeignId,
-                            format!(
-                                "事業ID {text} は {place} の事業のものです。この計画期間の行にはその事業IDを使えません。"
-                            ),
-                            format!("project id {text} belongs to {place}, not to this edition"),
-                        ),
-                        None => (
-                            Code::UnknownId,
-                            format!(
-                                "事業ID {text} の事業はありません。事業IDは書き換えないでください（新しい事業は空欄にします）。"
-                            ),
-                            format!(
-                                "no project has id {text}: do not edit ids (leave the cell empty for a new project)"
-                            ),
-                        ),
-                    };
-                    report.push(Diagnostic::new(code, position, ja, en).with_field("事業ID"));
-                }
-                None => {
-                    report.push(
-                        Diagnostic::new(
-                            Code::BadId,
-                            position,
-                            format!("事業ID「{text}」は使えない文字を含みます。"),
-                            format!("project id {text:?} is not valid"),
-                        )
-                        .with_field("事業ID"),
-                    );
-                }
+    let version = cell(Column::Version).and_then(|(value, position)| {
+        let text = text_cell(value, &position, "版", report);
+        (!text.is_empty()).then_some((text, position))
+    });
+    let remove = match cell(Column::Remove) {
+        Some((value, position)) => {
+            let text = text_cell(value, &position, "計画から外す", report);
+            if text.is_empty() {
+                false
+            } else if is_remove_mark(&text) {
+                true
+            } else {
+                report.push(
+                    Diagnostic::new(
+                        Code::NotANumber,
+                        position,
+                        format!("「{text}」は「計画から外す」の印として読めません。外す事業だけ「○」を入れ、ほかは空欄にします。"),
+                        format!("{text:?} is not a mark of the 計画から外す column: put ○ for a project to take out, leave it empty otherwise"),
+                    )
+                    .with_field("計画から外す"),
+                );
+                false
             }
         }
-    }
+        None => false,
+    };
+
+    let id_cell = cell(Column::Id).and_then(|(value, position)| {
+        map.fields.insert(Field::Id, position.clone());
+        let text = text_cell(value, &position, "事業ID", report);
+        (!text.is_empty()).then_some((text, position))
+    });
 
     let mut read_text =
         |column: Column, field: Field, label: &'static str, report: &mut Report| -> String {
@@ -632,9 +692,8 @@ fn read_row(
     // A row with problems is still read (its problems are reported, and nothing is stored
     // while any remain), so that the checks common to every layout see it too.
     let policy = policy?;
-    let placeholder = ProjectId::invalid(&format!("row{}", r + 1));
-    let project = Project {
-        id: id.unwrap_or(placeholder),
+    let mut project = Project {
+        id: ProjectId::invalid(&format!("row{}", r + 1)),
         number,
         name,
         summary,
@@ -643,66 +702,349 @@ fn read_row(
         strategies,
         costs,
     };
+    let identity = match id_cell {
+        None => Identity::New,
+        Some((text, position)) => identify(
+            &text,
+            position,
+            policies[policy].code,
+            &mut project,
+            version.as_ref(),
+            stored_ids,
+            base,
+            report,
+        ),
+    };
     Some(RowRead {
+        row: r,
         policy,
         project,
         map,
-        new,
+        identity,
+        version,
+        remove,
     })
 }
 
-/// The edition with the sheet's rows as its projects, and where each came from. New rows get
-/// an id derived from the edition, made unique against every id known.
-fn assemble(
+/// Which project a row's 事業ID names; sets the project's id when it names one.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the row's parts and what is stored around it"
+)]
+fn identify(
+    text: &str,
+    position: Position,
+    policy: PolicyCode,
+    project: &mut Project,
+    version: Option<&(String, Position)>,
+    stored_ids: &HashSet<&str>,
+    base: &Base,
+    report: &mut Report,
+) -> Identity {
+    let Some(id) = ProjectId::parse(text) else {
+        report.push(
+            Diagnostic::new(
+                Code::BadId,
+                position,
+                format!("事業ID「{text}」は使えない文字を含みます。"),
+                format!("project id {text:?} is not valid"),
+            )
+            .with_field("事業ID"),
+        );
+        return Identity::Invalid;
+    };
+    if stored_ids.contains(text) {
+        project.id = id.clone();
+        return Identity::Stored(id);
+    }
+    let version = version
+        .map(|(v, _)| v.as_str())
+        .filter(|v| is_row_version(v));
+    let municipality = base.edition.municipality.code.as_str();
+    let elsewhere = base.other_ids.get(text);
+    let same_municipality =
+        elsewhere.is_some_and(|place| place.split_whitespace().next() == Some(municipality));
+    let candidate = Project {
+        id: id.clone(),
+        ..project.clone()
+    };
+    // A row with a version was a row of this edition when the sheet was made. When its content
+    // (id included) still has that version, or its id lives on in another edition of this
+    // municipality (the one it was rolled from), the project has been taken out of this
+    // edition since the sheet was made.
+    if let Some(version) = version
+        && (row_version(policy, &candidate) == version || same_municipality)
+    {
+        project.id = id.clone();
+        return Identity::Gone(id);
+    }
+    let (code, ja, en) = match elsewhere {
+        Some(place) => (
+            Code::ForeignId,
+            format!(
+                "事業ID {text} は {place} の事業のものです。この計画期間の行にはその事業IDを使えません。"
+            ),
+            format!("project id {text} belongs to {place}, not to this edition"),
+        ),
+        None if version.is_some() => (
+            Code::UnknownId,
+            format!(
+                "事業ID {text} の事業はこの計画期間にありません。事業IDが書き換えられたか、このシートを作った後にほかの取り込みで外されたかです。事業IDは書き換えないでください（新しい事業は事業IDと版を空欄にします）。"
+            ),
+            format!(
+                "no project of this edition has id {text}: either the id was edited or another import took the project out after this sheet was made; do not edit ids (leave id and version empty for a new project)"
+            ),
+        ),
+        None => (
+            Code::UnknownId,
+            format!(
+                "事業ID {text} の事業はありません。事業IDは書き換えないでください（新しい事業は空欄にします）。"
+            ),
+            format!(
+                "no project has id {text}: do not edit ids (leave the cell empty for a new project)"
+            ),
+        ),
+    };
+    report.push(Diagnostic::new(code, position, ja, en).with_field("事業ID"));
+    Identity::Invalid
+}
+
+/// The stored edition with the sheet's changes applied.
+struct Merged {
+    edition: Edition,
+    map: SourceMap,
+    changes: SheetChanges,
+    /// Ids of the projects whose content comes from the sheet (changed or added rows).
+    applied: HashSet<String>,
+}
+
+/// What becomes of a stored project the sheet has a row for.
+enum Decision {
+    /// The row is unchanged in the sheet: keep what is stored (its row locates problems).
+    Unchanged(ProjectMap),
+    /// The sheet's row replaces the stored project.
+    Updated(Box<RowRead>),
+    /// Marked 計画から外す.
+    Removed,
+}
+
+/// `7-1 No.3 事業名`.
+fn describe(policy: PolicyCode, project: &Project) -> String {
+    format!("{policy} No.{} {}", project.number, project.name)
+}
+
+/// Merges the sheet's rows into the stored edition: a row changes its project only when the
+/// sheet changed it (its content no longer matches the 版 it was written with), and only if
+/// the stored project is still what the sheet was made from; otherwise the row is a conflict
+/// and both values are reported. Stored projects the sheet has no row for, and rows the sheet
+/// did not change, keep what is stored now, so a sheet made before another import never undoes
+/// that import. New rows are added with ids derived from the edition.
+fn merge(
     base: &Base,
     rows: Vec<RowRead>,
+    has_version: bool,
     grid: &Grid,
     header: usize,
     columns: &[Located],
-) -> (Edition, SourceMap) {
-    let mut edition = base.edition.clone();
+    report: &mut Report,
+) -> Merged {
+    let policies: Vec<&Policy> = base.edition.policies().collect();
+    let stored: HashMap<&str, (usize, &Project)> = policies
+        .iter()
+        .enumerate()
+        .flat_map(|(i, policy)| policy.projects.iter().map(move |p| (p.id.as_str(), (i, p))))
+        .collect();
+    let mut changes = SheetChanges::default();
+    let mut decided: HashMap<String, Decision> = HashMap::new();
+    let mut added: Vec<RowRead> = Vec::new();
+    for row in rows {
+        let sheet_policy = policies[row.policy].code;
+        match row.identity.clone() {
+            Identity::Stored(id) => {
+                if decided.contains_key(id.as_str()) {
+                    report.push(
+                        Diagnostic::new(
+                            Code::DuplicateId,
+                            row.map
+                                .fields
+                                .get(&Field::Id)
+                                .cloned()
+                                .unwrap_or_else(|| row.map.at.clone()),
+                            format!(
+                                "事業ID {id} の行が2つあります。1つの事業は1行にまとめてください。"
+                            ),
+                            format!("two rows have project id {id}: keep one row per project"),
+                        )
+                        .with_field("事業ID"),
+                    );
+                    continue;
+                }
+                let Some((stored_policy, stored_project)) = stored.get(id.as_str()).copied() else {
+                    continue;
+                };
+                let stored_policy = policies[stored_policy].code;
+                let stored_version = row_version(stored_policy, stored_project);
+                let sheet_version = row_version(sheet_policy, &row.project);
+                let made_from = match (&row.version, has_version) {
+                    (Some((version, _)), _) if is_row_version(version) => Some(version.clone()),
+                    (Some((version, position)), _) => {
+                        report.push(bad_version(position.clone(), &id, Some(version)));
+                        continue;
+                    }
+                    (None, true) => {
+                        let position = version_position(grid, row.row, columns);
+                        report.push(bad_version(position, &id, None));
+                        continue;
+                    }
+                    // A sheet without the 版 column is refused (its header is reported); its
+                    // rows are still read so that every other problem shows at once.
+                    (None, false) => None,
+                };
+                let changed_since = made_from.as_ref().is_some_and(|v| *v != stored_version);
+                let label = describe(stored_policy, stored_project);
+                if row.remove {
+                    if changed_since && sheet_version != stored_version {
+                        report.push(stale(
+                            &row,
+                            stored_policy,
+                            stored_project,
+                            sheet_policy,
+                            true,
+                            base.edition.span,
+                        ));
+                    } else {
+                        changes.removed.push(label);
+                        decided.insert(id.to_string(), Decision::Removed);
+                    }
+                } else if made_from.as_deref() == Some(sheet_version.as_str())
+                    || sheet_version == stored_version
+                {
+                    changes.unchanged += 1;
+                    decided.insert(id.to_string(), Decision::Unchanged(row.map));
+                } else if !changed_since {
+                    changes.updated.push(describe(sheet_policy, &row.project));
+                    decided.insert(id.to_string(), Decision::Updated(Box::new(row)));
+                } else {
+                    report.push(stale(
+                        &row,
+                        stored_policy,
+                        stored_project,
+                        sheet_policy,
+                        false,
+                        base.edition.span,
+                    ));
+                }
+            }
+            Identity::Gone(id) => {
+                let untouched = row
+                    .version
+                    .as_ref()
+                    .is_some_and(|(v, _)| *v == row_version(sheet_policy, &row.project));
+                if row.remove || untouched {
+                    changes.gone.push(describe(sheet_policy, &row.project));
+                } else {
+                    report.push(gone(&row, &id, sheet_policy));
+                }
+            }
+            Identity::New if row.remove => report.push(Diagnostic::new(
+                Code::IgnoredCell,
+                row.map.at.clone(),
+                "事業IDのない行に「計画から外す」の印があります。この行は追加しません。",
+                "a row without a project id is marked 計画から外す: it is not added",
+            )),
+            Identity::New | Identity::Invalid => added.push(row),
+        }
+    }
+
+    // Stored projects stay where they are unless the sheet changed or removed them.
+    let mut lists: Vec<Vec<(Project, ProjectMap)>> = vec![Vec::new(); policies.len()];
+    let mut occupied: HashMap<(usize, u32), String> = HashMap::new();
+    let mut updated: Vec<RowRead> = Vec::new();
+    for (i, policy) in policies.iter().enumerate() {
+        for project in &policy.projects {
+            match decided.remove(project.id.as_str()) {
+                Some(Decision::Removed) => {}
+                Some(Decision::Updated(row)) => updated.push(*row),
+                kept => {
+                    let map = match kept {
+                        Some(Decision::Unchanged(map)) => map,
+                        _ => {
+                            changes.not_in_sheet += 1;
+                            ProjectMap::default()
+                        }
+                    };
+                    occupied.insert((i, project.number), describe(policy.code, project));
+                    lists[i].push((project.clone(), map));
+                }
+            }
+        }
+    }
+    // Rows the sheet supplies, in sheet order: changed rows first keep their ids.
+    let mut taken: HashSet<String> = base.other_ids.keys().cloned().collect();
+    taken.extend(stored.keys().map(|id| (*id).to_owned()));
+    let mut applied = HashSet::new();
+    updated.sort_by_key(|row| row.row);
+    for mut row in updated.into_iter().chain(added) {
+        if let Some(kept) = occupied.get(&(row.policy, row.project.number)) {
+            // A row whose id is wrong is reported as such; its number is not the problem.
+            if row.identity == Identity::Invalid {
+                continue;
+            }
+            let code = policies[row.policy].code;
+            report.push(
+                Diagnostic::new(
+                    Code::DuplicateNumber,
+                    row.map.fields.get(&Field::Number).cloned().unwrap_or_else(|| row.map.at.clone()),
+                    format!(
+                        "{code} No.{} は保存済みの事業「{kept}」が使っています（このシートにその行がないか、その行は変更されていません）。別の番号にしてください。",
+                        row.project.number
+                    ),
+                    format!(
+                        "{code} No.{} is used by the stored project {kept:?} (which this sheet has no row for, or does not change): use another number",
+                        row.project.number
+                    ),
+                )
+                .with_field("No"),
+            );
+            continue;
+        }
+        if row.identity == Identity::New {
+            let code = policies[row.policy].code;
+            let derived = ProjectId::derived(
+                &base.edition.municipality,
+                base.edition.span,
+                code,
+                row.project.number,
+            );
+            let mut candidate = derived.clone();
+            let mut n = 2;
+            while taken.contains(candidate.as_str()) {
+                candidate =
+                    ProjectId::parse(&format!("{derived}-{n}")).unwrap_or_else(|| derived.clone());
+                n += 1;
+            }
+            taken.insert(candidate.to_string());
+            row.project.id = candidate;
+            changes
+                .added
+                .push(describe(policies[row.policy].code, &row.project));
+        }
+        applied.insert(row.project.id.to_string());
+        lists[row.policy].push((row.project, row.map));
+    }
+    // Within a policy, projects follow their numbers, as the plan book lists them (a row
+    // moved here from another policy takes its place by number, not by its row).
+    for list in &mut lists {
+        list.sort_by_key(|(project, _)| project.number);
+    }
+
     let policy_column = columns
         .iter()
         .find(|c| c.column == Column::Policy)
         .map_or(0, |c| c.index);
-    let mut taken: HashSet<String> = base.other_ids.keys().cloned().collect();
-    taken.extend(base.edition.projects().map(|(_, p)| p.id.to_string()));
-    let mut by_policy: Vec<Vec<(Project, ProjectMap)>> =
-        vec![Vec::new(); edition.policies().count()];
-    for RowRead {
-        policy,
-        mut project,
-        map,
-        new,
-    } in rows
-    {
-        if new {
-            let code = base.edition.policies().nth(policy).map(|p| p.code);
-            if let Some(code) = code {
-                let derived =
-                    ProjectId::derived(&edition.municipality, edition.span, code, project.number);
-                let mut candidate = derived.clone();
-                let mut n = 2;
-                while taken.contains(candidate.as_str()) {
-                    candidate = ProjectId::parse(&format!("{derived}-{n}"))
-                        .unwrap_or_else(|| derived.clone());
-                    n += 1;
-                }
-                taken.insert(candidate.to_string());
-                project.id = candidate;
-            }
-        }
-        if let Some(list) = by_policy.get_mut(policy) {
-            list.push((project, map));
-        }
-    }
-    // Within a policy, projects follow their numbers, as the plan book lists them (a row
-    // moved here from another policy takes its place by number, not by its row).
-    for list in &mut by_policy {
-        list.sort_by_key(|(project, _)| project.number);
-    }
+    let mut edition = base.edition.clone();
     let mut maps = Vec::new();
-    let mut lists = by_policy.into_iter();
+    let mut lists = lists.into_iter();
     for goal in &mut edition.goals {
         let mut goal_map = GoalMap {
             at: grid.position(header, policy_column),
@@ -719,51 +1061,399 @@ fn assemble(
         }
         maps.push(goal_map);
     }
-    (
+    Merged {
         edition,
-        SourceMap {
+        map: SourceMap {
             edition: grid.position(header, 0),
             goals: maps,
         },
-    )
+        changes,
+        applied,
+    }
 }
 
-/// Warns when every amount is at least 1,000 times the same project's amount in the previous
-/// edition: the sheet was probably filled in 円 instead of 千円.
-fn check_magnitude(edition: &Edition, previous: &Edition, report: &mut Report) {
-    let largest = |project: &Project| {
-        project
-            .costs
-            .iter()
-            .filter_map(|c| c.total)
-            .map(Money::thousand_yen)
-            .max()
+/// Where a row's 版 cell is (or its first cell when the sheet has no 版 column).
+fn version_position(grid: &Grid, row: usize, columns: &[Located]) -> Position {
+    let column = columns
+        .iter()
+        .find(|c| c.column == Column::Version)
+        .map_or(0, |c| c.index);
+    grid.position(row, column)
+}
+
+fn bad_version(position: Position, id: &ProjectId, text: Option<&str>) -> Diagnostic {
+    let (ja, en) = match text {
+        Some(text) => (
+            format!(
+                "事業ID {id} の行の版「{text}」は keikaku が書いたものではありません。版（灰色の列）は変更しないでください。"
+            ),
+            format!(
+                "the version {text:?} of the row of project {id} was not written by keikaku: do not edit the version column (grey)"
+            ),
+        ),
+        None => (
+            format!(
+                "事業ID {id} の行の版が空です。版（灰色の列）は消さないでください。keikaku template で新しいシートを作ってください。"
+            ),
+            format!(
+                "the row of project {id} has no version: do not clear the version column (grey); make a new sheet with keikaku template"
+            ),
+        ),
     };
-    let before: HashMap<&str, i64> = previous
-        .projects()
-        .filter_map(|(_, p)| largest(p).filter(|v| *v > 0).map(|v| (p.id.as_str(), v)))
+    Diagnostic::new(Code::BadVersion, position, ja, en).with_field("版")
+}
+
+/// How a value is shown in a conflict message.
+fn shown(text: &str) -> String {
+    const LIMIT: usize = 40;
+    let mut short: String = text.chars().take(LIMIT).collect();
+    if text.chars().count() > LIMIT {
+        short.push('…');
+    }
+    format!("「{short}」")
+}
+
+fn shown_amount(money: Option<Money>) -> String {
+    money.map_or_else(|| "-".to_owned(), |m| m.grouped())
+}
+
+/// The fields in which two versions of a project differ: (field, where in the row, stored
+/// value, sheet value).
+fn differences(
+    stored_policy: PolicyCode,
+    stored: &Project,
+    sheet_policy: PolicyCode,
+    sheet: &Project,
+    span: EditionSpan,
+) -> Vec<(String, Option<Field>, String, String)> {
+    let mut out = Vec::new();
+    let mut text = |label: &str, field: Option<Field>, a: String, b: String| {
+        if a != b {
+            out.push((label.to_owned(), field, shown(&a), shown(&b)));
+        }
+    };
+    text(
+        "施策コード",
+        None,
+        stored_policy.to_string(),
+        sheet_policy.to_string(),
+    );
+    text(
+        "事業番号",
+        Some(Field::Number),
+        stored.number.to_string(),
+        sheet.number.to_string(),
+    );
+    text(
+        "事業名",
+        Some(Field::Name),
+        stored.name.clone(),
+        sheet.name.clone(),
+    );
+    text(
+        "事業概要",
+        Some(Field::Summary),
+        stored.summary.clone(),
+        sheet.summary.clone(),
+    );
+    text(
+        "区分",
+        Some(Field::Status),
+        stored.status.label().to_owned(),
+        sheet.status.label().to_owned(),
+    );
+    text(
+        "担当課",
+        Some(Field::Department),
+        stored.departments.join(crate::sheet::LIST_SEPARATOR),
+        sheet.departments.join(crate::sheet::LIST_SEPARATOR),
+    );
+    let raw = |p: &Project| {
+        p.strategies
+            .iter()
+            .map(|s| s.raw.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    text(
+        "地方創生事業",
+        Some(Field::Strategy),
+        raw(stored),
+        raw(sheet),
+    );
+    for year in span.years() {
+        let (a, b) = (stored.cost(year), sheet.cost(year));
+        if a == b {
+            continue;
+        }
+        let empty = YearCost::empty(year);
+        let (a_cost, b_cost) = (a.unwrap_or(&empty), b.unwrap_or(&empty));
+        let amounts: [(&str, Field, Option<Money>, Option<Money>); 3] = [
+            ("事業費", Field::Total(year), a_cost.total, b_cost.total),
+            (
+                "特定財源",
+                Field::Earmarked(year),
+                a_cost.earmarked,
+                b_cost.earmarked,
+            ),
+            (
+                "一般財源",
+                Field::General(year),
+                a_cost.general,
+                b_cost.general,
+            ),
+        ];
+        let mut any = false;
+        for (label, field, x, y) in amounts {
+            if x != y || (a.is_none() != b.is_none() && label == "事業費") {
+                any = true;
+                let show = |c: Option<&YearCost>, m: Option<Money>| {
+                    if c.is_none() {
+                        "（記載なし）".to_owned()
+                    } else {
+                        shown_amount(m)
+                    }
+                };
+                out.push((
+                    format!("{} {label}", year.label()),
+                    Some(field),
+                    show(a, x),
+                    show(b, y),
+                ));
+            }
+        }
+        if !any {
+            out.push((
+                format!("{} 特定財源の内訳", year.label()),
+                Some(Field::Earmarked(year)),
+                format!(
+                    "{:?}",
+                    a_cost
+                        .earmarked_breakdown
+                        .iter()
+                        .map(|(k, m)| (k.label(), m.thousand_yen()))
+                        .collect::<Vec<_>>()
+                ),
+                format!(
+                    "{:?}",
+                    b_cost
+                        .earmarked_breakdown
+                        .iter()
+                        .map(|(k, m)| (k.label(), m.thousand_yen()))
+                        .collect::<Vec<_>>()
+                ),
+            ));
+        }
+    }
+    out
+}
+
+/// A row changed in the sheet whose project was also changed in the database after the sheet
+/// was made (or, with `removing`, a row marked 計画から外す whose project was changed since).
+fn stale(
+    row: &RowRead,
+    stored_policy: PolicyCode,
+    stored: &Project,
+    sheet_policy: PolicyCode,
+    removing: bool,
+    span: EditionSpan,
+) -> Diagnostic {
+    let diffs = differences(stored_policy, stored, sheet_policy, &row.project, span);
+    let position = diffs
+        .iter()
+        .find_map(|(_, field, _, _)| field.and_then(|f| row.map.fields.get(&f).cloned()))
+        .unwrap_or_else(|| row.map.at.clone());
+    let ja_list: Vec<String> = diffs
+        .iter()
+        .map(|(label, _, a, b)| format!("{label} 保存済み{a}／シート{b}"))
         .collect();
-    let ratios: Vec<i64> = edition
-        .projects()
-        .filter_map(|(_, p)| Some((largest(p)?, *before.get(p.id.as_str())?)))
-        .filter(|(now, _)| *now > 0)
-        .map(|(now, then)| now / then)
+    let en_list: Vec<String> = diffs
+        .iter()
+        .map(|(label, _, a, b)| format!("{label}: stored {a}, sheet {b}"))
         .collect();
-    if ratios.len() >= 3 && ratios.iter().all(|r| *r >= 1_000) {
-        report.push(Diagnostic::new(
-            Code::YenNotThousandYen,
-            Position::File,
+    let label = describe(stored_policy, stored);
+    let id = &stored.id;
+    let (ja, en) = if removing {
+        (
             format!(
-                "金額が前の計画期間（{}）の1,000倍以上になっています（{}事業すべて）。円で入力していませんか。金額は千円単位で入力します。",
-                previous.span,
-                ratios.len()
+                "事業 {label}（事業ID {id}）は、このシートを作った後にほかの取り込みで変更されたため、このシートでは外せません（{}）。内容を確かめ、外す場合は keikaku template で作り直したシートで行ってください。",
+                ja_list.join("、")
             ),
             format!(
-                "every amount is at least 1,000 times the previous edition's ({}, {} projects): entered in 円 instead of 千円?",
-                previous.span,
-                ratios.len()
+                "project {label} (id {id}) was changed by another import after this sheet was made, so this sheet cannot take it out ({}); check it and use a new sheet from keikaku template",
+                en_list.join("; ")
             ),
-        ));
+        )
+    } else {
+        (
+            format!(
+                "事業 {label}（事業ID {id}）は、このシートを作った後にほかの取り込みで変更されています。シートでも変更されているため取り込めません: {}。keikaku template で新しいシートを作り、変更を入れ直してください。",
+                ja_list.join("、")
+            ),
+            format!(
+                "project {label} (id {id}) was changed by another import after this sheet was made, and the sheet changes it too: {}. Make a new sheet with keikaku template and enter the changes again",
+                en_list.join("; ")
+            ),
+        )
+    };
+    Diagnostic::new(Code::StaleRow, position, ja, en)
+}
+
+/// A changed row of a project that was taken out of the edition after the sheet was made.
+fn gone(row: &RowRead, id: &ProjectId, policy: PolicyCode) -> Diagnostic {
+    let label = describe(policy, &row.project);
+    Diagnostic::new(
+        Code::StaleRow,
+        row.map.fields.get(&Field::Id).cloned().unwrap_or_else(|| row.map.at.clone()),
+        format!(
+            "事業 {label}（事業ID {id}）は、このシートを作った後にほかの取り込みでこの計画期間から外されたため、この行の変更は反映できません。残す場合は、事業IDと版を空欄にして新しい事業として追加してください。"
+        ),
+        format!(
+            "project {label} (id {id}) was taken out of this edition by another import after this sheet was made, so the changes in this row cannot be applied; to keep it, clear its id and version and add it as a new project"
+        ),
+    )
+    .with_field("事業ID")
+}
+
+/// Amounts 500 times or more what is expected are taken for 円 typed into 千円 cells.
+const YEN_RATIO: i64 = 500;
+
+/// The median of positive amounts (`None` when there are none).
+fn median(mut values: Vec<i64>) -> Option<i64> {
+    values.retain(|v| *v > 0);
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    Some(values[values.len() / 2])
+}
+
+fn positive_totals<'a>(projects: impl Iterator<Item = &'a Project>) -> Vec<i64> {
+    projects
+        .flat_map(|p| p.costs.iter().filter_map(|c| c.total))
+        .map(Money::thousand_yen)
+        .filter(|v| *v > 0)
+        .collect()
+}
+
+/// Looks for amounts typed in 円 instead of 千円 in the rows the sheet changed or added: an
+/// amount about 1,000 times the same project's other years, its stored or previous edition's
+/// amounts, or (for a project with no history) the plan's typical amounts is a warning at its
+/// cell; when the changed rows as a whole are that far off the plan, it is an error.
+fn check_magnitude(merged: &Merged, base: &Base, report: &mut Report) {
+    let history: HashMap<&str, Vec<i64>> = base
+        .edition
+        .projects()
+        .chain(base.previous.iter().flat_map(|e| e.projects()))
+        .map(|(_, p)| (p.id.as_str(), positive_totals(std::iter::once(p))))
+        .fold(HashMap::new(), |mut acc, (id, values)| {
+            acc.entry(id).or_insert_with(Vec::new).extend(values);
+            acc
+        });
+    let reference: Vec<i64> = positive_totals(
+        base.edition
+            .projects()
+            .chain(base.previous.iter().flat_map(|e| e.projects()))
+            .map(|(_, p)| p),
+    );
+    let plan_median = median(reference.clone());
+    let plan_max = reference.iter().copied().max();
+    let mut sheet_amounts = Vec::new();
+    let mut suspects = 0usize;
+    let mut checked = 0usize;
+    for (g, goal) in merged.edition.goals.iter().enumerate() {
+        for (p, policy) in goal.policies.iter().enumerate() {
+            for (j, project) in policy.projects.iter().enumerate() {
+                if !merged.applied.contains(project.id.as_str()) {
+                    continue;
+                }
+                let own = history
+                    .get(project.id.as_str())
+                    .cloned()
+                    .unwrap_or_default();
+                for cost in &project.costs {
+                    let Some(value) = cost.total.map(Money::thousand_yen).filter(|v| *v > 0) else {
+                        continue;
+                    };
+                    sheet_amounts.push(value);
+                    let mut references = own.clone();
+                    references.extend(
+                        project
+                            .costs
+                            .iter()
+                            .filter(|c| c.year != cost.year)
+                            .filter_map(|c| c.total)
+                            .map(Money::thousand_yen),
+                    );
+                    let suspect = match median(references) {
+                        Some(reference) => {
+                            checked += 1;
+                            value >= reference.saturating_mul(YEN_RATIO)
+                        }
+                        None => match (plan_median, plan_max) {
+                            (Some(typical), Some(largest)) => {
+                                checked += 1;
+                                value >= typical.saturating_mul(YEN_RATIO)
+                                    && value >= largest.saturating_mul(5)
+                            }
+                            _ => false,
+                        },
+                    };
+                    if suspect {
+                        suspects += 1;
+                        let position = merged.map.field(g, p, j, Field::Total(cost.year));
+                        let label = describe(policy.code, project);
+                        report.push(
+                            Diagnostic::new(
+                                Code::YenNotThousandYen,
+                                position,
+                                format!(
+                                    "{label} の{}の事業費 {} 千円は、この事業のほかの年度や前の計画、計画全体の金額の約1,000倍です。円で入力していませんか。金額は千円単位で入力します。",
+                                    cost.year.label(),
+                                    Money::from_thousand_yen(value).grouped()
+                                ),
+                                format!(
+                                    "{label}: the {} cost of {} 千円 is about 1,000 times the project's other years, its previous amounts or the plan's typical amounts: entered in 円 instead of 千円?",
+                                    cost.year.label(),
+                                    Money::from_thousand_yen(value).grouped()
+                                ),
+                            )
+                            .with_field("事業費"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    // The whole sheet: the changed rows' typical amount against the plan's.
+    let sheet_median = median(sheet_amounts.clone());
+    if let (Some(now), Some(before)) = (sheet_median, plan_median)
+        && sheet_amounts.len() >= 3
+        && now >= before.saturating_mul(YEN_RATIO)
+        && suspects * 2 >= checked
+    {
+        let total: i64 = sheet_amounts.iter().sum();
+        report.push(
+            Diagnostic::new(
+                Code::YenNotThousandYen,
+                Position::File,
+                format!(
+                    "このシートで入力した事業費（{}件、合計 {} 千円）は、これまでの計画の金額のおよそ1,000倍です（中央値 {} 千円、これまでは {} 千円）。シート全体を円で入力していませんか。金額は千円単位で入力し直してください。",
+                    sheet_amounts.len(),
+                    Money::from_thousand_yen(total).grouped(),
+                    Money::from_thousand_yen(now).grouped(),
+                    Money::from_thousand_yen(before).grouped()
+                ),
+                format!(
+                    "the costs entered in this sheet ({} amounts, {} 千円 in all) are about 1,000 times the plan's (median {} 千円, before {} 千円): was the whole sheet entered in 円? Enter amounts in 千円",
+                    sheet_amounts.len(),
+                    Money::from_thousand_yen(total).grouped(),
+                    Money::from_thousand_yen(now).grouped(),
+                    Money::from_thousand_yen(before).grouped()
+                ),
+            )
+            .with_severity(crate::diagnostic::Severity::Error),
+        );
     }
 }
 

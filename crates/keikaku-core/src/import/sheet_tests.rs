@@ -304,6 +304,28 @@ fn each_check_points_at_its_cell() {
         &[],
         &context,
     );
+    // No.2 is still 7-1-2's, whose row the sheet does not change: the changed row is told so.
+    assert_eq!(
+        errors(&parsed),
+        [(Code::DuplicateNumber, "実施計画!B2".into())]
+    );
+    assert!(
+        parsed.report.diagnostics[0]
+            .message(Lang::En)
+            .contains("7-1 No.2"),
+        "{:?}",
+        parsed.report.diagnostics[0]
+    );
+    // Two changed rows with one number: the common check finds it.
+    let parsed = check(
+        |g| {
+            set(g, 1, "事業番号", Value::Number(12.0));
+            set(g, 2, "事業番号", Value::Number(12.0));
+        },
+        &[],
+        &[],
+        &context,
+    );
     assert_eq!(
         errors(&parsed),
         [(Code::DuplicateNumber, "実施計画!B3".into())]
@@ -428,63 +450,118 @@ fn a_sheet_made_for_another_edition_is_refused() {
     assert_eq!(errors(&parsed), [(Code::MissingEdition, String::new())]);
 }
 
-#[test]
-fn amounts_in_yen_are_suspected() {
+/// The seed rolled into R3–R5 (no R3–R5 amounts yet), with the seed as the previous edition.
+fn rolled_context() -> (Edition, Context) {
     let previous = seed();
-    let mut edition = roll(&previous, EditionSpan::parse("R3-R5").expect("span")).expect("roll");
-    // Every project's R3 amount typed in 円: 1,000 times its R2 amount in 千円.
-    for (_, project) in previous.projects() {
-        let Some(total) = project.costs[0].total.filter(|m| *m > Money::ZERO) else {
-            continue;
-        };
-        let target = edition.goals[0]
-            .policies
-            .iter_mut()
-            .flat_map(|p| p.projects.iter_mut())
-            .find(|p| p.id == project.id)
-            .expect("carried");
-        target.costs = vec![crate::model::YearCost {
-            year: year(2021),
-            total: Some(Money::from_thousand_yen(total.thousand_yen() * 1_000)),
-            earmarked: Some(Money::ZERO),
-            general: Some(Money::from_thousand_yen(total.thousand_yen() * 1_000)),
-            earmarked_breakdown: Vec::new(),
-        }];
-    }
+    let edition = roll(&previous, EditionSpan::parse("R3-R5").expect("span")).expect("roll");
     let mut context = context_for(&edition);
-    if let Some(base) = &mut context.base {
-        base.previous = Some(previous.clone());
-    }
-    let parsed = read_with(
-        &SheetXlsx,
-        &template::to_xlsx(&edition, &[]).expect("xlsx"),
-        &context,
-    );
-    assert!(!parsed.report.has_errors(), "{:?}", errors(&parsed));
-    let warnings: Vec<Code> = parsed.report.diagnostics.iter().map(|d| d.code).collect();
-    assert_eq!(warnings, [Code::YenNotThousandYen]);
-    assert_eq!(parsed.report.diagnostics[0].position, Position::File);
-
-    // The same amounts in 千円 raise nothing.
     if let Some(base) = &mut context.base {
         base.previous = Some(previous);
     }
-    let parsed = read_with(
-        &SheetXlsx,
-        &template::to_xlsx(&r3(), &[]).expect("xlsx"),
-        &context_for(&r3()),
-    );
-    assert!(parsed.report.diagnostics.is_empty(), "{:?}", parsed.report);
+    (edition, context)
+}
+
+/// Fills the R3 amounts of `rows` (0-based sheet rows) with each project's R2 amount from the
+/// seed times `factor`, all of it general funding.
+fn fill_r3(grid: &mut Grid, factor: i64, rows: impl Fn(usize) -> bool) {
+    let seed = seed();
+    let id_column = column(grid, "事業ID");
+    for r in 1..grid.rows.len() {
+        if !rows(r) {
+            continue;
+        }
+        let id = grid.rows[r][id_column].text();
+        let Some((_, project)) = seed.projects().find(|(_, p)| p.id.as_str() == id) else {
+            continue;
+        };
+        let Some(total) = project.costs[0].total.map(Money::thousand_yen) else {
+            continue;
+        };
+        let value = (total * factor) as f64;
+        set(grid, r, "令和3年度 事業費（千円）", Value::Number(value));
+        set(grid, r, "令和3年度 特定財源（千円）", Value::Number(0.0));
+        set(grid, r, "令和3年度 一般財源（千円）", Value::Number(value));
+    }
 }
 
 #[test]
-fn new_rows_get_ids_and_missing_rows_end() {
+fn amounts_in_yen_are_suspected() {
+    let (edition, context) = rolled_context();
+    let read = |grid: &Grid| read_with(&SheetXlsx, &workbook(grid, None, &[], &[]), &context);
+
+    // Every project's R3 amount typed in 円: 1,000 times its R2 amount in 千円. The sheet as a
+    // whole is refused, and each amount is pointed at.
+    let mut grid = grid_of(&edition);
+    fill_r3(&mut grid, 1_000, |_| true);
+    let parsed = read(&grid);
+    let file_errors: Vec<_> = parsed
+        .report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
+    assert_eq!(file_errors.len(), 1, "{:?}", errors(&parsed));
+    assert_eq!(file_errors[0].code, Code::YenNotThousandYen);
+    assert_eq!(file_errors[0].position, Position::File);
+    let cells: Vec<String> = parsed
+        .report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning && d.code == Code::YenNotThousandYen)
+        .map(|d| d.position.to_string())
+        .collect();
+    // The seed's projects with a positive R2 事業費 (7-6 No.1–4 are dashes).
+    let priced = seed()
+        .projects()
+        .filter(|(_, p)| p.costs[0].total.is_some_and(|m| m > Money::ZERO))
+        .count();
+    assert_eq!(cells.len(), priced, "{cells:?}");
+    assert!(cells.contains(&"実施計画!I2".to_owned()), "{cells:?}");
+
+    // One project (7-1-3, row 4) in 円, the rest in 千円: a warning at its cell only.
+    let mut grid = grid_of(&edition);
+    fill_r3(&mut grid, 1, |r| r != 3);
+    fill_r3(&mut grid, 1_000, |r| r == 3);
+    let parsed = read(&grid);
+    assert!(!parsed.report.has_errors(), "{:?}", errors(&parsed));
+    let warnings: Vec<(Code, String)> = parsed
+        .report
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, d.position.to_string()))
+        .collect();
+    assert_eq!(warnings, [(Code::YenNotThousandYen, "実施計画!I4".into())]);
+
+    // The same amounts in 千円 raise nothing.
+    let mut grid = grid_of(&edition);
+    fill_r3(&mut grid, 1, |_| true);
+    let parsed = read(&grid);
+    assert!(parsed.report.diagnostics.is_empty(), "{:?}", parsed.report);
+}
+
+/// Sets the cells of row `r` (values by header) in a grid.
+fn fill(grid: &mut Grid, r: usize, values: &[(&str, Value)]) {
+    for (header, value) in values {
+        set(grid, r, header, value.clone());
+    }
+}
+
+fn stored_in(parsed: &Parsed) -> &Edition {
+    assert!(!parsed.report.has_errors(), "{:?}", errors(parsed));
+    &parsed.editions[0].edition
+}
+
+#[test]
+fn new_rows_get_ids_missing_rows_stay_and_marked_rows_leave() {
     let edition = r3();
     let mut grid = grid_of(&edition);
-    grid.rows.remove(2); // 7-1-2 ends
+    let remove = column(&grid, "計画から外す");
+    grid.rows[3][remove] = Value::Text("○".into()); // 7-1-3 leaves
+    grid.rows.remove(2); // 7-1-2's row deleted: it stays
     let mut new_row = grid.rows[1].clone();
     new_row[column(&grid, "事業番号")] = Value::Number(11.0);
     new_row[column(&grid, "事業ID")] = Value::Empty;
+    new_row[column(&grid, "版")] = Value::Empty;
     new_row[column(&grid, "事業名")] = Value::Text("新しい事業".into());
     grid.rows.push(new_row);
     let parsed = read_with(
@@ -492,10 +569,10 @@ fn new_rows_get_ids_and_missing_rows_end() {
         &workbook(&grid, None, &[], &[]),
         &context_for(&edition),
     );
-    assert!(!parsed.report.has_errors(), "{:?}", errors(&parsed));
-    let policy = &parsed.editions[0].edition.goals[0].policies[0];
+    let merged = stored_in(&parsed);
+    let policy = &merged.goals[0].policies[0];
     let numbers: Vec<u32> = policy.projects.iter().map(|p| p.number).collect();
-    assert_eq!(numbers, [1, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    assert_eq!(numbers, [1, 2, 4, 5, 6, 7, 8, 9, 10, 11]);
     let added = policy.projects.last().expect("new");
     assert_eq!(
         added.id.as_str(),
@@ -503,4 +580,241 @@ fn new_rows_get_ids_and_missing_rows_end() {
         "a new id from this edition"
     );
     assert_eq!(added.name, "新しい事業");
+    let changes = parsed.editions[0].changes.clone().expect("changes");
+    assert_eq!(changes.added, ["7-1 No.11 新しい事業"]);
+    assert_eq!(changes.removed.len(), 1);
+    assert!(changes.removed[0].starts_with("7-1 No.3 "), "{changes:?}");
+    assert!(changes.updated.is_empty(), "{changes:?}");
+    assert_eq!(changes.not_in_sheet, 1);
+    assert_eq!(changes.unchanged, edition.projects().count() - 2);
+}
+
+/// The lost update found by a trial: two departments fill copies of one template; the second,
+/// made before the first was imported, must not undo the first department's work.
+#[test]
+fn a_stale_copy_changes_only_its_own_rows_and_refuses_conflicts() {
+    let made_from = r3();
+    let template = grid_of(&made_from);
+    let r3_total = "令和3年度 事業費（千円）";
+    let r3_earmarked = "令和3年度 特定財源（千円）";
+    let r3_general = "令和3年度 一般財源（千円）";
+
+    // Department A (copy 1): renames 7-1-2, sets R3 of 7-1-4, adds 7-2 No.9.
+    let mut first = template.clone();
+    fill(
+        &mut first,
+        2,
+        &[("事業名", Value::Text("改名した事業".into()))],
+    );
+    fill(
+        &mut first,
+        4,
+        &[
+            (r3_total, Value::Number(300.0)),
+            (r3_earmarked, Value::Number(100.0)),
+            (r3_general, Value::Number(200.0)),
+        ],
+    );
+    let mut added = first.rows[1].clone();
+    added[column(&first, "施策コード")] = Value::Text("7-2".into());
+    added[column(&first, "事業番号")] = Value::Number(9.0);
+    added[column(&first, "事業ID")] = Value::Empty;
+    added[column(&first, "版")] = Value::Empty;
+    added[column(&first, "事業名")] = Value::Text("Aが追加した事業".into());
+    first.rows.push(added);
+    let parsed = read_with(
+        &SheetXlsx,
+        &workbook(&first, None, &[], &[]),
+        &context_for(&made_from),
+    );
+    let after_first = stored_in(&parsed).clone();
+    assert_eq!(
+        parsed.editions[0]
+            .changes
+            .as_ref()
+            .expect("changes")
+            .updated
+            .len(),
+        2
+    );
+
+    // Department B (copy 2, made before A's import): changes 7-1-6 only.
+    let mut second = template.clone();
+    fill(
+        &mut second,
+        6,
+        &[("事業概要", Value::Text("Bが書き直した概要".into()))],
+    );
+    let parsed = read_with(
+        &SheetXlsx,
+        &workbook(&second, None, &[], &[]),
+        &context_for(&after_first),
+    );
+    let after_second = stored_in(&parsed);
+    let project = |e: &Edition, id: &str| {
+        e.projects()
+            .find(|(_, p)| p.id.as_str() == id)
+            .map(|(_, p)| p.clone())
+            .unwrap_or_else(|| panic!("{id} missing"))
+    };
+    // A's work survives: the rename, the amounts, the new project.
+    assert_eq!(
+        project(after_second, "072052-r2-7-1-2").name,
+        "改名した事業"
+    );
+    assert_eq!(
+        project(after_second, "072052-r2-7-1-4")
+            .cost(year(2021))
+            .and_then(|c| c.total),
+        Some(Money::from_thousand_yen(300))
+    );
+    assert!(
+        after_second
+            .projects()
+            .any(|(_, p)| p.name == "Aが追加した事業"),
+        "A's new project was dropped"
+    );
+    // B's change is applied.
+    assert_eq!(
+        project(after_second, "072052-r2-7-1-6").summary,
+        "Bが書き直した概要"
+    );
+    let changes = parsed.editions[0].changes.clone().expect("changes");
+    assert_eq!(changes.updated.len(), 1, "{changes:?}");
+    assert!(
+        changes.added.is_empty() && changes.removed.is_empty(),
+        "{changes:?}"
+    );
+
+    // Department C (another stale copy) changes 7-1-2's name and 7-1-4's R3 too: both rows
+    // changed in the database since. Refused, naming both values; nothing is merged.
+    let mut third = template.clone();
+    fill(&mut third, 2, &[("事業名", Value::Text("Cの名前".into()))]);
+    fill(
+        &mut third,
+        4,
+        &[
+            (r3_total, Value::Number(900.0)),
+            (r3_earmarked, Value::Number(0.0)),
+            (r3_general, Value::Number(900.0)),
+        ],
+    );
+    let parsed = read_with(
+        &SheetXlsx,
+        &workbook(&third, None, &[], &[]),
+        &context_for(after_second),
+    );
+    assert_eq!(
+        errors(&parsed),
+        [
+            (Code::StaleRow, "実施計画!D3".into()),
+            (Code::StaleRow, "実施計画!I5".into())
+        ]
+    );
+    let message = parsed.report.diagnostics[0].render("dept-c.xlsx", Lang::Ja);
+    assert!(
+        message.starts_with("dept-c.xlsx:実施計画!D3: error[stale-row]: ")
+            && message.contains("保存済み「改名した事業」")
+            && message.contains("シート「Cの名前」"),
+        "{message}"
+    );
+    let amounts = parsed.report.diagnostics[1].message(Lang::En);
+    assert!(
+        amounts.contains("stored 300") && amounts.contains("sheet 900"),
+        "{amounts}"
+    );
+}
+
+/// A row of a project that another import took out of the edition names that cause (it once
+/// read "belongs to 072052 R2-R4", the previous edition that holds the same id).
+#[test]
+fn a_row_of_a_project_taken_out_since_says_so() {
+    let made_from = r3();
+    let template = grid_of(&made_from);
+    let mut without = made_from.clone();
+    without.goals[0].policies[0].projects.remove(1); // 7-1-2 taken out by another import
+    let mut context = context_for(&without);
+    if let Some(base) = &mut context.base {
+        base.other_ids
+            .insert("072052-r2-7-1-2".into(), "072052 白河市 R2-R4".into());
+    }
+    // Unchanged in this copy: ignored, the project stays out.
+    let parsed = read_with(&SheetXlsx, &workbook(&template, None, &[], &[]), &context);
+    let merged = stored_in(&parsed);
+    assert_eq!(merged.projects().count(), without.projects().count());
+    assert_eq!(
+        parsed.editions[0]
+            .changes
+            .as_ref()
+            .expect("changes")
+            .gone
+            .len(),
+        1
+    );
+    // Changed in this copy: refused with the real cause, not foreign-id.
+    let mut changed = template.clone();
+    fill(
+        &mut changed,
+        2,
+        &[("事業名", Value::Text("変えた名前".into()))],
+    );
+    let parsed = read_with(&SheetXlsx, &workbook(&changed, None, &[], &[]), &context);
+    assert_eq!(errors(&parsed), [(Code::StaleRow, "実施計画!C3".into())]);
+    let message = parsed.report.diagnostics[0].message(Lang::En);
+    assert!(
+        message.contains("taken out of this edition by another import"),
+        "{message}"
+    );
+}
+
+#[test]
+fn version_cells_are_checked() {
+    let edition = r3();
+    let context = context_for(&edition);
+    let parsed = check(|g| set(g, 1, "版", Value::Empty), &[], &[], &context);
+    let version_cell = {
+        let grid = grid_of(&edition);
+        crate::sheet::cell_name(1, column(&grid, "版"))
+    };
+    assert_eq!(
+        errors(&parsed),
+        [(Code::BadVersion, format!("実施計画!{version_cell}"))]
+    );
+    let parsed = check(
+        |g| set(g, 1, "版", Value::Text("hello".into())),
+        &[],
+        &[],
+        &context,
+    );
+    assert_eq!(
+        errors(&parsed),
+        [(Code::BadVersion, format!("実施計画!{version_cell}"))]
+    );
+    // A sheet without the 版 column is refused.
+    let parsed = check(
+        |g| {
+            let c = column(g, "版");
+            for row in &mut g.rows {
+                if row.len() > c {
+                    row.remove(c);
+                }
+            }
+        },
+        &[],
+        &[],
+        &context,
+    );
+    assert!(
+        errors(&parsed).contains(&(Code::BadHeader, "実施計画!A1".into())),
+        "{:?}",
+        errors(&parsed)
+    );
+    // An unknown mark in 計画から外す.
+    let parsed = check(
+        |g| set(g, 1, "計画から外す", Value::Text("たぶん".into())),
+        &[],
+        &[],
+        &context,
+    );
+    assert_eq!(errors(&parsed).len(), 1, "{:?}", errors(&parsed));
 }

@@ -13,7 +13,8 @@ pub mod report;
 pub mod template;
 
 use crate::fiscal::{EditionSpan, FiscalYear};
-use crate::model::FundingKind;
+use crate::model::{FundingKind, PolicyCode, Project};
+use crate::money::Money;
 
 /// The sheet holding the projects.
 pub const PROJECT_SHEET: &str = "実施計画";
@@ -84,6 +85,10 @@ pub enum Column {
     Departments,
     /// An amount of a fiscal year.
     Amount(FiscalYear, AmountField),
+    /// 計画から外す: a mark (○) that takes the project out of this edition.
+    Remove,
+    /// 版: the version of the row when the sheet was made (locked; see [`row_version`]).
+    Version,
 }
 
 /// The fixed columns before the amounts, with their headers.
@@ -98,6 +103,9 @@ const FIXED: [(Column, &str); 8] = [
     (Column::Departments, "担当課"),
 ];
 
+/// The columns after the amounts, with their headers.
+const TRAILING: [(Column, &str); 2] = [(Column::Remove, "計画から外す"), (Column::Version, "版")];
+
 /// The unit shown in amount headers.
 const UNIT: &str = "（千円）";
 
@@ -106,9 +114,10 @@ impl Column {
     pub fn header(self) -> String {
         match self {
             Column::Amount(year, field) => format!("{} {}{UNIT}", year.label(), field.label()),
-            fixed => FIXED
+            named => FIXED
                 .iter()
-                .find(|(c, _)| *c == fixed)
+                .chain(&TRAILING)
+                .find(|(c, _)| *c == named)
                 .map_or_else(String::new, |(_, h)| (*h).to_owned()),
         }
     }
@@ -116,7 +125,7 @@ impl Column {
     /// Reads a header cell: the fixed names, or `〈year〉 〈field〉（千円）`.
     pub fn parse(header: &str) -> Option<Column> {
         let text = header.trim();
-        if let Some((column, _)) = FIXED.iter().find(|(_, h)| *h == text) {
+        if let Some((column, _)) = FIXED.iter().chain(&TRAILING).find(|(_, h)| *h == text) {
             return Some(*column);
         }
         let text = text
@@ -139,7 +148,59 @@ pub fn columns(span: EditionSpan) -> Vec<Column> {
     for year in span.years() {
         columns.extend(AmountField::ALL.iter().map(|f| Column::Amount(year, *f)));
     }
+    columns.extend(TRAILING.iter().map(|(c, _)| *c));
     columns
+}
+
+/// Marks accepted in the 計画から外す column (an empty cell keeps the project).
+pub const REMOVE_MARKS: [&str; 8] = ["○", "◯", "〇", "●", "1", "TRUE", "外す", "削除"];
+
+/// True when `cell` (trimmed) is a mark of the 計画から外す column.
+pub fn is_remove_mark(cell: &str) -> bool {
+    let cell = cell.trim();
+    REMOVE_MARKS.iter().any(|m| m.eq_ignore_ascii_case(cell))
+}
+
+/// The version of a project's row as the sheet shows it: a short digest of every field the
+/// sheet holds (policy, number, id, texts, amounts of every year). The template writes it in
+/// the locked 版 column; on import, a row whose content still has this digest was not changed
+/// in the sheet, and a stored project whose digest differs was changed in the database since
+/// the sheet was made. Equal content always gives the same digest.
+pub fn row_version(policy: PolicyCode, project: &Project) -> String {
+    use sha2::{Digest, Sha256};
+    let mut text = String::new();
+    let mut field = |value: &str| {
+        text.push_str(value);
+        text.push('\u{1f}');
+    };
+    let amount =
+        |m: Option<Money>| m.map_or_else(|| "-".to_owned(), |m| m.thousand_yen().to_string());
+    field(&policy.to_string());
+    field(&project.number.to_string());
+    field(project.id.as_str());
+    field(&project.name);
+    field(&project.summary);
+    field(project.status.label());
+    field(&project.departments.join("\u{1e}"));
+    let strategies: Vec<&str> = project.strategies.iter().map(|s| s.raw.as_str()).collect();
+    field(&strategies.join("\u{1e}"));
+    for cost in &project.costs {
+        field(&cost.year.year().to_string());
+        field(&amount(cost.total));
+        field(&amount(cost.earmarked));
+        field(&amount(cost.general));
+        for (kind, money) in &cost.earmarked_breakdown {
+            field(kind.key());
+            field(&money.thousand_yen().to_string());
+        }
+    }
+    let digest = Sha256::digest(text.as_bytes());
+    digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+/// True when `text` has the shape of a [`row_version`] (12 lower-case hex digits).
+pub fn is_row_version(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// The separator of several departments or strategy codes in one cell.
@@ -187,7 +248,7 @@ mod tests {
     fn headers_round_trip() {
         let span = EditionSpan::parse("R3-R5").expect("span");
         let all = columns(span);
-        assert_eq!(all.len(), 8 + 3 * 8);
+        assert_eq!(all.len(), 8 + 3 * 8 + 2);
         for column in &all {
             assert_eq!(
                 Column::parse(&column.header()),

@@ -1,9 +1,9 @@
 //! Writes the spreadsheet a department fills in: the edition's projects, one per row.
 //!
 //! The xlsx has a header row that stays in view, the first four columns frozen, 千円 number
-//! formats, a drop-down list for 区分 and for 施策コード, the 事業ID column locked (the sheet is
-//! protected without a password, every other cell editable, rows can be added, deleted and
-//! sorted), an instructions sheet in Japanese naming the municipality and edition, and a sheet
+//! formats, drop-down lists for 区分, 施策コード and 計画から外す, the 事業ID and 版 columns
+//! locked (the sheet is protected without a password, every other cell editable, rows can be
+//! added, deleted and sorted), an instructions sheet in Japanese naming the municipality and edition, and a sheet
 //! listing the policies. The CSV has the same columns (UTF-8 with BOM).
 //!
 //! Amounts: a year the plan states nothing for is left empty; a stated "no amount" is `-`;
@@ -16,7 +16,7 @@ use rust_xlsxwriter::{
 
 use super::{
     AmountField, Column, INFO_CODE, INFO_EDITION, INFO_SHEET, LIST_SEPARATOR, POLICY_SHEET,
-    PROJECT_SHEET, columns,
+    PROJECT_SHEET, columns, row_version,
 };
 use crate::model::{Edition, Project};
 use crate::money::Money;
@@ -74,6 +74,8 @@ fn row(edition: &Edition, policy: &crate::model::Policy, project: &Project) -> V
                         .map_or(Out::Empty, |(_, m)| Out::Number(m.thousand_yen())),
                 },
             },
+            Column::Remove => Out::Empty,
+            Column::Version => Out::Text(row_version(policy.code, project)),
         })
         .collect()
 }
@@ -127,6 +129,8 @@ pub fn to_xlsx(edition: &Edition, extra_statuses: &[String]) -> Result<Vec<u8>, 
         sheet.write_string_with_format(0, c, column.header(), &header)?;
         let (width, format) = match column {
             Column::Id => (22.0, &locked),
+            Column::Version => (14.0, &locked),
+            Column::Remove => (12.0, &editable),
             Column::Name => (30.0, &editable),
             Column::Summary => (50.0, &editable),
             Column::Departments | Column::Strategies => (18.0, &editable),
@@ -149,7 +153,7 @@ pub fn to_xlsx(edition: &Edition, extra_statuses: &[String]) -> Result<Vec<u8>, 
         {
             let c = col(c)?;
             let format = match column {
-                Column::Id => &locked,
+                Column::Id | Column::Version => &locked,
                 Column::Amount(..) => &editable_amount,
                 _ => &editable,
             };
@@ -190,6 +194,16 @@ pub fn to_xlsx(edition: &Edition, extra_statuses: &[String]) -> Result<Vec<u8>, 
         .set_error_title("施策コード")?
         .set_error_message("施策一覧シートにある施策コードを選んでください。")?;
     sheet.add_data_validation(1, 0, last_row, 0, &policy_rule)?;
+    let remove_column = col(columns
+        .iter()
+        .position(|c| *c == Column::Remove)
+        .unwrap_or(0))?;
+    let remove_rule = DataValidation::new()
+        .allow_list_strings(&["○"])?
+        .set_error_style(DataValidationErrorStyle::Stop)
+        .set_error_title("計画から外す")?
+        .set_error_message("この計画期間から外す事業だけ「○」を選びます。")?;
+    sheet.add_data_validation(1, remove_column, last_row, remove_column, &remove_rule)?;
     sheet.set_freeze_panes(1, 4)?;
     sheet.autofilter(0, 0, last.max(1), col(columns.len() - 1)?)?;
     let options = ProtectionOptions {
@@ -228,8 +242,10 @@ pub fn to_xlsx(edition: &Edition, extra_statuses: &[String]) -> Result<Vec<u8>, 
         "区分は一覧（新規・継続・拡充・縮小・完了・休止・統合・廃止）から選びます。",
         "施策コードは「施策一覧」シートにあるものから選びます。",
         "担当課・地方創生事業が複数ある場合は「、」で区切ります（例: 企画政策課、財政課 / Ⅲ(4)、Ⅰ(2)）。",
-        "事業IDは変更しないでください（灰色の列）。新しい事業は一番下の行に、事業IDを空欄のまま追加します。",
-        "終了する事業は行ごと削除します。行を非表示にしたり、セルを結合したりしないでください。",
+        "事業IDと版は変更しないでください（灰色の列）。新しい事業は一番下の行に、事業IDと版を空欄のまま追加します。",
+        "この計画期間から外す事業は「計画から外す」列に「○」を付けます。行を削除しても事業は外れません（シートにない行は保存済みの内容のまま残ります）。完了・廃止する事業は区分で示します。",
+        "取り込むと、このシートで変えた行だけが反映されます。シートを作った後にほかの課が同じ行を変えていた場合は、両方の値を示して取り込みを止めます（新しいシートを作り直してください）。",
+        "行を非表示にしたり、セルを結合したりしないでください。",
         "取り込み: keikaku import このファイル.xlsx --edition 計画期間（誤りがあれば、シート名とセル番地を示して知らせます）",
     ];
     for (i, text) in instructions.iter().enumerate() {
