@@ -25,6 +25,7 @@ pub mod status;
 pub mod strategy;
 pub mod synth;
 pub mod validate;
+pub mod workspace;
 
 pub use diagnostic::{Code, Diagnostic, Lang, Position, Severity};
 pub use fiscal::{EditionSpan, FiscalYear};
