@@ -375,9 +375,8 @@ impl Why {
                 state.label()
             ),
             Why::HandedIn(department, state) => format!(
-                "{department}'s part is {} ({}): ask the planning office to return it before changing it",
-                state.key(),
-                state.label()
+                "{department}'s part is {}: ask the planning office to return it before changing it",
+                state.key()
             ),
             Why::WrongState(step, department, state) if ja => format!(
                 "{department} は「{}」のため、{}できません。",
@@ -385,9 +384,8 @@ impl Why {
                 step.label()
             ),
             Why::WrongState(step, department, state) => format!(
-                "{department}'s part is {} ({}): it cannot be {}",
+                "{department}'s part is {}: it cannot be {}",
                 state.key(),
-                state.label(),
                 step.past_participle()
             ),
         }
