@@ -139,7 +139,7 @@ pub async fn run(config: &Config, args: CompareArgs) -> anyhow::Result<ExitCode>
                 "人口の基準日",
             ];
             if args.format == CompareFormat::Csv {
-                print_csv(&header, rows)?;
+                print_csv(&header, rows, 4)?;
             } else {
                 println!("{}の比較（{}）", comparison.year.label(), group_heading(by));
                 let pretty = rows
@@ -184,16 +184,22 @@ fn figure_cells(f: &compare::Figures) -> [String; 5] {
     ]
 }
 
-fn print_csv(header: &[&str], rows: Vec<Vec<String>>) -> anyhow::Result<()> {
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    writer.write_record(header)?;
-    for row in rows {
-        writer.write_record(row)?;
+/// Prints CSV (UTF-8 with BOM): the first `text_columns` cells of a row are text (neutralised
+/// against formula injection by the writer), the rest numbers.
+fn print_csv(header: &[&str], rows: Vec<Vec<String>>, text_columns: usize) -> anyhow::Result<()> {
+    use keikaku_core::export::csv::{Field, Writer};
+    let mut writer = Writer::new();
+    writer.header(header.iter().copied());
+    for row in &rows {
+        writer.row(row.iter().enumerate().map(|(i, cell)| {
+            if i < text_columns {
+                Field::text(cell.as_str())
+            } else {
+                Field::number(cell.as_str())
+            }
+        }));
     }
-    let bytes = writer.into_inner()?;
-    print!("\u{feff}{}", String::from_utf8(bytes)?);
+    print!("{}", writer.into_string_with_bom());
     Ok(())
 }
 
@@ -231,7 +237,7 @@ fn print_national(totals: &compare::NationalTotals, format: CompareFormat) -> an
                 }))?
             );
         }
-        CompareFormat::Csv => print_csv(&header, rows)?,
+        CompareFormat::Csv => print_csv(&header, rows, 1)?,
         CompareFormat::Table => {
             println!(
                 "{} {} 団体の合計（{}）",

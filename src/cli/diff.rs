@@ -1,5 +1,6 @@
 //! `keikaku diff R2-R4 R3-R5`: what changed between two editions, as a table, JSON or CSV.
-//! The JSON shape is documented in `docs/cli.md`.
+//! The JSON shape is documented in `docs/cli.md`. Totals of policies and goals are compared
+//! over the fiscal years both editions cover, and every format says which years those are.
 
 use std::process::ExitCode;
 
@@ -8,7 +9,10 @@ use keikaku::config::Config;
 use keikaku::ops::diff;
 use keikaku_core::EditionSpan;
 use keikaku_core::aggregate::Totals;
-use keikaku_core::diff::{AmountChange, Change, EditionDiff, GroupChange, Link, Side};
+use keikaku_core::diff::{
+    AmountChange, Change, EditionDiff, GroupChange, Link, Side, compared_label,
+};
+use keikaku_core::export::csv::{Field, Writer};
 use keikaku_core::money::group_thousands;
 use keikaku_core::{FiscalYear, Money};
 use serde::Serialize;
@@ -139,6 +143,8 @@ struct DiffView {
     municipality: String,
     from: String,
     to: String,
+    /// The fiscal years (Western) both editions cover: the years `policies` and `goals` sum.
+    compared_years: Vec<i32>,
     new: Vec<SideView>,
     ended: Vec<SideView>,
     renamed: Vec<PairView>,
@@ -154,6 +160,10 @@ fn view(municipality: String, from: EditionSpan, to: EditionSpan, d: &EditionDif
         municipality,
         from: from.label(),
         to: to.label(),
+        compared_years: d
+            .compared
+            .map(|span| span.years().map(|y| y.year()).collect())
+            .unwrap_or_default(),
         new: d.new.iter().map(SideView::from).collect(),
         ended: d.ended.iter().map(SideView::from).collect(),
         renamed: d.renamed.iter().map(PairView::from).collect(),
@@ -226,21 +236,14 @@ fn amount_line(a: &AmountChange) -> String {
     )
 }
 
+/// A group's 事業費 for the table: `-` for no amount (never 0), `（なし）` where the edition
+/// has no such group.
 fn cost(t: &Option<Totals>) -> String {
-    t.map_or_else(
-        || "-".to_owned(),
-        |t| group_thousands(t.cost.thousand_yen()),
-    )
-}
-
-fn delta(g: &GroupChange) -> String {
-    let before = g.from.map_or(0, |t| t.cost.thousand_yen());
-    let after = g.to.map_or(0, |t| t.cost.thousand_yen());
-    let d = after - before;
-    if d > 0 {
-        format!("+{}", group_thousands(d))
-    } else {
-        group_thousands(d)
+    match t {
+        None => "（なし）".to_owned(),
+        Some(t) => t
+            .stated(t.cost)
+            .map_or_else(|| "-".to_owned(), |m| group_thousands(m.thousand_yen())),
     }
 }
 
@@ -307,7 +310,10 @@ fn print_table(name: &str, from: EditionSpan, to: EditionSpan, d: &EditionDiff) 
         ("基本目標別", "基本目標", &d.goals),
         ("施策別", "施策", &d.policies),
     ] {
-        println!("\n{heading}の事業費（それぞれの計画期間の計、千円）");
+        println!(
+            "\n{heading}の事業費（{}、千円）",
+            compared_label(d.compared)
+        );
         let rows = groups
             .iter()
             .map(|g| {
@@ -316,7 +322,7 @@ fn print_table(name: &str, from: EditionSpan, to: EditionSpan, d: &EditionDiff) 
                     g.name.clone(),
                     cost(&g.from),
                     cost(&g.to),
-                    delta(g),
+                    g.cost_change().text(),
                 ]
             })
             .collect();
@@ -331,31 +337,37 @@ fn print_table(name: &str, from: EditionSpan, to: EditionSpan, d: &EditionDiff) 
     }
 }
 
-fn csv_rows(d: &EditionDiff) -> Vec<[String; 9]> {
+/// One CSV row: `kind, from_reference, to_reference, id, name, field, year, from, to`.
+/// References, ids, names and text values are text (neutralised against formula injection
+/// by the writer); years, amounts, counts and similarity are numbers.
+type CsvRow = [Field<'static>; 9];
+
+fn csv_rows(d: &EditionDiff) -> Vec<CsvRow> {
     let mut rows = Vec::new();
-    let blank = String::new;
-    let row = |kind: &str,
+    let text = |t: &str| Field::text(t.to_owned());
+    let blank = || Field::text("");
+    let row = |kind: &'static str,
                from: Option<&Side>,
                to: Option<&Side>,
                field: &str,
                year: Option<FiscalYear>,
-               before: String,
-               after: String|
-     -> [String; 9] {
+               before: Field<'static>,
+               after: Field<'static>|
+     -> CsvRow {
         let any = to.or(from);
         [
-            kind.to_owned(),
-            from.map(|s| s.reference.clone()).unwrap_or_default(),
-            to.map(|s| s.reference.clone()).unwrap_or_default(),
-            any.map(|s| s.id.clone()).unwrap_or_default(),
-            any.map(|s| s.name.clone()).unwrap_or_default(),
-            field.to_owned(),
-            year.map(|y| y.year().to_string()).unwrap_or_default(),
+            Field::text(kind),
+            text(from.map(|s| s.reference.as_str()).unwrap_or_default()),
+            text(to.map(|s| s.reference.as_str()).unwrap_or_default()),
+            text(any.map(|s| s.id.as_str()).unwrap_or_default()),
+            text(any.map(|s| s.name.as_str()).unwrap_or_default()),
+            text(field),
+            Field::integer(year.map(|y| i64::from(y.year()))),
             before,
             after,
         ]
     };
-    let plain = |m: Option<Money>| m.map(|m| m.thousand_yen().to_string()).unwrap_or_default();
+    let amount = |m: Option<Money>| Field::integer(m.map(Money::thousand_yen));
     for s in &d.new {
         rows.push(row("new", None, Some(s), "", None, blank(), blank()));
     }
@@ -369,8 +381,8 @@ fn csv_rows(d: &EditionDiff) -> Vec<[String; 9]> {
             Some(&c.to),
             "name",
             None,
-            c.from.name.clone(),
-            c.to.name.clone(),
+            text(&c.from.name),
+            text(&c.to.name),
         ));
     }
     for c in &d.moved {
@@ -380,8 +392,8 @@ fn csv_rows(d: &EditionDiff) -> Vec<[String; 9]> {
             Some(&c.to),
             "policy",
             None,
-            c.from.policy.clone(),
-            c.to.policy.clone(),
+            text(&c.from.policy),
+            text(&c.to.policy),
         ));
     }
     for c in &d.changed {
@@ -393,8 +405,8 @@ fn csv_rows(d: &EditionDiff) -> Vec<[String; 9]> {
                 t,
                 "status",
                 None,
-                s.from.clone(),
-                s.to.clone(),
+                text(&s.from),
+                text(&s.to),
             ));
         }
         if let Some(s) = &c.departments {
@@ -404,8 +416,8 @@ fn csv_rows(d: &EditionDiff) -> Vec<[String; 9]> {
                 t,
                 "departments",
                 None,
-                s.from.join(" "),
-                s.to.join(" "),
+                text(&s.from.join(" ")),
+                text(&s.to.join(" ")),
             ));
         }
         if let Some(s) = &c.strategies {
@@ -415,8 +427,8 @@ fn csv_rows(d: &EditionDiff) -> Vec<[String; 9]> {
                 t,
                 "strategies",
                 None,
-                s.from.join(" "),
-                s.to.join(" "),
+                text(&s.from.join(" ")),
+                text(&s.to.join(" ")),
             ));
         }
         if c.summary {
@@ -429,20 +441,27 @@ fn csv_rows(d: &EditionDiff) -> Vec<[String; 9]> {
                 t,
                 a.field,
                 Some(a.year),
-                plain(a.from),
-                plain(a.to),
+                amount(a.from),
+                amount(a.to),
             ));
         }
     }
+    // Rows of totals carry the compared years in the year column (`2021-2022`): the totals
+    // sum those years only. No amount is an empty cell, never 0.
+    let years = match d.compared {
+        Some(span) if span.first() == span.last() => span.first().year().to_string(),
+        Some(span) => format!("{}-{}", span.first().year(), span.last().year()),
+        None => String::new(),
+    };
     for (kind, groups) in [("goal", &d.goals), ("policy", &d.policies)] {
         for g in groups {
             let values = |t: &Option<Totals>| {
                 t.map(|t| {
                     [
-                        t.projects.to_string(),
-                        t.cost.thousand_yen().to_string(),
-                        t.earmarked.thousand_yen().to_string(),
-                        t.general.thousand_yen().to_string(),
+                        i64::try_from(t.projects).ok(),
+                        t.stated(t.cost).map(Money::thousand_yen),
+                        t.stated(t.earmarked).map(Money::thousand_yen),
+                        t.stated(t.general).map(Money::thousand_yen),
                     ]
                 })
             };
@@ -451,17 +470,17 @@ fn csv_rows(d: &EditionDiff) -> Vec<[String; 9]> {
                 .iter()
                 .enumerate()
             {
-                let pick = |v: &Option<[String; 4]>| v.as_ref().map(|v| v[i].clone());
+                let pick = |v: &Option<[Option<i64>; 4]>| Field::integer(v.and_then(|v| v[i]));
                 rows.push([
-                    kind.to_owned(),
-                    g.from.map(|_| g.key.clone()).unwrap_or_default(),
-                    g.to.map(|_| g.key.clone()).unwrap_or_default(),
-                    String::new(),
-                    g.name.clone(),
-                    (*field).to_owned(),
-                    String::new(),
-                    pick(&before).unwrap_or_default(),
-                    pick(&after).unwrap_or_default(),
+                    Field::text(kind),
+                    text(g.from.map(|_| g.key.as_str()).unwrap_or_default()),
+                    text(g.to.map(|_| g.key.as_str()).unwrap_or_default()),
+                    blank(),
+                    text(&g.name),
+                    Field::text(*field),
+                    text(&years),
+                    pick(&before),
+                    pick(&after),
                 ]);
             }
         }
@@ -474,7 +493,7 @@ fn csv_rows(d: &EditionDiff) -> Vec<[String; 9]> {
             "similarity",
             None,
             blank(),
-            u.similarity.to_string(),
+            Field::integer(Some(i64::from(u.similarity))),
         ));
     }
     rows
@@ -492,10 +511,8 @@ pub async fn run(config: &Config, args: DiffArgs) -> anyhow::Result<ExitCode> {
         ),
         DiffFormat::Table => print_table(&a.municipality.name, a.span, b.span, &d),
         DiffFormat::Csv => {
-            let mut writer = csv::WriterBuilder::new()
-                .terminator(csv::Terminator::CRLF)
-                .from_writer(Vec::new());
-            writer.write_record([
+            let mut writer = Writer::new();
+            writer.header([
                 "kind",
                 "from_reference",
                 "to_reference",
@@ -505,11 +522,11 @@ pub async fn run(config: &Config, args: DiffArgs) -> anyhow::Result<ExitCode> {
                 "year",
                 "from",
                 "to",
-            ])?;
+            ]);
             for row in csv_rows(&d) {
-                writer.write_record(&row)?;
+                writer.row(row);
             }
-            print!("\u{FEFF}{}", String::from_utf8(writer.into_inner()?)?);
+            print!("{}", writer.into_string_with_bom());
         }
     }
     store.close().await;

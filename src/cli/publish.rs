@@ -1,11 +1,13 @@
 //! `keikaku publish --edition R3-R5`: make an edition public (or, with `--draft`, take it back
 //! to draft). One atomic change, recorded in the audit log; the portal follows within seconds.
+//! An edition whose projects have no 事業費 for a year it covers is not published unless
+//! `--allow-incomplete` is given; the refusal counts them by department and year.
 
 use std::process::ExitCode;
 
 use clap::Args;
 use keikaku::config::Config;
-use keikaku::ops::editions;
+use keikaku::ops::editions::{self, StateError};
 use keikaku_core::EditionState;
 
 use super::{SelectArgs, open_store};
@@ -17,6 +19,9 @@ pub struct PublishArgs {
     /// Take the edition back to draft (not public) instead.
     #[arg(long)]
     pub draft: bool,
+    /// Publish even though projects have no amount (事業費) for a year the edition covers.
+    #[arg(long)]
+    pub allow_incomplete: bool,
 }
 
 /// Runs `publish`.
@@ -27,7 +32,23 @@ pub async fn run(config: &Config, args: PublishArgs) -> anyhow::Result<ExitCode>
     } else {
         EditionState::Published
     };
-    let before = editions::set_state(&store, &args.select.selector(), state, "cli").await?;
+    let result = editions::set_state(
+        &store,
+        &args.select.selector(),
+        state,
+        args.allow_incomplete,
+        "cli",
+    )
+    .await;
+    store.close().await;
+    let before = match result {
+        Ok(before) => before,
+        Err(StateError::Incomplete(missing)) => {
+            eprintln!("{}", missing.message(config.lang));
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(StateError::Ops(e)) => return Err(e.into()),
+    };
     println!(
         "{} {} {}: {} → {}",
         before.municipality.code,
@@ -36,6 +57,5 @@ pub async fn run(config: &Config, args: PublishArgs) -> anyhow::Result<ExitCode>
         before.state,
         state.as_str()
     );
-    store.close().await;
     Ok(ExitCode::SUCCESS)
 }

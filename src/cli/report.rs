@@ -12,6 +12,7 @@ use keikaku::config::Config;
 use keikaku::ops::query;
 use keikaku_core::FiscalYear;
 use keikaku_core::aggregate::{Aggregate, GroupBy, Totals};
+use keikaku_core::export::csv::{Field, Writer};
 use keikaku_core::money::group_thousands;
 use serde::Serialize;
 
@@ -149,7 +150,7 @@ pub async fn run(config: &Config, args: ReportArgs) -> anyhow::Result<ExitCode> 
             };
             println!("{}", serde_json::to_string_pretty(&view)?);
         }
-        ReportFormat::Csv => print!("{}", csv(&aggregate)?),
+        ReportFormat::Csv => print!("{}", csv(&aggregate)),
         ReportFormat::Table => {
             let scope = match aggregate.year {
                 Some(year) => year.label(),
@@ -237,42 +238,38 @@ fn notes(aggregate: &Aggregate) -> Vec<String> {
     notes
 }
 
-fn csv(aggregate: &Aggregate) -> anyhow::Result<String> {
-    let mut writer = csv_writer();
-    writer.write_record([
+/// The report as CSV (UTF-8 with BOM). Group names are text (neutralised against formula
+/// injection by the writer); counts and amounts are numbers.
+fn csv(aggregate: &Aggregate) -> String {
+    let mut writer = Writer::new();
+    writer.header([
         aggregate.by.label(),
         "名称",
         "事業数",
         "事業費（千円）",
         "特定財源（千円）",
         "一般財源（千円）",
-    ])?;
-    let plain = |t: &Totals| {
+    ]);
+    // An empty cell is no amount, as in the open-data CSV.
+    let numbers = |t: &Totals| {
         [
-            t.projects.to_string(),
-            // An empty cell is no amount, as in the open-data CSV.
-            t.stated(t.cost)
-                .map_or_else(String::new, |m| m.thousand_yen().to_string()),
-            t.stated(t.earmarked)
-                .map_or_else(String::new, |m| m.thousand_yen().to_string()),
-            t.stated(t.general)
-                .map_or_else(String::new, |m| m.thousand_yen().to_string()),
+            Field::integer(i64::try_from(t.projects).ok()),
+            Field::integer(t.stated(t.cost).map(|m| m.thousand_yen())),
+            Field::integer(t.stated(t.earmarked).map(|m| m.thousand_yen())),
+            Field::integer(t.stated(t.general).map(|m| m.thousand_yen())),
         ]
     };
     for r in &aggregate.rows {
-        let mut record = vec![r.key.clone(), r.name.clone()];
-        record.extend(plain(&r.totals));
-        writer.write_record(&record)?;
+        writer.row(
+            [Field::text(r.key.as_str()), Field::text(r.name.as_str())]
+                .into_iter()
+                .chain(numbers(&r.totals)),
+        );
     }
-    let mut total = vec!["合計".to_owned(), String::new()];
-    total.extend(plain(&aggregate.total));
-    writer.write_record(&total)?;
-    let bytes = writer.into_inner()?;
-    Ok(format!("\u{FEFF}{}", String::from_utf8(bytes)?))
-}
-
-fn csv_writer() -> csv::Writer<Vec<u8>> {
-    csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new())
+    writer.row(
+        [Field::text("合計"), Field::text("")]
+            .into_iter()
+            .chain(numbers(&aggregate.total)),
+    );
+    writer.into_string_with_bom()
 }

@@ -324,26 +324,50 @@ pub fn share(
     }
 }
 
+/// One group of a chart of changes: its amount before and after (`None`: no amount) and the
+/// change as it is written (`+1,200`, `新たに計上`, …).
+#[derive(Debug, Clone)]
+pub struct ChangeRow {
+    /// Label.
+    pub label: String,
+    /// Before, in 千円; `None` for no amount.
+    pub before: Option<i64>,
+    /// After, in 千円; `None` for no amount.
+    pub after: Option<i64>,
+    /// The change as text.
+    pub change: String,
+}
+
+impl ChangeRow {
+    /// The difference, only when both sides state an amount: a change from no amount to an
+    /// amount is not an increase from 0, so it gets no bar.
+    fn difference(&self) -> Option<i64> {
+        Some(self.after? - self.before?)
+    }
+}
+
 /// The change of a value per group (e.g. each policy's cost between two editions): bars to the
-/// right of a centre line for increases, to the left for decreases.
+/// right of a centre line for increases, to the left for decreases. Groups with no amount on
+/// either side get no bar, and their text says so.
 pub fn change(
     id: &'static str,
     title: String,
     first_header: &'static str,
     columns: [&'static str; 2],
-    rows: &[(String, i64, i64)],
+    rows: &[ChangeRow],
 ) -> Chart {
     let largest = rows
         .iter()
-        .map(|(_, a, b)| (b - a).abs())
+        .filter_map(ChangeRow::difference)
+        .map(i64::abs)
         .max()
         .unwrap_or(0);
     let centre = BARS_X + BARS_WIDTH / 2;
     let half = i64::from(BARS_WIDTH / 2);
     let mut bars = Vec::new();
-    for (i, (label, before, after)) in rows.iter().enumerate() {
+    for (i, row) in rows.iter().enumerate() {
         let y = TOP + u32::try_from(i).unwrap_or(0) * ROW;
-        let d = after - before;
+        let d = row.difference().unwrap_or(0);
         // |d| ≤ largest, so the width fits in half the bar area.
         let width = if largest == 0 {
             0
@@ -355,14 +379,13 @@ pub fn change(
         } else {
             (centre - width, "decrease")
         };
-        let value = if d > 0 {
-            format!("+{}", group_thousands(d))
-        } else {
-            group_thousands(d)
+        let value = match row.difference() {
+            Some(_) => format!("{}千円", row.change),
+            None => row.change.clone(),
         };
         bars.push(BarRow {
-            label: shorten(label, 17),
-            full_label: label.clone(),
+            label: shorten(&row.label, 17),
+            full_label: row.label.clone(),
             y: y + 6,
             text_y: y + 20,
             segments: if width > 0 {
@@ -370,7 +393,7 @@ pub fn change(
             } else {
                 Vec::new()
             },
-            value: format!("{value}千円"),
+            value,
             value_x: if d >= 0 {
                 centre + width + 6
             } else {
@@ -379,19 +402,28 @@ pub fn change(
         });
     }
     let height = TOP + u32::try_from(bars.len()).unwrap_or(0) * ROW + 8;
-    let up = rows.iter().filter(|(_, a, b)| b > a).count();
-    let down = rows.iter().filter(|(_, a, b)| b < a).count();
-    let total: i64 = rows.iter().map(|(_, a, b)| b - a).sum();
+    let differences: Vec<i64> = rows.iter().filter_map(ChangeRow::difference).collect();
+    let up = differences.iter().filter(|d| **d > 0).count();
+    let down = differences.iter().filter(|d| **d < 0).count();
+    let total: i64 = differences.iter().sum();
+    let unstated = rows.len() - differences.len();
+    let mut description = format!(
+        "{}件のうち増加{}件・減少{}件、両計画に金額のある施策の合計で{}{}千円。",
+        rows.len(),
+        up,
+        down,
+        if total > 0 { "+" } else { "" },
+        group_thousands(total)
+    );
+    if unstated > 0 {
+        description.push_str(&format!(
+            "{unstated}件は一方または両方の計画に金額がない（計上なし）ため比較していません。"
+        ));
+    }
+    let cell = |v: Option<i64>| v.map_or_else(|| "-".to_owned(), group_thousands);
     Chart {
         id,
-        description: format!(
-            "{}件のうち増加{}件・減少{}件、合計で{}{}千円。",
-            rows.len(),
-            up,
-            down,
-            if total > 0 { "+" } else { "" },
-            group_thousands(total)
-        ),
+        description,
         title,
         width: WIDTH,
         height,
@@ -413,12 +445,12 @@ pub fn change(
             headers: vec![first_header, columns[0], columns[1], "増減（千円）"],
             rows: rows
                 .iter()
-                .map(|(label, a, b)| {
+                .map(|row| {
                     vec![
-                        label.clone(),
-                        group_thousands(*a),
-                        group_thousands(*b),
-                        group_thousands(b - a),
+                        row.label.clone(),
+                        cell(row.before),
+                        cell(row.after),
+                        row.change.clone(),
                     ]
                 })
                 .collect(),
@@ -530,6 +562,15 @@ mod tests {
         );
     }
 
+    fn change_row(label: &str, before: Option<i64>, after: Option<i64>, change: &str) -> ChangeRow {
+        ChangeRow {
+            label: label.into(),
+            before,
+            after,
+            change: change.into(),
+        }
+    }
+
     #[test]
     fn changes_grow_both_ways_from_the_centre() {
         let chart = change(
@@ -538,9 +579,9 @@ mod tests {
             "施策",
             ["A", "B"],
             &[
-                ("a".into(), 100, 150),
-                ("b".into(), 100, 0),
-                ("c".into(), 5, 5),
+                change_row("a", Some(100), Some(150), "+50"),
+                change_row("b", Some(100), Some(0), "-100"),
+                change_row("c", Some(5), Some(5), "±0"),
             ],
         );
         let centre = BARS_X + BARS_WIDTH / 2;
@@ -555,6 +596,43 @@ mod tests {
         assert_eq!(chart.table.rows[1], ["b", "100", "0", "-100"]);
         assert!(
             chart.description.contains("増加1件・減少1件"),
+            "{}",
+            chart.description
+        );
+    }
+
+    /// No amount is not 0: a policy that had no amount and now has one is not drawn as an
+    /// increase (nor the other way round), and the numbers say `-`.
+    #[test]
+    fn no_amount_is_neither_an_increase_nor_a_decrease() {
+        let chart = change(
+            "d",
+            "t".into(),
+            "施策",
+            ["A", "B"],
+            &[
+                change_row("a", Some(100), Some(150), "+50"),
+                change_row("b", None, Some(17_000), "新たに計上"),
+                change_row("c", Some(300), None, "計上なしに"),
+                change_row("d", None, None, "-"),
+            ],
+        );
+        assert_eq!(
+            chart.rows[0].segments[0].width,
+            BARS_WIDTH / 2,
+            "the largest change with amounts on both sides fills the half"
+        );
+        for row in &chart.rows[1..] {
+            assert!(row.segments.is_empty(), "{}", row.label);
+        }
+        assert_eq!(chart.rows[1].value, "新たに計上");
+        assert_eq!(chart.table.rows[1], ["b", "-", "17,000", "新たに計上"]);
+        assert_eq!(chart.table.rows[2], ["c", "300", "-", "計上なしに"]);
+        assert_eq!(chart.table.rows[3], ["d", "-", "-", "-"]);
+        assert!(
+            chart.description.contains("増加1件・減少0件")
+                && chart.description.contains("+50千円")
+                && chart.description.contains("3件は"),
             "{}",
             chart.description
         );

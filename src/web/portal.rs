@@ -960,28 +960,27 @@ struct TotalsRow {
 }
 
 impl TotalsRow {
+    /// Over the compared years: `（なし）` where the edition has no such group, `-` for no
+    /// amount (never 0), and a change only where both editions state an amount.
     fn of(group: &keikaku_core::diff::GroupChange) -> TotalsRow {
-        let cost = |t: &Option<keikaku_core::aggregate::Totals>| t.map(|t| t.cost);
-        let general = |t: &Option<keikaku_core::aggregate::Totals>| t.map(|t| t.general);
         let text =
-            |m: Option<keikaku_core::Money>| m.map_or_else(|| "（なし）".to_owned(), view::total);
-        let (from, to) = (cost(&group.from), cost(&group.to));
-        let change = to
-            .unwrap_or_default()
-            .thousand_yen()
-            .saturating_sub(from.unwrap_or_default().thousand_yen());
+            |t: &Option<keikaku_core::aggregate::Totals>,
+             pick: fn(&keikaku_core::aggregate::Totals) -> keikaku_core::Money| {
+                match t {
+                    None => "（なし）".to_owned(),
+                    Some(t) => t
+                        .stated(pick(t))
+                        .map_or_else(|| "-".to_owned(), view::total),
+                }
+            };
         TotalsRow {
             key: group.key.clone(),
             name: group.name.clone(),
-            from_cost: text(from),
-            to_cost: text(to),
-            change: match change {
-                0 => "±0".to_owned(),
-                c if c > 0 => format!("+{}", keikaku_core::money::group_thousands(c)),
-                c => keikaku_core::money::group_thousands(c),
-            },
-            from_general: text(general(&group.from)),
-            to_general: text(general(&group.to)),
+            from_cost: text(&group.from, |t| t.cost),
+            to_cost: text(&group.to, |t| t.cost),
+            change: group.cost_change().text(),
+            from_general: text(&group.from, |t| t.general),
+            to_general: text(&group.to, |t| t.general),
         }
     }
 }
@@ -1001,6 +1000,8 @@ struct DiffPage {
     uncertain: Vec<(SideLink, SideLink, u8)>,
     from_label: String,
     to_label: String,
+    /// The fiscal years the totals are summed over (those both editions cover), as a phrase.
+    compared: String,
     totals: Vec<TotalsSection>,
 }
 
@@ -1078,14 +1079,15 @@ async fn diff_page(
             a.info.span.label(),
             b.info.span.label()
         );
-        let changes: Vec<(String, i64, i64)> = d
+        let compared = keikaku_core::diff::compared_label(d.compared);
+        let changes: Vec<chart::ChangeRow> = d
             .policies
             .iter()
-            .map(|g| {
-                let cost = |t: &Option<keikaku_core::aggregate::Totals>| {
-                    t.map_or(0, |t| t.cost.thousand_yen())
-                };
-                (format!("{} {}", g.key, g.name), cost(&g.from), cost(&g.to))
+            .map(|g| chart::ChangeRow {
+                label: format!("{} {}", g.key, g.name),
+                before: g.from_cost().map(keikaku_core::Money::thousand_yen),
+                after: g.to_cost().map(keikaku_core::Money::thousand_yen),
+                change: g.cost_change().text(),
             })
             .collect();
         let page = DiffPage {
@@ -1115,7 +1117,7 @@ async fn diff_page(
             chart: chart::change(
                 "chart-diff",
                 format!(
-                    "施策別の事業費の増減（{} の計 → {} の計、千円）",
+                    "施策別の事業費の増減（{} → {}、{compared}、千円）",
                     a.info.span.label(),
                     b.info.span.label()
                 ),
@@ -1145,6 +1147,7 @@ async fn diff_page(
                 .collect(),
             from_label: a.info.span.label(),
             to_label: b.info.span.label(),
+            compared,
             totals: vec![
                 TotalsSection {
                     id: "goals",

@@ -1,7 +1,8 @@
 //! Rolling editions through the CLI, as a planning office works: roll R2–R4 into R3–R5,
 //! write the spreadsheet, edit it as departments would, import it, and compare the editions.
-//! The expected diff is written by hand below; its "before" totals are sums of the hand-read
-//! golden table of the seed.
+//! The expected diff is written by hand below from the hand-read golden table of the seed. Its
+//! totals compare the fiscal years both editions cover (R3–R4): the seed states amounts for
+//! R2 only, so every "before" total has no amount (null), never 0 and never the R2 sum.
 
 use keikaku_core::sheet::grid::{Grid, Value, read_xlsx};
 use serde_json::{Value as Json, json};
@@ -155,16 +156,11 @@ fn edit(grid: &mut Grid) {
     grid.rows.push(second);
 }
 
-/// (projects, cost, earmarked, general) of the golden projects of a policy, as JSON.
-fn golden_totals(keep: impl Fn(&GoldenProject) -> bool) -> Json {
-    let (mut n, mut c, mut e, mut g) = (0, 0, 0, 0);
-    for p in PROJECTS.iter().filter(|p| keep(p)) {
-        n += 1;
-        c += p.total.unwrap_or(0);
-        e += p.earmarked.unwrap_or(0);
-        g += p.general.unwrap_or(0);
-    }
-    json!({"projects": n, "cost": c, "earmarked": e, "general": g})
+/// A group of the earlier edition over R3–R4, where the seed states no amount: its number of
+/// golden projects, and no amounts.
+fn golden_unpriced(keep: impl Fn(&GoldenProject) -> bool) -> Json {
+    let n = PROJECTS.iter().filter(|p| keep(p)).count();
+    json!({"projects": n, "cost": null, "earmarked": null, "general": null})
 }
 
 fn side(id: &str, reference: &str, name: &str) -> Json {
@@ -195,11 +191,13 @@ fn title(code: &str) -> &'static str {
 
 /// The diff R2–R4 → R3–R5, written by hand from the edits above and the seed.
 fn expected_diff() -> Json {
-    let policy = |code: &str, to: Json| json!({"key": code, "name": title(code), "from": golden_totals(|p| p.policy == code), "to": to});
+    let policy = |code: &str, to: Json| json!({"key": code, "name": title(code), "from": golden_unpriced(|p| p.policy == code), "to": to});
     json!({
         "municipality": "072052 白河市",
         "from": "R2-R4",
         "to": "R3-R5",
+        // Both cover 令和3年度 and 令和4年度.
+        "compared_years": [2021, 2022],
         "new": [
             side("072052-r3-7-2-3", "7-2-3", "SDGs推進事業"),
             side("072052-r3-7-6-6", "7-6-6", "公共施設マネジメント推進事業"),
@@ -227,7 +225,7 @@ fn expected_diff() -> Json {
             policy("7-5", json!({"projects": 4, "cost": null, "earmarked": null, "general": null})),
             policy("7-6", json!({"projects": 6, "cost": 3_000, "earmarked": 1_000, "general": 2_000})),
         ],
-        "goals": [{"key": "7", "name": golden::GOAL_TITLE, "from": golden_totals(|_| true),
+        "goals": [{"key": "7", "name": golden::GOAL_TITLE, "from": golden_unpriced(|_| true),
                    "to": {"projects": 34, "cost": 37_700, "earmarked": 8_500, "general": 29_200}}],
     })
 }
@@ -284,12 +282,30 @@ async fn template_edit_import_and_the_hand_written_diff() {
             "{out}"
         );
 
+        let table = ok(&db, &["diff", "R2-R4", "R3-R5"]);
+        // No amount is `-`, never 0, and a change from no amount to an amount is not a
+        // number: the last three cells are before, after and the change.
+        let cells = |code: &str| -> Vec<String> {
+            let line = table
+                .lines()
+                .find(|l| l.contains(title(code)))
+                .unwrap_or_else(|| panic!("no row {code} in\n{table}"));
+            let cells: Vec<String> = line
+                .split(|c: char| c.is_whitespace() || c == '|')
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned)
+                .collect();
+            cells[cells.len() - 3..].to_vec()
+        };
+        assert_eq!(cells("7-3"), ["-", "-", "-"], "{table}");
+        assert_eq!(cells("7-1"), ["-", "17,000", "新たに計上"], "{table}");
+        assert_eq!(cells("7-6"), ["-", "3,000", "新たに計上"], "{table}");
+
         let diff: Json =
             serde_json::from_str(&ok(&db, &["diff", "R2-R4", "R3-R5", "--format", "json"]))
                 .expect("json");
         assert_eq!(diff, expected_diff(), "{}", db.label);
 
-        let table = ok(&db, &["diff", "R2-R4", "R3-R5"]);
         assert!(
             table.contains("新規 2件")
                 && table.contains("終了 1件")
@@ -310,13 +326,15 @@ async fn template_edit_import_and_the_hand_written_diff() {
             "{csv}"
         );
 
-        let policy_row = format!(
-            "policy,7-2,7-2,,{},cost,,{},1200",
-            title("7-2"),
-            golden_totals(|p| p.policy == "7-2")["cost"]
-        );
+        // Totals rows name the compared years; no amount before is an empty cell, not 0.
+        let policy_row = format!("policy,7-2,7-2,,{},cost,2021-2022,,1200", title("7-2"));
         assert!(csv.contains(&policy_row), "{policy_row} not in\n{csv}");
-        assert!(table.contains("基本目標別の事業費"), "{table}");
+        assert!(
+            table.contains(
+                "基本目標別の事業費（令和3年度～令和4年度（両計画に共通する年度）で比較、千円）"
+            ),
+            "{table}"
+        );
 
         let history: Json =
             serde_json::from_str(&ok(&db, &["history", "7-4-6", "--format", "json"]))
@@ -376,7 +394,8 @@ async fn portal_shows_the_diff(db: &TestDb) {
         "a draft is not compared in public"
     );
 
-    ok(db, &["publish", "--edition", "R3-R5"]);
+    // Most projects of R3–R5 have no amount yet: publishing needs --allow-incomplete.
+    ok(db, &["publish", "--edition", "R3-R5", "--allow-incomplete"]);
     assert!(state.refresh().await.expect("refresh"));
     let (status, _, choice) = page(&app, "/072052/diff").await;
     assert_eq!(status, StatusCode::OK);
@@ -400,14 +419,15 @@ async fn portal_shows_the_diff(db: &TestDb) {
     ] {
         assert!(html.contains(expected), "{expected:?} not on the diff page");
     }
-    // The goal's row: the seed's hand-read total before, 37,700 after.
-    let before = golden_totals(|_| true)["cost"].as_i64().expect("cost");
-    let goal_row = format!(
-        "<td class=\"num\">{}</td><td class=\"num\">37,700</td><td class=\"num\">{}</td>",
-        keikaku_core::money::group_thousands(before),
-        keikaku_core::money::group_thousands(37_700 - before),
+    // The goal's row over R3–R4: no amount before (the seed states R2 only), 37,700 after,
+    // and that is not an increase from 0.
+    let goal_row =
+        "<td class=\"num\">-</td><td class=\"num\">37,700</td><td class=\"num\">新たに計上</td>";
+    assert!(html.contains(goal_row), "{goal_row} not on the diff page");
+    assert!(
+        html.contains("令和3年度～令和4年度（両計画に共通する年度）で比較"),
+        "the diff page names the compared years"
     );
-    assert!(html.contains(&goal_row), "{goal_row} not on the diff page");
 
     let (status, _, project) = page(&app, "/072052/r3-r5/projects/7-4-6").await;
     assert_eq!(status, StatusCode::OK);
@@ -680,7 +700,10 @@ async fn roll_refuses_to_overwrite_and_drafts_stay_out_of_public_view() {
             .collect();
         assert_eq!(slugs, ["r2-r4"], "the draft is not public");
 
-        ok(&db, &["publish", "--edition", "R3-R5"]);
+        ok(
+            &db,
+            &["publish", "--edition", "R3-R5", "--allow-incomplete"],
+        );
         assert!(state.refresh().await.expect("refresh"));
         let slugs: Vec<String> = state.snapshot().municipalities[0]
             .editions

@@ -409,7 +409,8 @@ async fn a_roll_and_an_import_of_the_same_edition_one_wins_the_other_is_told() {
             .expect("import");
         let info = keikaku::ops::editions::roll(&other, None, r2, r3, "test")
             .await
-            .expect("roll");
+            .expect("roll")
+            .info;
         let json = canonical::to_json(&[other.edition(info.id).await.expect("edition")]);
         other.close().await;
 

@@ -2,6 +2,13 @@
 //! policy, or changed (区分, departments, strategy codes, amounts of the years both editions
 //! cover), and the totals of each policy and goal in both.
 //!
+//! Totals are compared over the fiscal years both editions cover ([`EditionDiff::compared`]),
+//! never over each edition's own span: R2–R4 → R3–R5 compares 令和3–4年度. Summing each
+//! edition's own years would drop the old first year on one side and add a new year that is
+//! not filled in yet on the other, so every policy would look cut. A group in which no project
+//! states a 事業費 in those years has no amount ([`Totals::stated`]), and a change from no
+//! amount to an amount is not an increase from 0 ([`CostChange`]).
+//!
 //! Projects are matched in this order: links the user gives (`--link OLD=NEW`), then the
 //! stable id (editions rolled or filled from a template keep it), then an identical name in
 //! the same policy, then an identical name anywhere. Editions read from separate documents
@@ -10,10 +17,10 @@
 
 use std::collections::HashSet;
 
-use crate::aggregate::{GroupBy, Totals, aggregate};
-use crate::fiscal::FiscalYear;
+use crate::aggregate::Totals;
+use crate::fiscal::{EditionSpan, FiscalYear};
 use crate::model::{Edition, Policy, Project, YearCost};
-use crate::money::Money;
+use crate::money::{Money, group_thousands};
 use crate::search::fold;
 
 /// A project as a diff shows it.
@@ -81,17 +88,90 @@ pub struct Uncertain {
     pub similarity: u8,
 }
 
-/// Totals of a policy or goal in both editions (`None` where it does not exist).
+/// Totals of a policy or goal in both editions (`None` where it does not exist), over the
+/// fiscal years both editions cover.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupChange {
     /// Policy code or goal number.
     pub key: String,
     /// Title (the later edition's when both have it).
     pub name: String,
-    /// In the earlier edition (over its years).
+    /// In the earlier edition (over the compared years).
     pub from: Option<Totals>,
-    /// In the later edition (over its years).
+    /// In the later edition (over the compared years).
     pub to: Option<Totals>,
+}
+
+/// How a group's 事業費 changed, over the compared years.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CostChange {
+    /// Both editions state an amount: the later minus the earlier.
+    By(Money),
+    /// Only the later edition states an amount (none before: not an increase from 0).
+    NewlyStated(Money),
+    /// Only the earlier edition states an amount (none after: not a cut to 0).
+    NoLongerStated(Money),
+    /// Neither edition states an amount.
+    Neither,
+}
+
+impl CostChange {
+    /// The change as a cell of a Japanese table: `+1,200`, `-300`, `±0`, `新たに計上`,
+    /// `計上なしに`, or `-` when neither edition states an amount.
+    pub fn text(self) -> String {
+        match self {
+            CostChange::By(d) if d.is_negative() => group_thousands(d.thousand_yen()),
+            CostChange::By(d) if d == Money::ZERO => "±0".to_owned(),
+            CostChange::By(d) => format!("+{}", group_thousands(d.thousand_yen())),
+            CostChange::NewlyStated(_) => "新たに計上".to_owned(),
+            CostChange::NoLongerStated(_) => "計上なしに".to_owned(),
+            CostChange::Neither => "-".to_owned(),
+        }
+    }
+
+    /// The difference when both editions state an amount.
+    pub fn difference(self) -> Option<Money> {
+        match self {
+            CostChange::By(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
+impl GroupChange {
+    /// The group's 事業費 in the earlier edition; `None` for no amount (or no group).
+    pub fn from_cost(&self) -> Option<Money> {
+        self.from.and_then(|t| t.stated(t.cost))
+    }
+
+    /// The group's 事業費 in the later edition; `None` for no amount (or no group).
+    pub fn to_cost(&self) -> Option<Money> {
+        self.to.and_then(|t| t.stated(t.cost))
+    }
+
+    /// How the group's 事業費 changed.
+    pub fn cost_change(&self) -> CostChange {
+        match (self.from_cost(), self.to_cost()) {
+            (Some(a), Some(b)) => CostChange::By(Money::from_thousand_yen(
+                b.thousand_yen().saturating_sub(a.thousand_yen()),
+            )),
+            (None, Some(b)) => CostChange::NewlyStated(b),
+            (Some(a), None) => CostChange::NoLongerStated(a),
+            (None, None) => CostChange::Neither,
+        }
+    }
+}
+
+/// The fiscal years a diff compares, in Japanese, as tables and pages state them:
+/// `令和3年度～令和4年度（両計画に共通する年度）で比較`.
+pub fn compared_label(compared: Option<EditionSpan>) -> String {
+    match compared {
+        Some(span) if span.first() == span.last() => {
+            format!("{}（両計画に共通する年度）で比較", span.first().label())
+        }
+        Some(span) => format!("{}（両計画に共通する年度）で比較", span.long_label()),
+        None => "両計画に共通する年度がないため、金額は比較できません".to_owned(),
+    }
 }
 
 /// Everything that changed.
@@ -109,6 +189,9 @@ pub struct EditionDiff {
     pub changed: Vec<Changed>,
     /// Ended and new projects whose names are similar: maybe the same project.
     pub uncertain: Vec<Uncertain>,
+    /// The fiscal years both editions cover, over which [`EditionDiff::policies`] and
+    /// [`EditionDiff::goals`] are summed; `None` when they share no year.
+    pub compared: Option<EditionSpan>,
     /// Every policy of either edition, in order.
     pub policies: Vec<GroupChange>,
     /// Every goal of either edition, in order.
@@ -338,22 +421,97 @@ fn amount_changes(
     changes
 }
 
-fn groups(a: &Edition, b: &Edition, by: GroupBy) -> Vec<GroupChange> {
-    let (ra, rb) = (aggregate(a, by, None), aggregate(b, by, None));
-    let mut keys: Vec<String> = ra.rows.iter().map(|r| r.key.clone()).collect();
-    for row in &rb.rows {
-        if !keys.contains(&row.key) {
-            keys.push(row.key.clone());
+/// The fiscal years both spans cover, if any (spans are runs of years, so their common years
+/// are one run too).
+pub fn common_years(a: EditionSpan, b: EditionSpan) -> Option<EditionSpan> {
+    let first = a.first().max(b.first());
+    let last = a.last().min(b.last());
+    if first > last {
+        return None;
+    }
+    EditionSpan::new(first, last)
+}
+
+/// Whether to total by policy or by goal.
+#[derive(Clone, Copy)]
+enum Level {
+    Policy,
+    Goal,
+}
+
+/// One project's totals over `years` (none: nothing is summed, the project still counts).
+fn project_totals(project: &Project, years: Option<EditionSpan>) -> Totals {
+    let mut totals = Totals {
+        projects: 1,
+        ..Totals::default()
+    };
+    for cost in project
+        .costs
+        .iter()
+        .filter(|c| years.is_some_and(|span| span.contains(c.year)))
+    {
+        if cost.total.is_some() {
+            totals.priced = 1;
+        }
+        totals.cost = totals.cost + cost.total.unwrap_or(Money::ZERO);
+        totals.earmarked = totals.earmarked + cost.earmarked.unwrap_or(Money::ZERO);
+        totals.general = totals.general + cost.general.unwrap_or(Money::ZERO);
+    }
+    totals
+}
+
+fn add(into: &mut Totals, more: Totals) {
+    into.projects += more.projects;
+    into.priced += more.priced;
+    into.cost = into.cost + more.cost;
+    into.earmarked = into.earmarked + more.earmarked;
+    into.general = into.general + more.general;
+}
+
+/// The policies or goals of `edition` in order, each with its totals over `years`.
+fn group_totals(
+    edition: &Edition,
+    level: Level,
+    years: Option<EditionSpan>,
+) -> Vec<(String, String, Totals)> {
+    let mut out: Vec<(String, String, Totals)> = Vec::new();
+    for goal in &edition.goals {
+        for policy in &goal.policies {
+            let (key, name) = match level {
+                Level::Policy => (policy.code.to_string(), policy.title.clone()),
+                Level::Goal => (goal.number.to_string(), goal.title.clone()),
+            };
+            let i = match out.iter().position(|(k, _, _)| *k == key) {
+                Some(i) => i,
+                None => {
+                    out.push((key, name, Totals::default()));
+                    out.len() - 1
+                }
+            };
+            for project in &policy.projects {
+                add(&mut out[i].2, project_totals(project, years));
+            }
+        }
+    }
+    out
+}
+
+fn groups(a: &Edition, b: &Edition, level: Level, years: Option<EditionSpan>) -> Vec<GroupChange> {
+    let (ra, rb) = (group_totals(a, level, years), group_totals(b, level, years));
+    let mut keys: Vec<String> = ra.iter().map(|r| r.0.clone()).collect();
+    for row in &rb {
+        if !keys.contains(&row.0) {
+            keys.push(row.0.clone());
         }
     }
     keys.into_iter()
         .map(|key| {
-            let from = ra.rows.iter().find(|r| r.key == key);
-            let to = rb.rows.iter().find(|r| r.key == key);
+            let from = ra.iter().find(|r| r.0 == key);
+            let to = rb.iter().find(|r| r.0 == key);
             GroupChange {
-                name: to.or(from).map(|r| r.name.clone()).unwrap_or_default(),
-                from: from.map(|r| r.totals),
-                to: to.map(|r| r.totals),
+                name: to.or(from).map(|r| r.1.clone()).unwrap_or_default(),
+                from: from.map(|r| r.2),
+                to: to.map(|r| r.2),
                 key,
             }
         })
@@ -434,8 +592,9 @@ pub fn diff(a: &Edition, b: &Edition, links: &[Link]) -> Result<EditionDiff, Dif
             similarity: *s,
         })
         .collect();
-    out.policies = groups(a, b, GroupBy::Policy);
-    out.goals = groups(a, b, GroupBy::Goal);
+    out.compared = common_years(a.span, b.span);
+    out.policies = groups(a, b, Level::Policy, out.compared);
+    out.goals = groups(a, b, Level::Goal, out.compared);
     Ok(out)
 }
 
@@ -567,6 +726,141 @@ mod tests {
             "paired within its policy"
         );
         assert_eq!(ys[j].1.name, twin);
+    }
+
+    /// The bundled sample: 白河市 R2–R4, where only the R2 (FY2020) cost of each project
+    /// survives in the PDF text.
+    fn sample() -> Edition {
+        let context = crate::import::Context {
+            municipality: Some(Municipality {
+                code: MunicipalityCode::parse("072052").expect("code"),
+                name: "白河市".into(),
+            }),
+            ..crate::import::Context::default()
+        };
+        let mut parsed = crate::import::read(
+            &crate::source::Source {
+                name: "shirakawa-r2-r4-goal7.txt",
+                bytes: include_bytes!("../../../data/samples/shirakawa-r2-r4-goal7.txt"),
+            },
+            Some(&crate::import::pdf_text::PdfTableText),
+            &context,
+        );
+        parsed.editions.remove(0).edition
+    }
+
+    fn cost_in(year: i32, total: i64) -> YearCost {
+        YearCost {
+            total: Some(Money::from_thousand_yen(total)),
+            ..YearCost::empty(FiscalYear::new(year).expect("year"))
+        }
+    }
+
+    /// (key, projects before, projects after) of every group.
+    fn counts(groups: &[GroupChange]) -> Vec<(&str, u64, u64)> {
+        groups
+            .iter()
+            .map(|g| {
+                (
+                    g.key.as_str(),
+                    g.from.map_or(0, |t| t.projects),
+                    g.to.map_or(0, |t| t.projects),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn totals_compare_only_the_years_both_editions_cover() {
+        let a = sample();
+        let mut b = roll(&a, EditionSpan::parse("R3-R5").expect("span")).expect("roll");
+        let d = diff(&a, &b, &[]).expect("diff");
+        assert_eq!(d.compared, EditionSpan::parse("R3-R4"));
+        assert_eq!(
+            compared_label(d.compared),
+            "令和3年度～令和4年度（両計画に共通する年度）で比較"
+        );
+        // The sample states amounts for R2 only, which R3–R5 does not cover, and neither
+        // edition states any for R3–R4: no amount on both sides, not a cut to 0.
+        for g in d.policies.iter().chain(&d.goals) {
+            assert_eq!((g.from_cost(), g.to_cost()), (None, None), "{}", g.key);
+            assert_eq!(g.cost_change(), CostChange::Neither, "{}", g.key);
+            assert_eq!(g.cost_change().text(), "-");
+        }
+        // Every project still counts (the sample's tables: 10, 2, 7, 5, 4 and 5 projects).
+        assert_eq!(
+            counts(&d.policies),
+            [
+                ("7-1", 10, 10),
+                ("7-2", 2, 2),
+                ("7-3", 7, 7),
+                ("7-4", 5, 5),
+                ("7-5", 4, 4),
+                ("7-6", 5, 5)
+            ]
+        );
+        assert_eq!(counts(&d.goals), [("7", 33, 33)]);
+
+        // 7-1-1 gets an R3 amount in R3–R5 only; 7-4-1 (広報白河発行事業) had R3 stated in
+        // R2–R4 as well (as a later book would) and changes; 7-3 gets an R5 amount, a year
+        // R2–R4 does not cover.
+        let mut a = a;
+        a.goals[0].policies[3].projects[0]
+            .costs
+            .push(cost_in(2021, 16_001));
+        b.goals[0].policies[0].projects[0].costs = vec![cost_in(2021, 17_000)];
+        b.goals[0].policies[3].projects[0].costs = vec![cost_in(2021, 16_500)];
+        b.goals[0].policies[2].projects[0].costs = vec![cost_in(2023, 900)];
+        let d = diff(&a, &b, &[]).expect("diff");
+        let change = |key: &str| {
+            d.policies
+                .iter()
+                .chain(&d.goals)
+                .find(|g| g.key == key)
+                .expect("group")
+                .cost_change()
+        };
+        let m = Money::from_thousand_yen;
+        assert_eq!(change("7-1"), CostChange::NewlyStated(m(17_000)));
+        assert_eq!(change("7-1").text(), "新たに計上");
+        assert_eq!(change("7-4"), CostChange::By(m(499)));
+        assert_eq!(change("7-4").text(), "+499");
+        assert_eq!(change("7-3"), CostChange::Neither, "R5 is not compared");
+        assert_eq!(change("7-2"), CostChange::Neither);
+        // The goal: 16,001 before; 17,000 + 16,500 = 33,500 after.
+        assert_eq!(change("7"), CostChange::By(m(17_499)));
+        assert_eq!(change("7").text(), "+17,499");
+
+        let mut cut = d.policies[3].clone();
+        cut.to = cut.to.map(|t| Totals {
+            cost: m(15_000),
+            ..t
+        });
+        assert_eq!(cut.cost_change().text(), "-1,001");
+        cut.to = cut.to.map(|t| Totals { priced: 0, ..t });
+        assert_eq!(cut.cost_change(), CostChange::NoLongerStated(m(16_001)));
+        assert_eq!(cut.cost_change().text(), "計上なしに");
+    }
+
+    #[test]
+    fn editions_without_a_common_year_compare_no_amounts() {
+        let a = sample();
+        let b = roll(&a, EditionSpan::parse("R5-R7").expect("span")).expect("roll");
+        let d = diff(&a, &b, &[]).expect("diff");
+        assert_eq!(d.compared, None);
+        assert_eq!(
+            compared_label(d.compared),
+            "両計画に共通する年度がないため、金額は比較できません"
+        );
+        assert!(
+            d.goals
+                .iter()
+                .all(|g| g.cost_change() == CostChange::Neither)
+        );
+        assert_eq!(
+            compared_label(EditionSpan::parse("R4-R4")),
+            "令和4年度（両計画に共通する年度）で比較"
+        );
     }
 
     #[test]

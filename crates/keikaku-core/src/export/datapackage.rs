@@ -1,7 +1,9 @@
 //! A Frictionless Data Package: the open-data tables as CSV (UTF-8 with BOM) plus
 //! `datapackage.json`, which describes each file with a Table Schema (field names, types,
 //! required values, primary key), its size and SHA-256, the licence (CC BY 4.0, compatible with
-//! the 公共データ利用規約 PDL 1.0) and the generation date. [`zip`] bundles the files.
+//! the 公共データ利用規約 PDL 1.0) and the generation date. [`zip`] bundles the files. The
+//! description also says how text cells that could start a formula are written
+//! ([`csv::neutralise`]).
 
 use std::io::Write;
 
@@ -88,7 +90,8 @@ pub fn files(tables: &[Table], meta: &Meta) -> Vec<File> {
         "profile": "tabular-data-package",
         "name": meta.name,
         "title": meta.title,
-        "description": meta.description,
+        // The CSV's text cells may carry a neutralising quote: say so where readers look.
+        "description": format!("{} {}", meta.description, csv::NEUTRALISED_NOTE),
         "created": meta.created,
         "licenses": [{
             "name": "CC-BY-4.0",

@@ -47,13 +47,19 @@ pub enum Cell {
 }
 
 impl Cell {
-    /// The cell as CSV text: numbers without separators, empty for no value.
-    pub fn csv_text(&self) -> String {
+    /// The cell as a CSV field: text (neutralised when written, see
+    /// [`crate::export::csv::neutralise`]) or a number.
+    pub fn field(&self) -> crate::export::csv::Field<'_> {
         match self {
-            Cell::Text(text) => text.clone(),
-            Cell::Integer(Some(n)) => n.to_string(),
-            Cell::Integer(None) => String::new(),
+            Cell::Text(text) => crate::export::csv::Field::text(text.as_str()),
+            Cell::Integer(value) => crate::export::csv::Field::integer(*value),
         }
+    }
+
+    /// The cell as CSV text: numbers without separators, empty for no value, text that could
+    /// start a formula with a quote in front.
+    pub fn csv_text(&self) -> String {
+        self.field().written().into_owned()
     }
 }
 

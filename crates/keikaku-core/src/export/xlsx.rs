@@ -109,6 +109,64 @@ mod tests {
         },
     ];
 
+    /// Every `<f>` (formula) element in the worksheets of a workbook.
+    fn formulas(bytes: &[u8]) -> usize {
+        use std::io::Read;
+        let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).expect("zip");
+        let mut count = 0;
+        for i in 0..archive.len() {
+            let mut file = archive.by_index(i).expect("entry");
+            if file.name().expect("name").starts_with("xl/worksheets/") {
+                let mut xml = String::new();
+                file.read_to_string(&mut xml).expect("xml");
+                count += xml.matches("<f>").count() + xml.matches("<f ").count();
+            }
+        }
+        count
+    }
+
+    /// Workbooks need no neutralising quote: text is written as a string cell, which Excel
+    /// never runs, and the text stays exactly as it is.
+    #[test]
+    fn text_that_looks_like_a_formula_is_a_string_cell() {
+        let hostile = "=HYPERLINK(\"http://example.com\",\"x\")";
+        let table = Table {
+            name: "projects",
+            title: "事業",
+            columns: &COLUMNS,
+            primary_key: &[],
+            rows: vec![vec![
+                Cell::Text(hostile.into()),
+                Cell::Integer(Some(2021)),
+                Cell::Integer(Some(-5)),
+            ]],
+        };
+        let bytes = to_xlsx(&[table], "t").expect("xlsx");
+        assert_eq!(formulas(&bytes), 0);
+        let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).expect("open");
+        let range = workbook.worksheet_range("事業").expect("sheet");
+        assert_eq!(range.get((1, 0)), Some(&Data::String(hostile.into())));
+        assert_eq!(range.get((1, 2)), Some(&Data::Float(-5.0)));
+
+        // The department sheet too (its only formula is the drop-down list of policies,
+        // which lives in the data validation, not in a cell).
+        let municipality = crate::municipality::Municipality {
+            code: crate::municipality::MunicipalityCode::parse("072052").expect("code"),
+            name: "白河市".into(),
+        };
+        let span = crate::fiscal::EditionSpan::parse("R3-R5").expect("span");
+        let mut edition = crate::synth::Generator::new(3).edition(&municipality, span, 1, 1, true);
+        edition.goals[0].policies[0].projects[0].name = hostile.into();
+        let bytes = crate::sheet::template::to_xlsx(&edition, &[]).expect("template");
+        assert_eq!(formulas(&bytes), 0);
+        let grid = crate::sheet::grid::read_xlsx(&bytes).expect("grid");
+        assert!(
+            grid.rows[1]
+                .iter()
+                .any(|v| *v == crate::sheet::grid::Value::Text(hostile.into()))
+        );
+    }
+
     #[test]
     fn workbook_reads_back_with_japanese_sheet_names() {
         let table = Table {

@@ -277,7 +277,9 @@ fn for_each_start(xml: &str, mut f: impl FnMut(&str, &[(String, String)])) {
     }
 }
 
-/// Reads CSV (UTF-8 with or without BOM, or the given encoding) into a grid.
+/// Reads CSV (UTF-8 with or without BOM, or the given encoding) into a grid. The quote that
+/// keikaku puts in front of text that could start a formula is removed again
+/// ([`crate::export::csv::restore`]), so a sheet written by `template` reads back exactly.
 pub fn read_csv(bytes: &[u8], encoding: Option<&'static Encoding>) -> Result<Grid, Diagnostic> {
     let text = decode_text(bytes, encoding)?;
     let mut reader = csv::ReaderBuilder::new()
@@ -287,9 +289,12 @@ pub fn read_csv(bytes: &[u8], encoding: Option<&'static Encoding>) -> Result<Gri
     let mut grid = Grid::default();
     for (line, record) in reader.records().enumerate() {
         match record {
-            Ok(record) => grid
-                .rows
-                .push(record.iter().map(|c| Value::Text(c.to_owned())).collect()),
+            Ok(record) => grid.rows.push(
+                record
+                    .iter()
+                    .map(|c| Value::Text(crate::export::csv::restore(c).to_owned()))
+                    .collect(),
+            ),
             Err(err) => {
                 let at = err
                     .position()

@@ -3,8 +3,9 @@
 //! The xlsx has a header row that stays in view, the first four columns frozen, 千円 number
 //! formats, drop-down lists for 区分, 施策コード and 計画から外す, the 事業ID and 版 columns
 //! locked (the sheet is protected without a password, every other cell editable, rows can be
-//! added, deleted and sorted), an instructions sheet in Japanese naming the municipality and edition, and a sheet
-//! listing the policies. The CSV has the same columns (UTF-8 with BOM).
+//! added, deleted and sorted), an instructions sheet in Japanese naming the municipality and
+//! edition, and a sheet listing the policies. The CSV has the same columns (UTF-8 with BOM);
+//! its text cells are neutralised against formula injection like every CSV keikaku writes.
 //!
 //! Amounts: a year the plan states nothing for is left empty; a stated "no amount" is `-`;
 //! zero is `0`. Reading the file back gives the same edition exactly.
@@ -80,25 +81,37 @@ fn row(edition: &Edition, policy: &crate::model::Policy, project: &Project) -> V
         .collect()
 }
 
-fn text_of(cell: &Out) -> String {
+/// The CSV field of a cell in `column`: amount columns and 事業番号 are numeric (a negative
+/// amount stays a number, `-` stays "no amount"); every other column is text, neutralised
+/// against formula injection (the sheet reader removes the quote again).
+fn field_of(cell: &Out, column: Column) -> crate::export::csv::Field<'_> {
+    use crate::export::csv::Field;
+    let numeric = matches!(column, Column::Amount(..) | Column::Number);
     match cell {
-        Out::Empty => String::new(),
-        Out::Text(t) => t.clone(),
-        Out::Number(n) => n.to_string(),
+        Out::Empty => Field::integer(None),
+        Out::Number(n) => Field::integer(Some(*n)),
+        Out::Text(t) if numeric => Field::number(t.as_str()),
+        Out::Text(t) => Field::text(t.as_str()),
     }
 }
 
 /// The template as CSV (UTF-8 with BOM, CRLF).
 pub fn to_csv(edition: &Edition) -> Vec<u8> {
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    let _ = writer.write_record(columns(edition.span).iter().map(|c| c.header()));
+    let columns = columns(edition.span);
+    let mut writer = crate::export::csv::Writer::new();
+    let headers: Vec<String> = columns.iter().map(|c| c.header()).collect();
+    writer.header(headers.iter().map(String::as_str));
     for (policy, project) in edition.projects() {
-        let _ = writer.write_record(row(edition, policy, project).iter().map(text_of));
+        let cells = row(edition, policy, project);
+        writer.row(
+            cells
+                .iter()
+                .zip(&columns)
+                .map(|(cell, column)| field_of(cell, *column)),
+        );
     }
     let mut out = crate::export::csv::BOM.to_vec();
-    out.extend(writer.into_inner().unwrap_or_default());
+    out.extend(writer.into_string().into_bytes());
     out
 }
 
