@@ -6,6 +6,7 @@
 //! `keikaku-core`. A command or handler parses its input, calls one `ops` function and
 //! renders the result.
 
+pub mod auth;
 pub mod config;
 pub mod ops;
 pub mod storage;
