@@ -55,7 +55,12 @@ pub struct ExportArgs {
 pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(config).await?;
     let one = args.select.municipality.is_some() || args.select.edition.is_some();
-    if !one && matches!(args.format, ExportFormat::Csv | ExportFormat::CsvSjis | ExportFormat::Json) {
+    if !one
+        && matches!(
+            args.format,
+            ExportFormat::Csv | ExportFormat::CsvSjis | ExportFormat::Json
+        )
+    {
         let result = stream_all(&store, &args).await;
         store.close().await;
         return result;

@@ -404,7 +404,10 @@ pub async fn stream_all<W: std::io::Write>(
     let file_name = all_file_name(format, as_of);
     let populations = store.populations().await?;
     let mut encoder = Encoder::new(format, populations).ok_or_else(|| {
-        OpsError::BadRequest(format!("{} cannot be written a batch at a time", format.key()))
+        OpsError::BadRequest(format!(
+            "{} cannot be written a batch at a time",
+            format.key()
+        ))
     })?;
     let ids: Vec<i64> = infos.iter().map(|i| i.id).collect();
     for chunk in ids.chunks(batch.max(1)) {

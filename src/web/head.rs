@@ -81,21 +81,27 @@ pub fn check(bytes: &[u8]) -> Checked {
     let mut request = httparse::Request::new(&mut headers);
     let parsed = request.parse(bytes);
     let api = request.path.is_some_and(|p| p.starts_with("/api/"));
-    match parsed {
-        Ok(httparse::Status::Partial) => {
-            if bytes.len() <= MAX_HEAD_BYTES {
-                Checked::Partial
-            } else if request.path.is_none() {
-                Checked::Refused(Refusal::UriTooLong, api)
-            } else {
-                Checked::Refused(Refusal::HeadTooLarge, api)
-            }
+    // Too large: 414 when the request line is what does not fit (it is longer than a URL
+    // may be, or not even complete), 431 when the headers are.
+    let too_large = || {
+        let line = bytes
+            .iter()
+            .position(|b| *b == b'\n')
+            .unwrap_or(bytes.len());
+        if line > MAX_URI_BYTES {
+            Checked::Refused(Refusal::UriTooLong, api)
+        } else {
+            Checked::Refused(Refusal::HeadTooLarge, api)
         }
+    };
+    match parsed {
+        Ok(httparse::Status::Partial) if bytes.len() <= MAX_HEAD_BYTES => Checked::Partial,
+        Ok(httparse::Status::Partial) => too_large(),
         Err(httparse::Error::TooManyHeaders) => Checked::Refused(Refusal::HeadTooLarge, api),
         Err(_) => Checked::Refused(Refusal::Malformed, api),
         Ok(httparse::Status::Complete(length)) => {
             if length > MAX_HEAD_BYTES {
-                return Checked::Refused(Refusal::HeadTooLarge, api);
+                return too_large();
             }
             match accepted(&request) {
                 Some(framing) => Checked::Complete(length, framing),
@@ -470,12 +476,21 @@ mod tests {
     fn heads_hyper_refuses_are_refused() {
         let malformed = |bytes: &[u8]| check(bytes) == Checked::Refused(Refusal::Malformed, false);
         assert!(malformed(b"GET /a\x01b HTTP/1.1\r\n\r\n"));
-        assert!(malformed(b"GET /\xff HTTP/1.1\r\n\r\n"), "not a URI byte for http");
+        assert!(
+            malformed(b"GET /\xff HTTP/1.1\r\n\r\n"),
+            "not a URI byte for http"
+        );
         assert!(malformed(b"GET / HTTP/2.0\r\n\r\n"));
         assert!(malformed(b"POST / HTTP/1.1\r\nContent-Length: +5\r\n\r\n"));
-        assert!(malformed(b"POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"));
-        assert!(malformed(b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"));
-        assert!(malformed(b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"));
+        assert!(malformed(
+            b"POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"
+        ));
+        assert!(malformed(
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"
+        ));
+        assert!(malformed(
+            b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"
+        ));
         assert!(malformed(b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n"));
         assert_eq!(
             check(b"GET /api/v1/x\x7f HTTP/1.1\r\n\r\n"),
@@ -498,6 +513,10 @@ mod tests {
         );
         assert_eq!(
             check(format!("GET /{big}").as_bytes()),
+            Checked::Refused(Refusal::UriTooLong, false)
+        );
+        assert_eq!(
+            check(format!("GET /{big} HTTP/1.1\r\n\r\n").as_bytes()),
             Checked::Refused(Refusal::UriTooLong, false)
         );
     }

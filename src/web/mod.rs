@@ -232,18 +232,46 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(security_headers))
 }
 
-/// Refuses request targets longer than [`MAX_URI_BYTES`] with 414.
+/// Refuses request targets longer than [`MAX_URI_BYTES`] with 414 and bodies declared
+/// longer than [`MAX_BODY_BYTES`] with 413, as keikaku's own page or JSON error (the body
+/// limit layer inside also stops a longer body sent without a declared length).
 async fn limit_uri(request: Request, next: Next) -> Response {
     let length = request
         .uri()
         .path_and_query()
         .map_or(0, |pq| pq.as_str().len());
+    let api = request.uri().path().starts_with("/api/");
     if length > MAX_URI_BYTES {
         let message = format!("the request URL is {length} bytes; the limit is {MAX_URI_BYTES}");
-        return if request.uri().path().starts_with("/api/") {
+        return if api {
             ApiError::new(StatusCode::URI_TOO_LONG, "uri_too_long", message).into_response()
         } else {
             PageError::new(StatusCode::URI_TOO_LONG, message).into_response()
+        };
+    }
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(declared) = declared.filter(|n| *n > MAX_BODY_BYTES as u64) {
+        return if api {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!(
+                    "the request body is {declared} bytes; the limit is {MAX_BODY_BYTES} (the API only reads)"
+                ),
+            )
+            .into_response()
+        } else {
+            PageError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "送信されたデータが大きすぎます（{declared} バイト、上限 {MAX_BODY_BYTES} バイト）。このサイトは閲覧専用です。"
+                ),
+            )
+            .into_response()
         };
     }
     next.run(request).await
@@ -470,7 +498,13 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
 /// [`serve`] on a listener the caller has bound (tests bind port 0), with the default
 /// [`ServerSettings`].
 pub async fn serve_on(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    serve_with(state, listener, ServerSettings::default(), shutdown_signal()).await
+    serve_with(
+        state,
+        listener,
+        ServerSettings::default(),
+        shutdown_signal(),
+    )
+    .await
 }
 
 /// Serves `state` on `listener` with `settings` until `shutdown` completes (Ctrl-C or SIGTERM

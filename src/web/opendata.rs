@@ -50,9 +50,11 @@ pub fn routes() -> Router<AppState> {
 /// cache (they take precedence over `/opendata/all/{format}`).
 pub fn streamed_routes() -> Router<AppState> {
     let route = |format: Format| {
-        get(move |state: State<AppState>, method: Method, headers: HeaderMap| {
-            stream_all(state, method, headers, format)
-        })
+        get(
+            move |state: State<AppState>, method: Method, headers: HeaderMap| {
+                stream_all(state, method, headers, format)
+            },
+        )
     };
     Router::new()
         .route("/opendata/all/csv", route(Format::Csv))
@@ -342,8 +344,7 @@ async fn stream_all(
         HeaderValue::from_static(format.content_type()),
     );
     // The file name is ASCII digits, letters and dashes.
-    if let Ok(disposition) =
-        HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\""))
+    if let Ok(disposition) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\""))
     {
         headers.insert(header::CONTENT_DISPOSITION, disposition);
     }
