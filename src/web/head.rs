@@ -17,6 +17,7 @@
 //!
 //! This module must not render pages or decide routes: it only frames and checks bytes.
 
+use std::future::Future as _;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -305,7 +306,23 @@ pub struct HeadGuard<S> {
     rejections: Arc<Rejections>,
     /// The answer to a refused head and how much of it is written.
     answer: Option<(Bytes, usize)>,
+    /// After the answer: the sending side is shut, and what the client still sends is read
+    /// and dropped until it closes or [`LINGER`] passes.
+    linger: Option<Linger>,
     state: Arc<HeadState>,
+}
+
+/// How long the guard keeps reading after answering a refused head. Closing a socket with
+/// unread bytes makes the system reset the connection, and a client may then lose the
+/// answer it was sent; a client that sent a head too large is usually still sending.
+const LINGER: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Most bytes dropped while lingering.
+const LINGER_BYTES: usize = 1024 * 1024;
+
+struct Linger {
+    until: Pin<Box<tokio::time::Sleep>>,
+    dropped: usize,
 }
 
 impl<S> HeadGuard<S> {
@@ -318,6 +335,7 @@ impl<S> HeadGuard<S> {
             mode: Mode::Head,
             rejections,
             answer: None,
+            linger: None,
             state,
         }
     }
@@ -403,7 +421,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for HeadGuard<S> {
     }
 }
 
-impl<S: AsyncWrite + Unpin> AsyncWrite for HeadGuard<S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for HeadGuard<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -429,12 +447,16 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for HeadGuard<S> {
     }
 
     /// Writes the answer to a refused head (after every response hyper wrote), then shuts
-    /// the socket down.
+    /// the socket down (and lingers, see [`LINGER`]).
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
         while let Some((answer, written)) = &mut this.answer {
             if *written == answer.len() {
                 this.answer = None;
+                this.linger = Some(Linger {
+                    until: Box::pin(tokio::time::sleep(LINGER)),
+                    dropped: 0,
+                });
                 break;
             }
             match Pin::new(&mut this.inner).poll_write(cx, &answer[*written..]) {
@@ -445,9 +467,33 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for HeadGuard<S> {
             }
         }
         match Pin::new(&mut this.inner).poll_flush(cx) {
-            Poll::Ready(Ok(())) => Pin::new(&mut this.inner).poll_shutdown(cx),
-            other => other,
+            Poll::Ready(Ok(())) => {}
+            other => return other,
         }
+        match Pin::new(&mut this.inner).poll_shutdown(cx) {
+            Poll::Ready(Ok(())) => {}
+            other => return other,
+        }
+        let Some(linger) = &mut this.linger else {
+            return Poll::Ready(Ok(()));
+        };
+        let mut scratch = [0u8; READ_CHUNK];
+        loop {
+            if linger.dropped > LINGER_BYTES || linger.until.as_mut().poll(cx).is_ready() {
+                break;
+            }
+            let mut read = ReadBuf::new(&mut scratch);
+            match Pin::new(&mut this.inner).poll_read(cx, &mut read) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(())) if !read.filled().is_empty() => {
+                    linger.dropped += read.filled().len();
+                }
+                // The client closed, or the connection broke: done either way.
+                Poll::Ready(_) => break,
+            }
+        }
+        this.linger = None;
+        Poll::Ready(Ok(()))
     }
 }
 
