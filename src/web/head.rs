@@ -302,6 +302,8 @@ pub struct HeadGuard<S> {
     held: Vec<u8>,
     /// How many bytes at the start of `held` are checked and may be handed on.
     ready: usize,
+    /// How many bytes of the head after `ready` were already searched for a line end.
+    scanned: usize,
     mode: Mode,
     rejections: Arc<Rejections>,
     /// The answer to a refused head and how much of it is written.
@@ -332,6 +334,7 @@ impl<S> HeadGuard<S> {
             inner,
             held: Vec::new(),
             ready: 0,
+            scanned: 0,
             mode: Mode::Head,
             rejections,
             answer: None,
@@ -356,27 +359,45 @@ impl<S> HeadGuard<S> {
                         Mode::Body(left - take)
                     };
                 }
-                Mode::Head => match check(&self.held[self.ready..]) {
-                    Checked::Partial => break,
-                    Checked::Complete(length, framing) => {
-                        self.ready += length;
-                        self.mode = match framing {
-                            Framing::Length(0) => Mode::Head,
-                            Framing::Length(n) => Mode::Body(n),
-                            Framing::Chunked => Mode::Through,
-                        };
+                Mode::Head => {
+                    // A head ends at a line end (and one found wrong a line later is refused all
+                    // the same): parsing again only then keeps a head sent a byte at a time
+                    // from costing quadratic work.
+                    let head = &self.held[self.ready..];
+                    let fresh = &head[self.scanned.min(head.len())..];
+                    if !fresh.contains(&b'\n') && head.len() <= MAX_HEAD_BYTES {
+                        self.scanned = head.len();
+                        break;
                     }
-                    Checked::Refused(refusal, api) => {
-                        tracing::debug!(?refusal, "refused a request head");
-                        self.answer = Some((self.rejections.get(refusal, api), 0));
-                        self.mode = Mode::Refused;
-                        self.held.truncate(self.ready);
-                    }
-                },
+                    self.scanned = head.len();
+                    self.check_head();
+                }
             }
         }
         let partial = self.mode == Mode::Head && self.held.len() > self.ready;
         self.state.set_partial(partial);
+    }
+
+    /// Checks the head at `ready` and moves past it, or refuses it.
+    fn check_head(&mut self) {
+        match check(&self.held[self.ready..]) {
+            Checked::Partial => {}
+            Checked::Complete(length, framing) => {
+                self.scanned = 0;
+                self.ready += length;
+                self.mode = match framing {
+                    Framing::Length(0) => Mode::Head,
+                    Framing::Length(n) => Mode::Body(n),
+                    Framing::Chunked => Mode::Through,
+                };
+            }
+            Checked::Refused(refusal, api) => {
+                tracing::debug!(?refusal, "refused a request head");
+                self.answer = Some((self.rejections.get(refusal, api), 0));
+                self.mode = Mode::Refused;
+                self.held.truncate(self.ready);
+            }
+        }
     }
 }
 
