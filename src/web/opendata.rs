@@ -10,7 +10,6 @@
 //! would exceed Excel's row limit): they are offered up to [`MAX_WHOLE_PROJECTS`] projects,
 //! beyond which the page points at the CSV and JSON and at each edition's files.
 
-use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -291,20 +290,33 @@ fn streams(format: Format) -> bool {
 }
 
 /// A response body fed by the task that renders it; a full channel holds the task back
-/// until the client has taken what was sent.
-struct Streamed(mpsc::Receiver<Bytes>);
+/// until the client has taken what was sent. Each piece says whether it is the last: if the
+/// task stops before the last (it failed), the body ends in an error, so that the client sees
+/// a broken download rather than a file that looks complete.
+struct Streamed {
+    pieces: mpsc::Receiver<(Bytes, bool)>,
+    complete: bool,
+}
 
 impl http_body::Body for Streamed {
     type Data = Bytes;
-    type Error = Infallible;
+    type Error = std::io::Error;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Infallible>>> {
-        self.0
-            .poll_recv(cx)
-            .map(|chunk| chunk.map(|bytes| Ok(http_body::Frame::data(bytes))))
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        match self.pieces.poll_recv(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some((bytes, last))) => {
+                self.complete |= last;
+                Poll::Ready(Some(Ok(http_body::Frame::data(bytes))))
+            }
+            Poll::Ready(None) if self.complete => Poll::Ready(None),
+            Poll::Ready(None) => Poll::Ready(Some(Err(std::io::Error::other(
+                "the download stopped before its end",
+            )))),
+        }
     }
 }
 
@@ -355,17 +367,21 @@ async fn stream_all(
         return cannot_render();
     };
     // Two batches in flight at most: memory stays bounded however slow the client.
-    let (sender, receiver) = mpsc::channel::<Bytes>(2);
+    let (sender, receiver) = mpsc::channel::<(Bytes, bool)>(2);
     tokio::task::spawn_blocking(move || {
         for batch in views.chunks(STREAM_BATCH) {
             let editions: Vec<Edition> = batch.iter().map(|v| v.edition.clone()).collect();
             let bytes = encoder.batch(&editions);
-            if !bytes.is_empty() && sender.blocking_send(Bytes::from(bytes)).is_err() {
+            if !bytes.is_empty() && sender.blocking_send((Bytes::from(bytes), false)).is_err() {
                 // The client went away.
                 return;
             }
         }
-        let _ = sender.blocking_send(Bytes::from(encoder.finish()));
+        let _ = sender.blocking_send((Bytes::from(encoder.finish()), true));
     });
-    (headers, Body::new(Streamed(receiver))).into_response()
+    let body = Streamed {
+        pieces: receiver,
+        complete: false,
+    };
+    (headers, Body::new(body)).into_response()
 }
