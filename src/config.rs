@@ -20,6 +20,8 @@
 //!
 //! [server]
 //! addr = "127.0.0.1:8080"
+//! header_timeout_secs = 10               # a request's head must arrive within this
+//! max_connections = 1024                 # connections served at once; more wait
 //! ```
 
 use std::fmt;
@@ -51,6 +53,10 @@ pub struct Config {
     pub rules: Rules,
     /// Address the web server listens on.
     pub addr: String,
+    /// How long the web server waits for a request's head before closing the connection.
+    pub header_timeout: std::time::Duration,
+    /// Most connections the web server serves at once.
+    pub max_connections: usize,
 }
 
 impl fmt::Debug for Config {
@@ -62,6 +68,8 @@ impl fmt::Debug for Config {
             .field("municipality", &self.municipality)
             .field("rules", &self.rules)
             .field("addr", &self.addr)
+            .field("header_timeout", &self.header_timeout)
+            .field("max_connections", &self.max_connections)
             .finish()
     }
 }
@@ -141,7 +149,12 @@ struct FileValidation {
 #[serde(deny_unknown_fields)]
 struct FileServer {
     addr: Option<String>,
+    header_timeout_secs: Option<u64>,
+    max_connections: Option<usize>,
 }
+
+/// Longest header read timeout accepted, in seconds.
+pub const MAX_HEADER_TIMEOUT_SECS: u64 = 3600;
 
 impl Config {
     /// Builds the configuration from the file (if any) and the overrides.
@@ -226,13 +239,40 @@ impl Config {
             rules.severity_overrides.push((code, severity));
         }
 
+        let header_timeout = match file.server.header_timeout_secs {
+            Some(secs) => header_timeout(secs).map_err(value_error)?,
+            None => crate::web::DEFAULT_HEADER_TIMEOUT,
+        };
+        let max_connections = match file.server.max_connections {
+            Some(0) => {
+                return Err(value_error(
+                    "server.max_connections must be at least 1".to_owned(),
+                ));
+            }
+            Some(n) => n,
+            None => crate::web::DEFAULT_MAX_CONNECTIONS,
+        };
+
         Ok(Config {
             database_url,
             lang,
             municipality,
             rules,
             addr: file.server.addr.unwrap_or_else(|| DEFAULT_ADDR.to_owned()),
+            header_timeout,
+            max_connections,
         })
+    }
+}
+
+/// A header read timeout of `secs` seconds, if it is within 1 s and an hour.
+pub fn header_timeout(secs: u64) -> Result<std::time::Duration, String> {
+    if (1..=MAX_HEADER_TIMEOUT_SECS).contains(&secs) {
+        Ok(std::time::Duration::from_secs(secs))
+    } else {
+        Err(format!(
+            "server.header_timeout_secs must be between 1 and {MAX_HEADER_TIMEOUT_SECS}, not {secs}"
+        ))
     }
 }
 
@@ -306,6 +346,18 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("cannot be changed"), "{err}");
+        let err = with_file("[server]\nheader_timeout_secs = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("header_timeout_secs"), "{err}");
+        let err = with_file("[server]\nmax_connections = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("max_connections"), "{err}");
+        let config = with_file("[server]\nheader_timeout_secs = 30\nmax_connections = 50\n")
+            .expect("config");
+        assert_eq!(config.header_timeout, std::time::Duration::from_secs(30));
+        assert_eq!(config.max_connections, 50);
         let err = with_file("[municipality]\ncode = \"072051\"\nname = \"x\"\n")
             .unwrap_err()
             .to_string();

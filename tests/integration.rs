@@ -7,10 +7,13 @@ mod golden;
 
 mod integration {
     pub mod cli;
+    pub mod data_version;
+    pub mod downloads;
     pub mod exports;
     pub mod faults;
     pub mod national;
     pub mod rolling;
+    pub mod server;
     pub mod storage;
     pub mod support;
     pub mod web;

@@ -55,7 +55,12 @@ pub struct ExportArgs {
 pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(config).await?;
     let one = args.select.municipality.is_some() || args.select.edition.is_some();
-    if !one && matches!(args.format, ExportFormat::Csv | ExportFormat::CsvSjis) {
+    if !one
+        && matches!(
+            args.format,
+            ExportFormat::Csv | ExportFormat::CsvSjis | ExportFormat::Json
+        )
+    {
         let result = stream_all(&store, &args).await;
         store.close().await;
         return result;
@@ -77,9 +82,9 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
-/// The CSV of every edition, written a batch of editions at a time (a national database's
-/// CSV is hundreds of megabytes): into a temporary file beside the target, renamed into
-/// place when complete.
+/// The CSV or JSON of every edition, written a batch of editions at a time (a national
+/// database's CSV is hundreds of megabytes) by the same encoder as the portal's downloads:
+/// into a temporary file beside the target, renamed into place when complete.
 async fn stream_all(
     store: &keikaku::storage::Store,
     args: &ExportArgs,
@@ -88,14 +93,14 @@ async fn stream_all(
     let streamed = if args.out.as_os_str() == "-" {
         let stdout = std::io::stdout();
         let mut out = std::io::BufWriter::new(stdout.lock());
-        export::stream_csv(store, format, export::STREAM_BATCH, &mut out).await?
+        export::stream_all(store, format, export::STREAM_BATCH, &mut out).await?
     } else {
         std::fs::create_dir_all(&args.out)
             .with_context(|| format!("cannot create {}", args.out.display()))?;
         let partial = tempfile::NamedTempFile::new_in(&args.out)
             .with_context(|| format!("cannot write in {}", args.out.display()))?;
         let mut out = std::io::BufWriter::new(partial.reopen()?);
-        let streamed = export::stream_csv(store, format, export::STREAM_BATCH, &mut out).await?;
+        let streamed = export::stream_all(store, format, export::STREAM_BATCH, &mut out).await?;
         drop(out);
         // Open data: readable like any file the export writes (temporary files start 0600).
         #[cfg(unix)]

@@ -22,6 +22,14 @@ pub struct ServeArgs {
     /// the only one.
     #[arg(long, value_name = "CODE")]
     pub municipality: Option<String>,
+    /// Seconds a client has to send a request's head (request line and headers) before the
+    /// connection is closed (default 10, or `server.header_timeout_secs`).
+    #[arg(long, env = "KEIKAKU_HEADER_TIMEOUT", value_name = "SECS")]
+    pub header_timeout: Option<u64>,
+    /// Most connections served at once; further ones wait to be accepted (default 1024, or
+    /// `server.max_connections`).
+    #[arg(long, env = "KEIKAKU_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<usize>,
 }
 
 /// Opens the database; while it cannot be reached (a PostgreSQL server still starting),
@@ -55,6 +63,20 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let addr: SocketAddr = text
         .parse()
         .with_context(|| format!("--addr {text:?} is not HOST:PORT (e.g. 127.0.0.1:8080)"))?;
+    let header_timeout = match args.header_timeout {
+        Some(secs) => keikaku::config::header_timeout(secs)
+            .map_err(|e| anyhow::anyhow!("--header-timeout: {e}"))?,
+        None => config.header_timeout,
+    };
+    let max_connections = match args.max_connections {
+        Some(0) => anyhow::bail!("--max-connections must be at least 1"),
+        Some(n) => n,
+        None => config.max_connections,
+    };
+    let settings = web::ServerSettings {
+        header_timeout,
+        max_connections,
+    };
     let store = open_waiting(config).await?;
     if let Some(code) = &args.municipality {
         keikaku_core::MunicipalityCode::parse(code)
@@ -75,7 +97,7 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
         "keikaku is serving http://{bound}/ from {} (Ctrl-C to stop)",
         config.database_url
     );
-    web::serve_on(state, listener).await?;
+    web::serve_with(state, listener, settings, web::shutdown_signal()).await?;
     store.close().await;
     println!("stopped");
     Ok(ExitCode::SUCCESS)

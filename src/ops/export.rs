@@ -214,13 +214,166 @@ pub async fn download(
 }
 
 fn write_error(e: std::io::Error) -> OpsError {
-    OpsError::BadRequest(format!("cannot write the CSV: {e}"))
+    OpsError::BadRequest(format!("cannot write the file: {e}"))
 }
 
-/// Editions read and written together by [`stream_csv`].
+/// Editions read and written together by [`stream_all`].
 pub const STREAM_BATCH: usize = 200;
 
-/// What [`stream_csv`] wrote.
+/// The file name of a whole-database download whose newest edition was stored at `as_of`
+/// (RFC 3339): `keikaku-all-2026-11-25.csv`.
+pub fn all_file_name(format: Format, as_of: &str) -> String {
+    let date = as_of.get(..10).unwrap_or(as_of);
+    format!("keikaku-all-{date}{}", format.suffix())
+}
+
+/// Writes a whole-database download a batch of editions at a time, for `keikaku export`
+/// (batches read from the store) and the portal's `/opendata/all/…` (batches taken from the
+/// plans in memory) alike: memory stays bounded by a batch however large the database, and
+/// the bytes are those of [`render`] of every edition at once. Only [`Format::Csv`],
+/// [`Format::CsvSjis`] and [`Format::Json`] can be written this way (see [`Encoder::new`]).
+///
+/// Editions must come in the order of the store's listing: by municipality code, then span.
+#[derive(Debug)]
+pub struct Encoder {
+    format: Format,
+    populations: canonical::Populations,
+    /// Whether anything was written yet (the BOM and header row, or the JSON's opening).
+    started: bool,
+    /// JSON: the last municipality seen, held until its editions are complete (the next
+    /// batch may carry more of them).
+    pending: Option<canonical::MunicipalityRecord>,
+    replaced_characters: usize,
+}
+
+impl Encoder {
+    /// An encoder for `format` (the JSON carries `populations`); `None` for the formats
+    /// that are one document built whole (xlsx, the Data Package's zip).
+    pub fn new(format: Format, populations: canonical::Populations) -> Option<Encoder> {
+        matches!(format, Format::Csv | Format::CsvSjis | Format::Json).then_some(Encoder {
+            format,
+            populations,
+            started: false,
+            pending: None,
+            replaced_characters: 0,
+        })
+    }
+
+    /// Characters replaced so far because Shift_JIS cannot hold them.
+    pub fn replaced_characters(&self) -> usize {
+        self.replaced_characters
+    }
+
+    /// The bytes that follow for the next editions.
+    pub fn batch(&mut self, editions: &[Edition]) -> Vec<u8> {
+        match self.format {
+            Format::Json => self.json_batch(editions),
+            _ => {
+                let text = csv::rows_to_string(&tables::projects(editions), !self.started);
+                self.csv_piece(&text)
+            }
+        }
+    }
+
+    /// The bytes that end the file.
+    pub fn finish(mut self) -> Vec<u8> {
+        match self.format {
+            Format::Json => {
+                let (open, close) = json_frame(&self.populations);
+                let mut out = Vec::new();
+                if !self.started {
+                    out.extend_from_slice(open.as_bytes());
+                }
+                match self.pending.take() {
+                    Some(last) => {
+                        out.extend(self.json_municipality(&last));
+                        out.extend_from_slice(b"\n  ");
+                    }
+                    // Nothing at all: the empty list, as the whole-file rendering writes it.
+                    None if !self.started => {}
+                    None => out.extend_from_slice(b"\n  "),
+                }
+                out.extend_from_slice(close.as_bytes());
+                out
+            }
+            // No edition at all: the header alone, as the whole-file rendering writes it.
+            _ if !self.started => {
+                let text = csv::rows_to_string(&tables::projects(&[]), true);
+                self.csv_piece(&text)
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn csv_piece(&mut self, text: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        if !self.started && self.format == Format::Csv {
+            out.extend_from_slice(csv::BOM);
+        }
+        self.started = true;
+        if self.format == Format::CsvSjis {
+            let (bytes, replaced) = csv::encode_shift_jis(text);
+            self.replaced_characters += replaced;
+            out.extend(bytes);
+        } else {
+            out.extend_from_slice(text.as_bytes());
+        }
+        out
+    }
+
+    fn json_batch(&mut self, editions: &[Edition]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for record in canonical::to_file_with(editions, &self.populations).municipalities {
+            match &mut self.pending {
+                Some(pending) if pending.code == record.code => {
+                    pending.editions.extend(record.editions);
+                }
+                _ => {
+                    if let Some(done) = self.pending.replace(record) {
+                        if !self.started {
+                            out.extend_from_slice(json_frame(&self.populations).0.as_bytes());
+                        }
+                        out.extend(self.json_municipality(&done));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// One municipality as an element of the list, indented as the whole document has it,
+    /// after the opening or the previous element.
+    fn json_municipality(&mut self, record: &canonical::MunicipalityRecord) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(if self.started { b",\n" } else { b"\n" });
+        self.started = true;
+        // Pretty JSON never breaks a line inside a string, so indenting line by line nests
+        // the element exactly as the whole document's rendering does.
+        let text = serde_json::to_string_pretty(record)
+            .unwrap_or_else(|err| format!("{{\"error\": {:?}}}", err.to_string()));
+        for (i, line) in text.lines().enumerate() {
+            if i > 0 {
+                out.push(b'\n');
+            }
+            out.extend_from_slice(b"    ");
+            out.extend_from_slice(line.as_bytes());
+        }
+        out
+    }
+}
+
+/// The canonical JSON document around its list of municipalities: the text before the
+/// first element (ending in `[`) and after the last (starting with `]`), cut from the
+/// rendering of an empty document so that both always match it.
+fn json_frame(populations: &canonical::Populations) -> (String, String) {
+    let empty = canonical::to_json_with(&[], populations);
+    match empty.split_once("[]") {
+        Some((open, close)) => (format!("{open}["), format!("]{close}")),
+        None => (empty, String::new()),
+    }
+}
+
+/// What [`stream_all`] wrote.
 #[derive(Debug, Clone)]
 pub struct Streamed {
     /// The file name the same download would have.
@@ -231,11 +384,11 @@ pub struct Streamed {
     pub editions: usize,
 }
 
-/// Writes the 事業 CSV of every stored edition (UTF-8 with BOM, or Shift_JIS) to `out`,
-/// `batch` editions at a time, so that memory stays bounded by a batch however large the
-/// database: the same bytes as [`download`] of everything in `format`. Fails if the database
-/// changed while it was being written.
-pub async fn stream_csv<W: std::io::Write>(
+/// Writes every stored edition in `format` (CSV, CSV in Shift_JIS, or JSON) to `out`,
+/// `batch` editions at a time through an [`Encoder`]: the same bytes as [`download`] of
+/// everything. Fails if the database changed while it was being written, or if `format`
+/// cannot be written a batch at a time.
+pub async fn stream_all<W: std::io::Write>(
     store: &Store,
     format: Format,
     batch: usize,
@@ -248,38 +401,26 @@ pub async fn stream_csv<W: std::io::Write>(
         .map(|i| i.imported_at.as_str())
         .max()
         .unwrap_or("");
-    let date = as_of.get(..10).unwrap_or(as_of);
-    let file_name = format!("keikaku-all-{date}{}", format.suffix());
-    let mut replaced_characters = 0;
-    let mut write = |out: &mut W, text: &str| {
-        let written = if format == Format::CsvSjis {
-            let (bytes, replaced) = csv::encode_shift_jis(text);
-            replaced_characters += replaced;
-            out.write_all(&bytes)
-        } else {
-            out.write_all(text.as_bytes())
-        };
-        written.map_err(write_error)
-    };
-    if format == Format::Csv {
-        out.write_all(csv::BOM).map_err(write_error)?;
-    }
+    let file_name = all_file_name(format, as_of);
+    let populations = store.populations().await?;
+    let mut encoder = Encoder::new(format, populations).ok_or_else(|| {
+        OpsError::BadRequest(format!(
+            "{} cannot be written a batch at a time",
+            format.key()
+        ))
+    })?;
     let ids: Vec<i64> = infos.iter().map(|i| i.id).collect();
-    if ids.is_empty() {
-        // No edition at all: the header alone, as the whole-file rendering writes it.
-        write(out, &csv::rows_to_string(&tables::projects(&[]), true))?;
-    }
-    for (i, chunk) in ids.chunks(batch.max(1)).enumerate() {
+    for chunk in ids.chunks(batch.max(1)) {
         let editions = store.editions_by_id(chunk).await?;
-        write(
-            out,
-            &csv::rows_to_string(&tables::projects(&editions), i == 0),
-        )?;
+        out.write_all(&encoder.batch(&editions))
+            .map_err(write_error)?;
     }
+    let replaced_characters = encoder.replaced_characters();
+    out.write_all(&encoder.finish()).map_err(write_error)?;
     out.flush().map_err(write_error)?;
     if store.data_version().await? != version {
         return Err(OpsError::BadRequest(
-            "the database changed while the CSV was being written; run the export again".into(),
+            "the database changed while the file was being written; run the export again".into(),
         ));
     }
     Ok(Streamed {
@@ -287,4 +428,59 @@ pub async fn stream_csv<W: std::io::Write>(
         replaced_characters,
         editions: infos.len(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The same bytes as the whole-file rendering, for any cut into batches (municipalities
+    /// split across batches included), with and without populations.
+    #[test]
+    fn batches_give_the_bytes_of_the_whole_file() {
+        let mut generator = keikaku_core::synth::Generator::new(5);
+        let mut editions: Vec<Edition> = Vec::new();
+        for (code, name) in [("072010", "福島市"), ("072052", "白河市")] {
+            let municipality = keikaku_core::Municipality {
+                code: keikaku_core::MunicipalityCode::parse(code).expect("code"),
+                name: name.into(),
+            };
+            for span in ["R2-R4", "R3-R5", "R4-R6"] {
+                let span = keikaku_core::EditionSpan::parse(span).expect("span");
+                editions.push(generator.edition(&municipality, span, 3, 2, false));
+            }
+        }
+        let mut populations = canonical::Populations::new();
+        populations.insert(
+            editions[0].municipality.code.clone(),
+            keikaku_core::Population {
+                count: 1234,
+                as_of: keikaku_core::municipality::Date::CENSUS_2020,
+            },
+        );
+        for format in [Format::Csv, Format::CsvSjis, Format::Json] {
+            for editions in [&editions[..], &editions[..1], &[]] {
+                let whole = render(editions, &populations, "all", format, "2026-11-25")
+                    .expect("render")
+                    .bytes;
+                for batch in [1, 2, 4, 100] {
+                    let mut encoder = Encoder::new(format, populations.clone()).expect("streams");
+                    let mut out = Vec::new();
+                    for chunk in editions.chunks(batch) {
+                        out.extend(encoder.batch(chunk));
+                    }
+                    out.extend(encoder.finish());
+                    assert!(
+                        out == whole,
+                        "{format:?}, {} editions, batch {batch}:\n{}\n---\n{}",
+                        editions.len(),
+                        String::from_utf8_lossy(&out),
+                        String::from_utf8_lossy(&whole)
+                    );
+                }
+            }
+        }
+        assert!(Encoder::new(Format::Xlsx, populations.clone()).is_none());
+        assert!(Encoder::new(Format::DataPackage, populations).is_none());
+    }
 }

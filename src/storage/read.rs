@@ -234,12 +234,15 @@ fn grouped<T>(
 }
 
 impl Store {
-    /// A number that changes whenever stored plans change: the id of the last audit entry
-    /// (every write records one in the same transaction). Cheap enough to poll.
+    /// A number that grows whenever stored plans change: every write transaction bumps it
+    /// just before it commits, in commit order (see [`super::write::WriteTx::commit`]), so
+    /// a reader that saw a version never misses a write committed before it. Cheap enough
+    /// to poll.
     pub async fn data_version(&self) -> Result<i64, StoreError> {
-        let version: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM audit_log")
-            .fetch_one(self.pool())
-            .await?;
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM data_version WHERE id = 1")
+                .fetch_optional(self.pool())
+                .await?;
         Ok(version.unwrap_or(0))
     }
 }

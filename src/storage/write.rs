@@ -117,8 +117,17 @@ fn now() -> String {
 }
 
 impl WriteTx {
-    /// Commits every change and its audit rows.
-    pub async fn commit(self) -> Result<(), StoreError> {
+    /// Commits every change and its audit rows, and bumps the data version.
+    ///
+    /// The version is bumped by the last statement before the commit: the row lock it takes
+    /// is held only while committing, and a second writer waits for it and then reads the
+    /// first one's committed value, so versions are taken in commit order. A reader that
+    /// sees a version therefore sees every write with that version or a lower one (ids taken
+    /// at insert, as the audit log's, do not have this property on PostgreSQL).
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        sqlx::query("UPDATE data_version SET version = version + 1 WHERE id = 1")
+            .execute(&mut *self.tx)
+            .await?;
         self.tx.commit().await.map_err(StoreError::from)
     }
 

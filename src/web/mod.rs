@@ -10,9 +10,11 @@
 pub mod api;
 mod chart;
 mod error;
+mod head;
 mod national;
 mod opendata;
 mod portal;
+mod server;
 pub mod snapshot;
 mod view;
 
@@ -28,11 +30,12 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::ops::{self, OpsError};
 use crate::storage::Store;
 pub use error::{ApiError, PageError};
+pub use head::{MAX_HEAD_BYTES, MAX_HEADERS};
+pub use server::{DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, ServerSettings};
 use snapshot::{Cached, EditionView, Snapshot};
 
 /// Longest request target (path and query) accepted; longer ones get 414. Every request the
@@ -164,23 +167,41 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
                        font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
                        form-action 'self'; frame-ancestors 'none'";
 
+/// The headers every response carries, whoever produced it: the application, a limit, or
+/// the connection's own answer to a malformed request (see `head.rs`).
+const SECURITY_HEADERS: [(HeaderName, &str); 6] = [
+    (header::CONTENT_SECURITY_POLICY, CSP),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (
+        HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    ),
+    (
+        HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=()",
+    ),
+];
+
+/// Adds each of [`SECURITY_HEADERS`] that a response does not set itself.
+fn add_security_headers(headers: &mut HeaderMap) {
+    for (name, value) in SECURITY_HEADERS {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+}
+
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    add_security_headers(response.headers_mut());
+    response
+}
+
 /// The whole application.
 pub fn app(state: AppState) -> Router {
-    let security = [
-        (header::CONTENT_SECURITY_POLICY, CSP),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-        (
-            HeaderName::from_static("cross-origin-opener-policy"),
-            "same-origin",
-        ),
-        (
-            HeaderName::from_static("permissions-policy"),
-            "camera=(), microphone=(), geolocation=()",
-        ),
-    ];
-    let mut router = Router::new()
+    let cached = Router::new()
         .merge(national::routes())
         .merge(portal::routes())
         .merge(opendata::routes())
@@ -195,34 +216,62 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             cache_responses,
-        ))
-        .layer(middleware::from_fn_with_state(state, while_loading));
-    for (name, value) in security {
-        router = router.layer(SetResponseHeaderLayer::if_not_present(
-            name,
-            HeaderValue::from_static(value),
         ));
-    }
-    router
+    // Whole-database downloads are streamed: they never pass through the response cache,
+    // which holds whole bodies in memory.
+    opendata::streamed_routes()
+        .with_state(state.clone())
+        .merge(cached)
+        .layer(middleware::from_fn_with_state(state, while_loading))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_BODY_BYTES,
         ))
         .layer(middleware::from_fn(limit_uri))
+        // Outermost, so that the limits' own answers (413, 414) carry them too.
+        .layer(middleware::from_fn(security_headers))
 }
 
-/// Refuses request targets longer than [`MAX_URI_BYTES`] with 414.
+/// Refuses request targets longer than [`MAX_URI_BYTES`] with 414 and bodies declared
+/// longer than [`MAX_BODY_BYTES`] with 413, as keikaku's own page or JSON error (the body
+/// limit layer inside also stops a longer body sent without a declared length).
 async fn limit_uri(request: Request, next: Next) -> Response {
     let length = request
         .uri()
         .path_and_query()
         .map_or(0, |pq| pq.as_str().len());
+    let api = request.uri().path().starts_with("/api/");
     if length > MAX_URI_BYTES {
         let message = format!("the request URL is {length} bytes; the limit is {MAX_URI_BYTES}");
-        return if request.uri().path().starts_with("/api/") {
+        return if api {
             ApiError::new(StatusCode::URI_TOO_LONG, "uri_too_long", message).into_response()
         } else {
             PageError::new(StatusCode::URI_TOO_LONG, message).into_response()
+        };
+    }
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(declared) = declared.filter(|n| *n > MAX_BODY_BYTES as u64) {
+        return if api {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!(
+                    "the request body is {declared} bytes; the limit is {MAX_BODY_BYTES} (the API only reads)"
+                ),
+            )
+            .into_response()
+        } else {
+            PageError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "送信されたデータが大きすぎます（{declared} バイト、上限 {MAX_BODY_BYTES} バイト）。このサイトは閲覧専用です。"
+                ),
+            )
+            .into_response()
         };
     }
     next.run(request).await
@@ -409,7 +458,7 @@ pub fn respond(cached: &Cached, request: &HeaderMap, cache_control: &'static str
 }
 
 /// Waits for Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(err) = tokio::signal::ctrl_c().await {
             tracing::warn!(error = %err, "cannot listen for Ctrl-C");
@@ -446,8 +495,26 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
     serve_on(state, listener).await
 }
 
-/// [`serve`] on a listener the caller has bound (tests bind port 0).
+/// [`serve`] on a listener the caller has bound (tests bind port 0), with the default
+/// [`ServerSettings`].
 pub async fn serve_on(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    serve_with(
+        state,
+        listener,
+        ServerSettings::default(),
+        shutdown_signal(),
+    )
+    .await
+}
+
+/// Serves `state` on `listener` with `settings` until `shutdown` completes (Ctrl-C or SIGTERM
+/// for `keikaku serve`); requests in flight finish first. Keeps the plans up to date.
+pub async fn serve_with(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    settings: ServerSettings,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
     let refresher = {
         let state = state.clone();
         tokio::spawn(async move {
@@ -461,9 +528,7 @@ pub async fn serve_on(state: AppState, listener: tokio::net::TcpListener) -> std
             }
         })
     };
-    let result = axum::serve(listener, app(state).into_make_service())
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    let result = server::run(app(state), listener, settings, shutdown).await;
     refresher.abort();
     result
 }

@@ -770,13 +770,13 @@ async fn the_csv_of_everything_is_written_a_batch_at_a_time_with_the_same_bytes(
         let out = keikaku(&db, &["import", dir.to_str().expect("path")]);
         assert!(out.status.success(), "{}", stderr(&out));
         let store = db.store().await;
-        for format in [Format::Csv, Format::CsvSjis] {
+        for format in [Format::Csv, Format::CsvSjis, Format::Json] {
             let whole = export::download(&store, None, format)
                 .await
                 .expect("download");
             for batch in [1, 3, 200] {
                 let mut streamed = Vec::new();
-                let done = export::stream_csv(&store, format, batch, &mut streamed)
+                let done = export::stream_all(&store, format, batch, &mut streamed)
                     .await
                     .expect("stream");
                 assert!(

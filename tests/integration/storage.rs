@@ -49,6 +49,7 @@ async fn both_dialects_have_the_same_tables_and_columns() {
             tables,
             [
                 "audit_log",
+                "data_version",
                 "edition",
                 "edition_total",
                 "goal",

@@ -298,7 +298,7 @@ mod tests {
         let mut second = policy.projects[0].clone();
         second.number = 2;
         second.departments = vec!["財政課".into(), "企画政策課".into()];
-        // A `-` is no amount too.
+        // A stated `-` is a deliberate "no amount": R3 counts as filled, R4 and R5 do not.
         second.costs = vec![YearCost::empty(FiscalYear::new(2021).expect("year"))];
         policy.projects.push(second);
         let mut third = policy.projects[0].clone();
@@ -313,10 +313,10 @@ mod tests {
             [("企画政策課".to_owned(), 2), ("財政課".to_owned(), 1)]
         );
         let years: Vec<(i32, usize)> = u.by_year.iter().map(|(y, n)| (y.year(), *n)).collect();
-        assert_eq!(years, [(2021, 1), (2022, 1), (2023, 2)]);
+        assert_eq!(years, [(2022, 1), (2023, 2)]);
         let ja = u.message(Lang::Ja);
         assert!(
-            ja.contains("事業費のない事業（記載なし、または「-」）が 2 件"),
+            ja.contains("事業費が記入されていない事業（「-」は記入済みとみなします）が 2 件"),
             "{ja}"
         );
         assert!(ja.contains("担当課別: 企画政策課 2件、財政課 1件"), "{ja}");
