@@ -186,8 +186,9 @@ pub async fn backup<W: Write + Seek>(store: &Store, out: W) -> Result<Manifest, 
             file,
         });
     }
-    let mut audit = store.audit_log(i64::MAX).await?;
-    audit.reverse();
+    let audit = store
+        .audit_entries(&crate::storage::audit::AuditFilter::default())
+        .await?;
     let audit_json = serde_json::to_vec_pretty(&audit)
         .map_err(|e| bad(format!("cannot write the audit log: {e}")))?;
     add(&mut zip, "audit.json".into(), &audit_json)?;
@@ -379,8 +380,7 @@ pub async fn restore<R: Read + Seek>(
             plans(path, &bytes, &m.code)?;
         }
     }
-    let audit: Vec<[String; 5]> = serde_json::from_slice(&archive.file("audit.json")?)
-        .map_err(|e| bad(format!("audit.json: not an audit log: {e}")))?;
+    let audit = audit_records(&archive.file("audit.json")?)?;
     let imported_at: HashMap<(String, String), String> = manifest
         .editions
         .iter()
@@ -401,7 +401,7 @@ pub async fn restore<R: Read + Seek>(
             before[0], before[1]
         )));
     }
-    let mark = tx.audit_mark().await?;
+    let mark = tx.audit_mark();
     for m in &manifest.municipalities {
         let code = MunicipalityCode::parse(&m.code)
             .map_err(|e| bad(format!("manifest.json: municipality {:?}: {e}", m.code)))?;
@@ -440,7 +440,7 @@ pub async fn restore<R: Read + Seek>(
     }
     // The log of the database backed up, not the rows this restore's writes recorded.
     tx.discard_audit_since(mark).await?;
-    tx.append_audit_rows(&audit).await?;
+    tx.append_audit_records(&audit).await?;
     let counts = Counts::from_array(tx.counts().await?);
     if counts != manifest.counts {
         return Err(bad(format!(
@@ -489,4 +489,37 @@ async fn verify<R: Read + Seek>(store: &Store, archive: &mut Archive<R>) -> Resu
         }
     }
     Ok(())
+}
+
+/// The audit log of a backup: entries with their chain, which must verify (a changed or
+/// removed entry refuses the restore), or, from backups made before the chain existed,
+/// `[at, actor, action, subject, detail]` rows.
+fn audit_records(bytes: &[u8]) -> Result<Vec<keikaku_core::audit::AuditRecord>, OpsError> {
+    use keikaku_core::audit::{AuditRecord, verify_chain};
+    if let Ok(records) = serde_json::from_slice::<Vec<AuditRecord>>(bytes) {
+        if let Some(last) = records.last()
+            && !last.hash.is_empty()
+            && let Err(broken) = verify_chain(&records, last.seq, &last.hash)
+        {
+            return Err(bad(format!(
+                "audit.json: the audit log does not verify at entry {}: {}",
+                broken.seq, broken.reason
+            )));
+        }
+        return Ok(records);
+    }
+    let rows: Vec<[String; 5]> = serde_json::from_slice(bytes)
+        .map_err(|e| bad(format!("audit.json: not an audit log: {e}")))?;
+    Ok(rows
+        .into_iter()
+        .map(|[at, actor, action, subject, detail]| AuditRecord {
+            at,
+            actor,
+            via: "cli".into(),
+            action,
+            subject,
+            detail,
+            ..AuditRecord::default()
+        })
+        .collect())
 }

@@ -1,7 +1,8 @@
 //! `keikaku check`: the database's own integrity (SQLite's `integrity_check`), every foreign
 //! key, the money rules on every stored amount (事業費 = 特定財源 + 一般財源, breakdowns adding
 //! up, no negative amounts), the shape rules (every edition has projects, every policy has
-//! projects) and the stored per-year totals against the projects they summarise.
+//! projects), the stored per-year totals against the projects they summarise, and the audit
+//! log's hash chain (a changed or deleted entry is found).
 
 use std::collections::HashMap;
 
@@ -13,7 +14,7 @@ use super::{Backend, Store, StoreError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     /// What rule: `integrity`, `foreign-key`, `sum`, `breakdown`, `negative`, `empty`,
-    /// `totals`.
+    /// `totals`, `audit-chain`.
     pub rule: &'static str,
     /// Where and what.
     pub detail: String,
@@ -139,6 +140,12 @@ impl Store {
             );
         }
         self.check_totals(&mut report).await?;
+        if let Err(broken) = self.verify_audit_chain().await? {
+            report.problems.push(Problem {
+                rule: "audit-chain",
+                detail: format!("audit log entry {}: {}", broken.seq, broken.reason),
+            });
+        }
         Ok(report)
     }
 

@@ -6,6 +6,7 @@
 //! Reads return domain types from `keikaku-core`; every write goes through a
 //! [`write::WriteTx`] that records who wrote what in the audit log in the same transaction.
 
+pub mod audit;
 pub mod check;
 pub mod compare;
 pub mod read;
@@ -250,6 +251,10 @@ impl Store {
             backend,
             url: url.clone(),
         };
+        let chained = store.chain_older_audit_entries().await?;
+        if chained > 0 {
+            tracing::info!(entries = chained, "chained the audit log's older entries");
+        }
         let filled = store.backfill_year_totals().await?;
         if filled > 0 {
             tracing::info!(

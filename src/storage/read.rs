@@ -181,26 +181,6 @@ impl Store {
         tx.commit().await?;
         Ok(out)
     }
-    /// The most recent audit entries, newest first: (at, actor, action, subject, detail).
-    pub async fn audit_log(&self, limit: i64) -> Result<Vec<[String; 5]>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT at, actor, action, subject, detail FROM audit_log ORDER BY id DESC LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok([
-                    r.try_get("at")?,
-                    r.try_get("actor")?,
-                    r.try_get("action")?,
-                    r.try_get("subject")?,
-                    r.try_get("detail")?,
-                ])
-            })
-            .collect()
-    }
 }
 
 fn edition_info(r: &AnyRow) -> Result<EditionInfo, StoreError> {

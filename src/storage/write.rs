@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use keikaku_core::audit::AuditRecord;
 use keikaku_core::{Edition, MunicipalityCode};
 use sqlx::any::AnyArguments;
 use sqlx::{Any, Arguments, Row, Transaction};
@@ -51,6 +52,60 @@ pub struct WriteTx {
     tx: Transaction<'static, Any>,
     actor: String,
     backend: Backend,
+    via: Via,
+    file: Option<(String, String)>,
+    /// Audit entries written by this transaction (database id and content), chained when it
+    /// commits.
+    pending: Vec<(i64, AuditRecord)>,
+}
+
+/// Through what a change came, as the audit log records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// The command line.
+    Cli,
+    /// A form of the workspace in the browser.
+    Browser,
+    /// A file uploaded in the browser.
+    Upload,
+    /// The admin API.
+    Api,
+    /// keikaku itself (migrations of older data).
+    System,
+}
+
+impl Via {
+    /// `cli`, `browser`, `upload`, `api` or `system`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Cli => "cli",
+            Via::Browser => "browser",
+            Via::Upload => "upload",
+            Via::Api => "api",
+            Via::System => "system",
+        }
+    }
+}
+
+/// One entry to record in the audit log (who and through what come from the transaction).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Entry<'a> {
+    /// What was done: `import-edition`, `edit-project`, `submit`…
+    pub action: &'a str,
+    /// The edition or object concerned (`072052 R3-R5`).
+    pub subject: &'a str,
+    /// Free detail.
+    pub detail: &'a str,
+    /// The project's stable id, if the entry concerns one.
+    pub project: &'a str,
+    /// The field changed, if the entry records one change.
+    pub field: &'a str,
+    /// The value before.
+    pub old: Option<&'a str>,
+    /// The value after.
+    pub new: Option<&'a str>,
+    /// The comment given with the change.
+    pub comment: &'a str,
 }
 
 impl Store {
@@ -65,6 +120,9 @@ impl Store {
             tx,
             actor: actor.to_owned(),
             backend: self.backend(),
+            via: Via::Cli,
+            file: None,
+            pending: Vec::new(),
         })
     }
 }
@@ -117,17 +175,71 @@ fn now() -> String {
 }
 
 impl WriteTx {
-    /// Commits every change and its audit rows, and bumps the data version.
+    /// The same transaction, recording `via` as the way its changes came.
+    pub fn via(mut self, via: Via) -> WriteTx {
+        self.via = via;
+        self
+    }
+
+    /// The same transaction, recording that its changes came from the file `name` with this
+    /// SHA-256.
+    pub fn with_file(mut self, name: &str, sha256: &str) -> WriteTx {
+        self.file = Some((name.to_owned(), sha256.to_owned()));
+        self
+    }
+
+    /// Who is writing.
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+
+    /// The connection of the transaction, for statements of other storage modules.
+    pub(super) fn transaction(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+
+    /// Takes audit entries written before the chain existed into this transaction's chaining.
+    pub(super) fn adopt_pending(&mut self, entries: Vec<(i64, AuditRecord)>) {
+        self.pending.extend(entries);
+    }
+
+    /// Commits every change and its audit entries, bumping the data version and chaining the
+    /// entries to the audit log.
     ///
-    /// The version is bumped by the last statement before the commit: the row lock it takes
-    /// is held only while committing, and a second writer waits for it and then reads the
-    /// first one's committed value, so versions are taken in commit order. A reader that
-    /// sees a version therefore sees every write with that version or a lower one (ids taken
-    /// at insert, as the audit log's, do not have this property on PostgreSQL).
+    /// Both happen under the data version row's lock, taken by the last statements before the
+    /// commit and held only while committing: a second writer waits for it and then reads the
+    /// first one's committed values, so versions and the audit chain follow commit order. A
+    /// reader that sees a version therefore sees every write with that version or a lower one
+    /// (ids taken at insert, as the audit log's, do not have this property on PostgreSQL).
     pub async fn commit(mut self) -> Result<(), StoreError> {
-        sqlx::query("UPDATE data_version SET version = version + 1 WHERE id = 1")
-            .execute(&mut *self.tx)
-            .await?;
+        let head = sqlx::query(
+            "UPDATE data_version SET version = version + 1 WHERE id = 1 RETURNING audit_seq, audit_hash",
+        )
+        .fetch_one(&mut *self.tx)
+        .await?;
+        if !self.pending.is_empty() {
+            let mut seq: i64 = head.try_get("audit_seq")?;
+            let mut hash: String = head.try_get("audit_hash")?;
+            for (id, record) in &mut self.pending {
+                record.chain_after(seq, &hash);
+                sqlx::query(
+                    "UPDATE audit_log SET seq = $1, prev_hash = $2, hash = $3 WHERE id = $4",
+                )
+                .bind(record.seq)
+                .bind(&record.prev_hash)
+                .bind(&record.hash)
+                .bind(*id)
+                .execute(&mut *self.tx)
+                .await?;
+                seq = record.seq;
+                hash = record.hash.clone();
+            }
+            sqlx::query("UPDATE data_version SET audit_seq = $1, audit_hash = $2 WHERE id = 1")
+                .bind(seq)
+                .bind(&hash)
+                .execute(&mut *self.tx)
+                .await?;
+        }
         self.tx.commit().await.map_err(StoreError::from)
     }
 
@@ -143,14 +255,60 @@ impl WriteTx {
         subject: &str,
         detail: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
-            .bind(now())
-            .bind(&self.actor)
-            .bind(action)
-            .bind(subject)
-            .bind(detail)
-            .execute(&mut *self.tx)
-            .await?;
+        self.record(&Entry {
+            action,
+            subject,
+            detail,
+            ..Entry::default()
+        })
+        .await
+    }
+
+    /// Records one entry in the audit log, chained to the one before.
+    pub async fn record(&mut self, entry: &Entry<'_>) -> Result<(), StoreError> {
+        let (file_name, file_sha256) = self.file.clone().unwrap_or_default();
+        let record = AuditRecord {
+            at: now(),
+            actor: self.actor.clone(),
+            via: self.via.as_str().to_owned(),
+            action: entry.action.to_owned(),
+            subject: entry.subject.to_owned(),
+            detail: entry.detail.to_owned(),
+            project: entry.project.to_owned(),
+            field: entry.field.to_owned(),
+            old: entry.old.map(str::to_owned),
+            new: entry.new.map(str::to_owned),
+            comment: entry.comment.to_owned(),
+            file_name,
+            file_sha256,
+            ..AuditRecord::default()
+        };
+        self.append_record(&record).await
+    }
+
+    /// Inserts `record`, to be chained when the transaction commits.
+    async fn append_record(&mut self, record: &AuditRecord) -> Result<(), StoreError> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO audit_log (at, actor, action, subject, detail, via, project, field, old_value, \
+             new_value, comment, file_name, file_sha256) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+        )
+        .bind(&record.at)
+        .bind(&record.actor)
+        .bind(&record.action)
+        .bind(&record.subject)
+        .bind(&record.detail)
+        .bind(&record.via)
+        .bind(&record.project)
+        .bind(&record.field)
+        .bind(&record.old)
+        .bind(&record.new)
+        .bind(&record.comment)
+        .bind(&record.file_name)
+        .bind(&record.file_sha256)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        self.pending.push((id, record.clone()));
         Ok(())
     }
 
@@ -664,38 +822,32 @@ impl WriteTx {
         Ok(())
     }
 
-    /// The newest audit row's id (0 when there is none).
-    pub async fn audit_mark(&mut self) -> Result<i64, StoreError> {
-        let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM audit_log")
-            .fetch_one(&mut *self.tx)
-            .await?;
-        Ok(id.unwrap_or(0))
+    /// How many audit entries this transaction has recorded so far: those recorded after it
+    /// can be discarded with [`WriteTx::discard_audit_since`].
+    pub fn audit_mark(&self) -> usize {
+        self.pending.len()
     }
 
-    /// Removes the audit rows this transaction wrote after `mark` (a restore replaces them
-    /// with the log it restores).
-    pub async fn discard_audit_since(&mut self, mark: i64) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM audit_log WHERE id > $1")
-            .bind(mark)
-            .execute(&mut *self.tx)
-            .await?;
+    /// Removes the audit entries this transaction recorded after `mark` (a restore replaces
+    /// them with the log it restores).
+    pub async fn discard_audit_since(&mut self, mark: usize) -> Result<(), StoreError> {
+        for (id, _) in self.pending.split_off(mark.min(self.pending.len())) {
+            sqlx::query("DELETE FROM audit_log WHERE id = $1")
+                .bind(id)
+                .execute(&mut *self.tx)
+                .await?;
+        }
         Ok(())
     }
 
-    /// Appends audit rows as they were recorded elsewhere (time, actor, action, subject,
-    /// detail), oldest first.
-    pub async fn append_audit_rows(&mut self, rows: &[[String; 5]]) -> Result<(), StoreError> {
-        for row in rows {
-            sqlx::query(
-                "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(&row[0])
-            .bind(&row[1])
-            .bind(&row[2])
-            .bind(&row[3])
-            .bind(&row[4])
-            .execute(&mut *self.tx)
-            .await?;
+    /// Appends audit entries recorded elsewhere (a backup), oldest first: their content is
+    /// kept, their place in the chain follows this log's.
+    pub async fn append_audit_records(
+        &mut self,
+        records: &[AuditRecord],
+    ) -> Result<(), StoreError> {
+        for record in records {
+            self.append_record(record).await?;
         }
         Ok(())
     }

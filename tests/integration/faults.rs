@@ -147,7 +147,7 @@ async fn an_import_killed_at_random_moments_leaves_only_whole_editions() {
                 assert!(
                     audit
                         .iter()
-                        .any(|row| row[3] == subject && row[2].ends_with("-edition")),
+                        .any(|row| row.subject == subject && row.action.ends_with("-edition")),
                     "{} round {round}: {subject} stored without its audit row",
                     db.label
                 );

@@ -255,7 +255,7 @@ async fn comparison_figures_are_the_sums_of_the_documents() {
 
 /// Every row the database gives for what a backup must keep: the plans with populations,
 /// each edition's state, source and first-stored time, and the audit log.
-async fn dump(store: &Store) -> (String, Vec<String>, Vec<[String; 5]>) {
+async fn dump(store: &Store) -> (String, Vec<String>, Vec<keikaku_core::audit::AuditRecord>) {
     let editions = store.all_editions().await.expect("editions");
     let populations = store.populations().await.expect("populations");
     let plans = keikaku_core::canonical::to_json_with(&editions, &populations);
@@ -272,7 +272,7 @@ async fn dump(store: &Store) -> (String, Vec<String>, Vec<[String; 5]>) {
         })
         .collect();
     let mut audit = store.audit_log(i64::MAX).await.expect("audit");
-    audit.retain(|row| row[2] != "restore");
+    audit.retain(|row| row.action != "restore");
     (plans, infos, audit)
 }
 

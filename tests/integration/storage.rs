@@ -48,9 +48,11 @@ async fn both_dialects_have_the_same_tables_and_columns() {
         assert_eq!(
             tables,
             [
+                "app_user",
                 "audit_log",
                 "data_version",
                 "edition",
+                "edition_part",
                 "edition_total",
                 "goal",
                 "municipality",
@@ -59,7 +61,9 @@ async fn both_dialects_have_the_same_tables_and_columns() {
                 "project_cost",
                 "project_department",
                 "project_funding",
-                "project_strategy"
+                "project_strategy",
+                "user_department",
+                "user_session",
             ],
             "{}",
             db.label
@@ -94,9 +98,9 @@ async fn stored_seed_reads_back_exactly() {
         assert_eq!(loaded, parsed.editions[0].edition, "{}", db.label);
         let log = store.audit_log(10).await.expect("audit");
         assert_eq!(log.len(), 1);
-        assert_eq!(log[0][1], "test");
-        assert_eq!(log[0][2], "import-edition");
-        assert_eq!(log[0][3], "072052 R2-R4");
+        assert_eq!(log[0].actor, "test");
+        assert_eq!(log[0].action, "import-edition");
+        assert_eq!(log[0].subject, "072052 R2-R4");
         store.close().await;
         db.cleanup().await;
     }
@@ -146,7 +150,7 @@ async fn a_second_import_is_refused_and_replace_swaps_atomically() {
             .await
             .expect("audit")
             .into_iter()
-            .map(|r| r[2].clone())
+            .map(|r| r.action.clone())
             .collect();
         assert_eq!(actions, ["replace-edition", "import-edition"]);
         store.close().await;
@@ -309,6 +313,78 @@ async fn check_passes_on_a_stored_plan_and_names_every_damage() {
             db.label,
             report.problems
         );
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+/// Every change is on record in a chain: changing an entry, deleting one in the middle or the
+/// newest one is found by `check`; an untouched log verifies.
+#[tokio::test]
+async fn check_finds_a_changed_or_deleted_audit_entry() {
+    let bytes = seed();
+    for db in databases().await {
+        let store = db.store().await;
+        import::import(&store, request("seed.txt", &bytes, shirakawa(), false))
+            .await
+            .expect("import");
+        for (i, name) in ["a", "b", "c"].iter().enumerate() {
+            let mut tx = store.begin_write("tanaka").await.expect("tx");
+            tx.audit("note", &format!("test {name}"), &i.to_string())
+                .await
+                .expect("audit");
+            tx.commit().await.expect("commit");
+        }
+        let log = store.audit_log(10).await.expect("log");
+        let seqs: Vec<i64> = log.iter().rev().map(|e| e.seq).collect();
+        assert_eq!(
+            seqs,
+            [1, 2, 3, 4],
+            "{}: one chain in commit order",
+            db.label
+        );
+        assert_eq!(log[0].prev_hash, log[1].hash);
+        assert_eq!(store.check().await.expect("check").problems, []);
+        store.close().await;
+
+        let chain_problem = |report: keikaku::storage::check::CheckReport| {
+            report
+                .problems
+                .into_iter()
+                .find(|p| p.rule == "audit-chain")
+                .map(|p| p.detail)
+        };
+        // An entry's content changed by hand.
+        raw(&db, "UPDATE audit_log SET actor = 'someone' WHERE seq = 2").await;
+        let store = db.store().await;
+        let found = chain_problem(store.check().await.expect("check"));
+        assert!(
+            found
+                .as_deref()
+                .is_some_and(|d| d.starts_with("audit log entry 2:")),
+            "{}: {found:?}",
+            db.label
+        );
+        store.close().await;
+        raw(&db, "UPDATE audit_log SET actor = 'tanaka' WHERE seq = 2").await;
+        // An entry deleted in the middle.
+        raw(&db, "DELETE FROM audit_log WHERE seq = 3").await;
+        let store = db.store().await;
+        let found = chain_problem(store.check().await.expect("check"));
+        assert!(
+            found
+                .as_deref()
+                .is_some_and(|d| d.starts_with("audit log entry 3:")),
+            "{}: {found:?}",
+            db.label
+        );
+        store.close().await;
+        // Only the newest deleted (its successor cannot tell): the head kept apart finds it.
+        raw(&db, "DELETE FROM audit_log WHERE seq = 4").await;
+        raw(&db, "UPDATE data_version SET audit_seq = 2 WHERE id = 1").await;
+        let store = db.store().await;
+        let found = chain_problem(store.check().await.expect("check"));
+        assert!(found.is_some(), "{}: the head no longer matches", db.label);
         store.close().await;
         db.cleanup().await;
     }

@@ -8,6 +8,7 @@
 //! implementation.
 
 pub mod aggregate;
+pub mod audit;
 pub mod canonical;
 pub mod diagnostic;
 pub mod diff;
