@@ -592,6 +592,46 @@ async fn serve_loads_the_sample_and_finishes_requests_in_flight_on_sigterm(backe
     );
 }
 
+#[tokio::test]
+async fn validate_never_creates_a_database() {
+    for db in databases().await {
+        import_seed(&db);
+        let roll = keikaku(&db, &["roll", "--from", "R2-R4", "--to", "R3-R5"]);
+        assert!(roll.status.success(), "{}", stderr(&roll));
+        let sheet = db.dir.path().join("r3-r5.xlsx");
+        let sheet = sheet.to_str().expect("path");
+        let template = keikaku(&db, &["template", "--edition", "R3-R5", "--out", sheet]);
+        assert!(template.status.success(), "{}", stderr(&template));
+        // Against the database that holds the edition, the sheet is checked.
+        let checked = keikaku(&db, &["validate", sheet]);
+        assert!(checked.status.success(), "{}", stdout(&checked));
+
+        // Elsewhere no database exists: none is made, and the message says what is missing.
+        let elsewhere = tempfile::tempdir().expect("tempdir");
+        let missing = elsewhere.path().join("keikaku.db");
+        let url = format!("sqlite://{}", missing.display());
+        let refused = keikaku_in(elsewhere.path(), &url, &["validate", sheet]);
+        assert_eq!(refused.status.code(), Some(1), "{}", stdout(&refused));
+        assert!(
+            stderr(&refused).contains("there is no database at"),
+            "{}",
+            stderr(&refused)
+        );
+        let seed = seed_path();
+        let text = keikaku_in(
+            elsewhere.path(),
+            &url,
+            &["validate", seed.to_str().expect("path")],
+        );
+        assert!(text.status.success(), "{}", stdout(&text));
+        assert_eq!(
+            std::fs::read_dir(elsewhere.path()).expect("dir").count(),
+            0,
+            "validate created files"
+        );
+    }
+}
+
 on_every_backend!(
     csv_export_is_open_data_that_excel_opens,
     import_needs_a_municipality_for_documents_that_do_not_name_one,
