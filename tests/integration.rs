@@ -7,6 +7,7 @@ mod golden;
 
 mod integration {
     pub mod cli;
+    pub mod docs;
     pub mod faults;
     pub mod national;
     pub mod rolling;
