@@ -16,6 +16,7 @@
 #   bench/national.sh                       # the full set, 10 s per URL
 #   MUNICIPALITIES=200 DURATION=3 bench/national.sh   # a quick run
 #   PROFILE=debug MUNICIPALITIES=30 DURATION=1 RUNS=3 bench/national.sh   # CI's smoke test
+#   PORTAL=0 bench/national.sh              # import, aggregations and DuckDB only (no wrk)
 #
 # Exits non-zero if a step fails or DuckDB's figures differ from keikaku's.
 set -euo pipefail
@@ -234,6 +235,8 @@ wrk_row() { # label url
   non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
   printf '| %s | %s | %s | %s | %s |\n' "$1" "$rps" "$p50" "$p99" "${non2xx:-0}"
 }
+
+[ "${PORTAL:-1}" = 0 ] && exit 0
 
 # (Globs, not `ls | head`: with pipefail, head closing the pipe early would end the script.)
 plans=("$work"/plans/*.json)
