@@ -804,4 +804,4 @@ async fn the_csv_of_everything_is_written_a_batch_at_a_time_with_the_same_bytes(
     }
 }
 
-on_every_backend!(the_portal_lists_municipalities_by_prefecture_and_searches_across_them,);
+on_every_backend!(the_portal_lists_municipalities_by_prefecture_and_searches_across_them);
