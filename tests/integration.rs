@@ -1,6 +1,6 @@
-//! keikaku's integration tests: one binary, one module per area. Storage and CLI tests run
-//! on SQLite always and on PostgreSQL too when `KEIKAKU_TEST_PG_URL` is set (each test in a
-//! fresh schema of its own).
+//! keikaku's integration tests: one binary, one module per area. Every test that touches
+//! storage runs on SQLite always and on PostgreSQL too when `KEIKAKU_TEST_PG_URL` is set, each
+//! in a database of its own (see `integration/support.rs`).
 
 #[path = "../crates/keikaku-core/tests/golden/mod.rs"]
 mod golden;
@@ -9,6 +9,7 @@ mod integration {
     pub mod cli;
     pub mod data_version;
     pub mod downloads;
+    pub mod docs;
     pub mod exports;
     pub mod faults;
     pub mod national;

@@ -8,6 +8,7 @@ use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
 use keikaku::config::Config;
 use keikaku::ops::import::{self, ImportError, ImportRequest};
+use keikaku::storage::{DatabaseUrl, Store};
 use keikaku_core::diagnostic::Report;
 use keikaku_core::import::{Context, Layout, Parsed, layout_by_name, layouts};
 use keikaku_core::source::encoding_by_name;
@@ -202,14 +203,37 @@ async fn check(
     }
 }
 
+/// The database a filled-in sheet is checked against, opened only if it exists: `validate`
+/// writes nothing, and opening an SQLite file that does not exist would create it.
+async fn open_existing_store(config: &Config, file: &str) -> anyhow::Result<Store> {
+    if let DatabaseUrl::Sqlite(path) = &config.database_url
+        && !path.exists()
+    {
+        let path = path.display();
+        bail!(match config.lang {
+            Lang::Ja => format!(
+                "{file} は記入済みのシートです。保存されている版と照らして検査しますが、\
+                 データベース {path} がありません（--db で指定するか、先にその版を import \
+                 または roll してください）。何も作成していません。"
+            ),
+            Lang::En => format!(
+                "{file} is a filled-in sheet, checked against the stored edition it updates, \
+                 but there is no database at {path} (give --db, or import or roll the edition \
+                 first); nothing was created"
+            ),
+        });
+    }
+    open_store(config).await
+}
+
 /// `keikaku validate FILE`: opens the database only for a spreadsheet, which is checked
-/// against the edition it updates.
+/// against the edition it updates, and only if the database exists.
 pub async fn validate(config: &Config, args: ValidateArgs) -> anyhow::Result<ExitCode> {
     let (context, layout) = context(config, &args.read)?;
     let bytes = read_file(&args.file)?;
     let name = args.file.display().to_string();
     let store = if import::needs_store(&name, &bytes, layout, &context) {
-        Some(open_store(config).await?)
+        Some(open_existing_store(config, &name).await?)
     } else {
         None
     };

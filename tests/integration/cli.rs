@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::support::{
-    TestDb, databases, export_json, import_seed, keikaku, keikaku_in, seed_path, stderr, stdout,
+    Backend, TestDb, database, databases, export_json, import_seed, keikaku, keikaku_in,
+    on_every_backend, seed_path, sqlite_db, stderr, stdout,
 };
 use crate::golden::{self, GoldenProject, PROJECTS};
 
@@ -132,7 +133,8 @@ async fn validate_the_seed_reports_one_warning_and_succeeds() {
 #[tokio::test]
 async fn bad_documents_fail_with_the_place_and_the_problem() {
     let seed = seed_text();
-    let db = &databases().await.remove(0);
+    // validate stores nothing: no database is needed.
+    let db = &sqlite_db();
     let lines: Vec<&str> = seed.split('\n').collect();
     let cut = lines[..29].join("\n") + "\n";
     let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(&seed);
@@ -288,23 +290,17 @@ async fn export_import_export_is_byte_identical() {
         import_seed(&db);
         let first = export_json(&db);
         let file = write(&db, "export.json", first.as_bytes());
-        for fresh in databases()
-            .await
-            .into_iter()
-            .filter(|f| f.label == db.label)
-        {
-            let out = keikaku(&fresh, &["import", &file]);
-            assert!(out.status.success(), "{}", stderr(&out));
-            assert_eq!(export_json(&fresh), first, "{}", db.label);
-            fresh.cleanup().await;
-        }
+        let fresh = database(db.backend).await;
+        let out = keikaku(&fresh, &["import", &file]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(export_json(&fresh), first, "{}", db.label);
+        fresh.cleanup().await;
         db.cleanup().await;
     }
 }
 
-#[tokio::test]
-async fn csv_export_is_open_data_that_excel_opens() {
-    let db = databases().await.remove(0);
+async fn csv_export_is_open_data_that_excel_opens(backend: Backend) {
+    let db = database(backend).await;
     import_seed(&db);
     let out = keikaku(&db, &["export", "--format", "csv", "--out", "-"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -442,9 +438,8 @@ async fn an_import_with_errors_leaves_the_database_exactly_as_it_was() {
     }
 }
 
-#[tokio::test]
-async fn import_needs_a_municipality_for_documents_that_do_not_name_one() {
-    let db = databases().await.remove(0);
+async fn import_needs_a_municipality_for_documents_that_do_not_name_one(backend: Backend) {
+    let db = database(backend).await;
     let seed = seed_path();
     let out = keikaku(&db, &["import", seed.to_str().expect("path")]);
     assert_eq!(out.status.code(), Some(1));
@@ -549,10 +544,9 @@ fn wait_until_loaded(addr: &str) {
     }
 }
 
-#[tokio::test]
-async fn serve_loads_the_sample_and_finishes_requests_in_flight_on_sigterm() {
+async fn serve_loads_the_sample_and_finishes_requests_in_flight_on_sigterm(backend: Backend) {
     use std::io::{Read, Write};
-    let db = databases().await.remove(0);
+    let db = database(backend).await;
     let (mut child, addr) = start_server(&db);
     // A request is under way (its headers not finished) when SIGTERM arrives.
     let mut stream = std::net::TcpStream::connect(&addr).expect("connect");
@@ -597,3 +591,49 @@ async fn serve_loads_the_sample_and_finishes_requests_in_flight_on_sigterm() {
         "no longer listening"
     );
 }
+
+#[tokio::test]
+async fn validate_never_creates_a_database() {
+    for db in databases().await {
+        import_seed(&db);
+        let roll = keikaku(&db, &["roll", "--from", "R2-R4", "--to", "R3-R5"]);
+        assert!(roll.status.success(), "{}", stderr(&roll));
+        let sheet = db.dir.path().join("r3-r5.xlsx");
+        let sheet = sheet.to_str().expect("path");
+        let template = keikaku(&db, &["template", "--edition", "R3-R5", "--out", sheet]);
+        assert!(template.status.success(), "{}", stderr(&template));
+        // Against the database that holds the edition, the sheet is checked.
+        let checked = keikaku(&db, &["validate", sheet]);
+        assert!(checked.status.success(), "{}", stdout(&checked));
+
+        // Elsewhere no database exists: none is made, and the message says what is missing.
+        let elsewhere = tempfile::tempdir().expect("tempdir");
+        let missing = elsewhere.path().join("keikaku.db");
+        let url = format!("sqlite://{}", missing.display());
+        let refused = keikaku_in(elsewhere.path(), &url, &["validate", sheet]);
+        assert_eq!(refused.status.code(), Some(1), "{}", stdout(&refused));
+        assert!(
+            stderr(&refused).contains("there is no database at"),
+            "{}",
+            stderr(&refused)
+        );
+        let seed = seed_path();
+        let text = keikaku_in(
+            elsewhere.path(),
+            &url,
+            &["validate", seed.to_str().expect("path")],
+        );
+        assert!(text.status.success(), "{}", stdout(&text));
+        assert_eq!(
+            std::fs::read_dir(elsewhere.path()).expect("dir").count(),
+            0,
+            "validate created files"
+        );
+    }
+}
+
+on_every_backend!(
+    csv_export_is_open_data_that_excel_opens,
+    import_needs_a_municipality_for_documents_that_do_not_name_one,
+    serve_loads_the_sample_and_finishes_requests_in_flight_on_sigterm,
+);

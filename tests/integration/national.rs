@@ -11,7 +11,8 @@ use keikaku_core::aggregate::GroupBy;
 use serde_json::Value;
 
 use super::support::{
-    TestDb, databases, export_json, import_seed, keikaku, keikaku_in, stderr, stdout,
+    Backend, TestDb, database, databases, export_json, import_seed, keikaku, keikaku_in,
+    on_every_backend, sqlite_db, stderr, stdout,
 };
 use crate::golden;
 
@@ -330,7 +331,7 @@ async fn a_backup_moves_a_database_between_backends_with_nothing_lost() {
 
     // SQLite → (PostgreSQL when available) → a fresh SQLite file.
     let mut chain: Vec<TestDb> = dbs;
-    chain.push(databases().await.remove(0));
+    chain.push(sqlite_db());
     let mut from = zip.clone();
     for (i, target) in chain.iter().enumerate() {
         let out = keikaku(target, &["restore", from.to_str().expect("path")]);
@@ -384,7 +385,8 @@ fn tamper(zip: &Path, path: &str, change: impl Fn(&mut Vec<u8>)) -> Vec<u8> {
 
 #[tokio::test]
 async fn a_damaged_backup_restores_nothing_and_says_which_file() {
-    let source = databases().await.remove(0);
+    // The backup's source does not matter here; the restores run on every backend.
+    let source = sqlite_db();
     two_cities(&source);
     let zip = source.dir.path().join("backup.zip");
     let out = keikaku(&source, &["backup", "--out", zip.to_str().expect("path")]);
@@ -425,7 +427,8 @@ async fn a_damaged_backup_restores_nothing_and_says_which_file() {
 
 #[tokio::test]
 async fn synth_is_reproducible_from_its_seed() {
-    let db = databases().await.remove(0);
+    // synth writes files only.
+    let db = sqlite_db();
     let a = synth_into(&db, 5, 2, 42);
     let run = |dir: &Path, seed: &str| {
         keikaku_in(
@@ -590,9 +593,8 @@ async fn stored_totals_are_the_totals_of_the_projects() {
     }
 }
 
-#[tokio::test]
-async fn the_portal_lists_municipalities_by_prefecture_and_searches_across_them() {
-    let db = databases().await.remove(0);
+async fn the_portal_lists_municipalities_by_prefecture_and_searches_across_them(backend: Backend) {
+    let db = database(backend).await;
     two_cities(&db);
     let dir = synth_into(&db, 4, 1, 21);
     let out = keikaku(&db, &["import", dir.to_str().expect("path")]);
@@ -801,3 +803,5 @@ async fn the_csv_of_everything_is_written_a_batch_at_a_time_with_the_same_bytes(
         db.cleanup().await;
     }
 }
+
+on_every_backend!(the_portal_lists_municipalities_by_prefecture_and_searches_across_them);

@@ -7,7 +7,10 @@
 use keikaku_core::sheet::grid::{Grid, Value, read_xlsx};
 use serde_json::{Value as Json, json};
 
-use super::support::{TestDb, databases, export_json, import_seed, keikaku, stderr, stdout};
+use super::support::{
+    Backend, TestDb, database, databases, export_json, import_seed, keikaku, on_every_backend,
+    stderr, stdout,
+};
 use crate::golden::{self, GoldenProject, PROJECTS};
 
 /// Writes `grid` as the project sheet of a workbook, with the instructions sheet naming the
@@ -767,9 +770,8 @@ async fn roll_refuses_to_overwrite_and_drafts_stay_out_of_public_view() {
     }
 }
 
-#[tokio::test]
-async fn editions_read_from_separate_documents_match_by_name_and_say_when_unsure() {
-    let db = databases().await.remove(0);
+async fn editions_read_from_separate_documents_match_by_name_and_say_when_unsure(backend: Backend) {
+    let db = database(backend).await;
     import_seed(&db);
     // The next year's book as a separate document: the same layout, one year later, one
     // project renamed slightly.
@@ -847,9 +849,8 @@ async fn editions_read_from_separate_documents_match_by_name_and_say_when_unsure
     );
 }
 
-#[tokio::test]
-async fn a_bad_csv_is_reported_by_line_and_column_in_shift_jis_too() {
-    let db = databases().await.remove(0);
+async fn a_bad_csv_is_reported_by_line_and_column_in_shift_jis_too(backend: Backend) {
+    let db = database(backend).await;
     rolled(&db);
     let template = db.dir.path().join("r3-r5.csv");
     ok(
@@ -931,3 +932,8 @@ async fn a_bad_csv_is_reported_by_line_and_column_in_shift_jis_too() {
     }
     db.cleanup().await;
 }
+
+on_every_backend!(
+    editions_read_from_separate_documents_match_by_name_and_say_when_unsure,
+    a_bad_csv_is_reported_by_line_and_column_in_shift_jis_too,
+);

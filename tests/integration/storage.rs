@@ -6,7 +6,7 @@ use keikaku::storage::StoreError;
 use keikaku_core::import::Context;
 use keikaku_core::{Municipality, MunicipalityCode, canonical};
 
-use super::support::{databases, seed_path};
+use super::support::{databases, seed_path, sqlite_db};
 
 fn shirakawa() -> Context {
     Context {
@@ -393,7 +393,7 @@ async fn check_finds_a_changed_or_deleted_audit_entry() {
 #[tokio::test]
 async fn check_finds_rows_whose_parent_is_gone() {
     // Only SQLite lets a connection switch foreign keys off, as a hand edit could.
-    let db = databases().await.remove(0);
+    let db = sqlite_db();
     let store = db.store().await;
     import::import(&store, request("seed.txt", &seed(), shirakawa(), false))
         .await

@@ -1,6 +1,6 @@
 //! The web server in-process (`app(state).oneshot(request)`): pages, search, API, OpenAPI,
-//! open data, security headers, hostile input. Each test gets its own database; the ones that
-//! touch storage run on PostgreSQL too when it is configured.
+//! open data, security headers, hostile input. Each test gets its own database and runs on
+//! SQLite and, when it is configured, on PostgreSQL.
 
 use axum::Router;
 use axum::body::Body;
@@ -13,7 +13,7 @@ use keikaku_core::{Municipality, MunicipalityCode, canonical};
 use serde_json::Value;
 use tower::ServiceExt;
 
-use super::support::{databases, seed_path};
+use super::support::{Backend, database, databases, on_every_backend, seed_path};
 use crate::golden::{self, PROJECTS};
 
 pub(crate) struct Reply {
@@ -91,9 +91,9 @@ async fn seeded(store: &Store) {
     import::import(store, request).await.expect("import seed");
 }
 
-/// The app over a fresh SQLite database holding the sample plan.
-async fn sample_app() -> (Router, AppState, super::support::TestDb) {
-    let db = databases().await.remove(0);
+/// The app over a fresh database on `backend` holding the sample plan.
+async fn sample_app(backend: Backend) -> (Router, AppState, super::support::TestDb) {
+    let db = database(backend).await;
     let store = db.store().await;
     seeded(&store).await;
     let state = AppState::load(store).await.expect("state");
@@ -235,9 +235,8 @@ fn escape(text: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-#[tokio::test]
-async fn listings_sort_by_cost_and_by_number_and_refuse_unknown_parameters() {
-    let (app, _, _db) = sample_app().await;
+async fn listings_sort_by_cost_and_by_number_and_refuse_unknown_parameters(backend: Backend) {
+    let (app, _, _db) = sample_app(backend).await;
     let by_number = get(&app, "/072052/r2-r4/policies/7-3").await.text();
     let by_cost = get(&app, "/072052/r2-r4/policies/7-3?sort=cost")
         .await
@@ -281,9 +280,8 @@ async fn listings_sort_by_cost_and_by_number_and_refuse_unknown_parameters() {
     }
 }
 
-#[tokio::test]
-async fn search_folds_width_case_and_kana_and_finds_summaries() {
-    let (app, _, _db) = sample_app().await;
+async fn search_folds_width_case_and_kana_and_finds_summaries(backend: Backend) {
+    let (app, _, _db) = sample_app(backend).await;
     let search = |q: &str| {
         let app = app.clone();
         let uri = format!("/072052/r2-r4/search?q={}", enc(q));
@@ -377,9 +375,10 @@ const SECURITY_HEADERS: [(&str, &str); 4] = [
     ("content-security-policy", web::CSP),
 ];
 
-#[tokio::test]
-async fn every_response_carries_strict_security_headers_and_pages_load_nothing_from_outside() {
-    let (app, _, _db) = sample_app().await;
+async fn every_response_carries_strict_security_headers_and_pages_load_nothing_from_outside(
+    backend: Backend,
+) {
+    let (app, _, _db) = sample_app(backend).await;
     for path in [
         "/072052/r2-r4",
         "/072052/r2-r4/projects/7-1-1",
@@ -425,9 +424,8 @@ async fn every_response_carries_strict_security_headers_and_pages_load_nothing_f
     );
 }
 
-#[tokio::test]
-async fn static_files_cannot_be_escaped_and_limits_hold() {
-    let (app, _, _db) = sample_app().await;
+async fn static_files_cannot_be_escaped_and_limits_hold(backend: Backend) {
+    let (app, _, _db) = sample_app(backend).await;
     for path in [
         "/static/../Cargo.toml",
         "/static/..%2fCargo.toml",
@@ -558,9 +556,8 @@ async fn hostile_text_in_plans_is_escaped_everywhere() {
     }
 }
 
-#[tokio::test]
-async fn api_lists_filters_pages_and_totals() {
-    let (app, _, _db) = sample_app().await;
+async fn api_lists_filters_pages_and_totals(backend: Backend) {
+    let (app, _, _db) = sample_app(backend).await;
     let municipalities = get(&app, "/api/v1/municipalities").await.json();
     assert_eq!(municipalities[0]["code"], "072052");
     assert_eq!(municipalities[0]["prefecture"], "福島県");
@@ -690,9 +687,8 @@ async fn api_lists_filters_pages_and_totals() {
     );
 }
 
-#[tokio::test]
-async fn api_errors_are_json_with_stable_codes() {
-    let (app, _, _db) = sample_app().await;
+async fn api_errors_are_json_with_stable_codes(backend: Backend) {
+    let (app, _, _db) = sample_app(backend).await;
     let cases = [
         (
             "/api/v1/municipalities/12345",
@@ -824,9 +820,8 @@ async fn api_errors_are_json_with_stable_codes() {
     }
 }
 
-#[tokio::test]
-async fn openapi_document_matches_its_snapshot() {
-    let (app, _, _db) = sample_app().await;
+async fn openapi_document_matches_its_snapshot(backend: Backend) {
+    let (app, _, _db) = sample_app(backend).await;
     let reply = get(&app, "/api/openapi.json").await;
     assert_eq!(reply.status, StatusCode::OK);
     let spec = reply.json();
@@ -852,9 +847,8 @@ async fn openapi_document_matches_its_snapshot() {
     );
 }
 
-#[tokio::test]
-async fn open_data_downloads_name_edition_and_date_and_are_valid_files() {
-    let (app, _, _db) = sample_app().await;
+async fn open_data_downloads_name_edition_and_date_and_are_valid_files(backend: Backend) {
+    let (app, _, _db) = sample_app(backend).await;
     let date = |reply: &Reply| reply.header("content-disposition");
     let csv = get(&app, "/opendata/072052/r2-r4/csv").await;
     assert_eq!(csv.header("content-type"), "text/csv; charset=utf-8");
@@ -938,9 +932,8 @@ async fn open_data_downloads_name_edition_and_date_and_are_valid_files() {
     );
 }
 
-#[tokio::test]
-async fn a_head_request_does_not_empty_the_cached_page() {
-    let (app, _, _db) = sample_app().await;
+async fn a_head_request_does_not_empty_the_cached_page(backend: Backend) {
+    let (app, _, _db) = sample_app(backend).await;
     let head = request(&app, Method::HEAD, "/072052/r2-r4/policies/7-2", &[]).await;
     assert_eq!(head.status, StatusCode::OK);
     let get_after = get(&app, "/072052/r2-r4/policies/7-2").await;
@@ -956,9 +949,8 @@ async fn a_head_request_does_not_empty_the_cached_page() {
     );
 }
 
-#[tokio::test]
-async fn unchanged_pages_answer_304_and_new_imports_appear_without_a_restart() {
-    let (app, state, db) = sample_app().await;
+async fn unchanged_pages_answer_304_and_new_imports_appear_without_a_restart(backend: Backend) {
+    let (app, state, db) = sample_app(backend).await;
     let first = get(&app, "/072052/r2-r4/policies/7-1").await;
     let etag = first.header("etag");
     assert!(!etag.is_empty());
@@ -1082,18 +1074,16 @@ pub(crate) async fn broken_links(app: &Router, start: &str, limit: usize) -> (Ve
     (broken, visited)
 }
 
-#[tokio::test]
-async fn every_link_on_the_portal_leads_somewhere() {
-    let (app, _, _db) = sample_app().await;
+async fn every_link_on_the_portal_leads_somewhere(backend: Backend) {
+    let (app, _, _db) = sample_app(backend).await;
     let (broken, visited) = broken_links(&app, "/072052/r2-r4", 2_000).await;
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
     // 33 projects, 6 policies, departments, codes, 区分, downloads: the walk saw them.
     assert!(visited > 33 + 6 + 20, "only {visited} pages reached");
 }
 
-#[tokio::test]
-async fn a_trailing_slash_redirects_within_the_site_only() {
-    let (app, _, _db) = sample_app().await;
+async fn a_trailing_slash_redirects_within_the_site_only(backend: Backend) {
+    let (app, _, _db) = sample_app(backend).await;
     for (uri, target) in [
         ("/072052/r2-r4/", "/072052/r2-r4"),
         ("/072052/r2-r4/policies/7-1//", "/072052/r2-r4/policies/7-1"),
@@ -1118,3 +1108,18 @@ async fn a_trailing_slash_redirects_within_the_site_only() {
     let reply = get(&app, "/%2F/evil.example/").await;
     assert_eq!(reply.header("location"), "/%2F/evil.example");
 }
+
+on_every_backend!(
+    listings_sort_by_cost_and_by_number_and_refuse_unknown_parameters,
+    search_folds_width_case_and_kana_and_finds_summaries,
+    every_response_carries_strict_security_headers_and_pages_load_nothing_from_outside,
+    static_files_cannot_be_escaped_and_limits_hold,
+    api_lists_filters_pages_and_totals,
+    api_errors_are_json_with_stable_codes,
+    openapi_document_matches_its_snapshot,
+    open_data_downloads_name_edition_and_date_and_are_valid_files,
+    a_head_request_does_not_empty_the_cached_page,
+    unchanged_pages_answer_304_and_new_imports_appear_without_a_restart,
+    every_link_on_the_portal_leads_somewhere,
+    a_trailing_slash_redirects_within_the_site_only,
+);
