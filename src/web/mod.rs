@@ -469,8 +469,10 @@ async fn collect(mut body: Body, limit: usize) -> Result<Collected, axum::Error>
             })));
         }
     }
-    Ok(Collected::Whole(match chunks.len() {
-        1 => chunks.remove(0),
+    // Always a fresh buffer of the exact length: a rendered page's buffer can be twice its
+    // length (a `String` grown by doubling), and the cache counts only the length.
+    Ok(Collected::Whole(match chunks.as_slice() {
+        [one] => axum::body::Bytes::copy_from_slice(one),
         _ => chunks.concat().into(),
     }))
 }

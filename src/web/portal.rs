@@ -179,9 +179,9 @@ fn find<'s>(
 fn filter_error(edition: &EditionView, err: &FilterError) -> PageError {
     let section = match err.field {
         Field::Policy => "policies",
-        Field::Department => "departments",
-        Field::Status => "status",
-        Field::Strategy => "strategies",
+        Field::Department => Dimension::Department.section(),
+        Field::Status => Dimension::Status.section(),
+        Field::Strategy => Dimension::Strategy.section(),
     };
     let message = format!(
         "{}{}の一覧からお選びください。",
@@ -1252,6 +1252,15 @@ impl Dimension {
         }
     }
 
+    /// The project filter's field for this dimension.
+    fn field(self) -> Field {
+        match self {
+            Dimension::Department => Field::Department,
+            Dimension::Strategy => Field::Strategy,
+            Dimension::Status => Field::Status,
+        }
+    }
+
     /// URL segment and navigation key.
     fn section(self) -> &'static str {
         match self {
@@ -1349,16 +1358,12 @@ impl Dimension {
     /// project filter (a department or 区分 that no project has is not a page: 404, with a
     /// link to the list).
     fn select(self, segment: &str, edition: &EditionView) -> Result<Selection, PageError> {
+        let field = self.field();
         let list = |message: String| {
             PageError::not_found(message).with_link(
-                format!("{}の一覧", self.crumb()),
+                format!("{}の一覧", field.label()),
                 format!("{}/{}", edition.base, self.section()),
             )
-        };
-        let field = match self {
-            Dimension::Department => Field::Department,
-            Dimension::Status => Field::Status,
-            Dimension::Strategy => Field::Strategy,
         };
         let filter = match self {
             Dimension::Strategy if segment == NO_STRATEGY => {
@@ -1378,14 +1383,14 @@ impl Dimension {
             }
             _ => ProjectFilter::default()
                 .with(field, Some(segment))
-                .map_err(|e| list(e.message(Lang::Ja)))?,
+                .map_err(|e| filter_error(edition, &e))?,
         };
         if filter.is_empty() {
             return Err(list(format!("{}が指定されていません。", field.label())));
         }
         filter
             .check(&edition.edition)
-            .map_err(|e| list(format!("{}一覧からお選びください。", e.message(Lang::Ja))))?;
+            .map_err(|e| filter_error(edition, &e))?;
         Ok(match self {
             Dimension::Department => {
                 let name = filter.department().unwrap_or_default().to_owned();
@@ -1511,7 +1516,7 @@ fn group(
                 "「{label}」に当たる事業はこの計画にありません。"
             ))
             .with_link(
-                format!("{}の一覧", dimension.crumb()),
+                format!("{}の一覧", dimension.field().label()),
                 format!("{}/{}", edition.base, dimension.section()),
             ));
         }
