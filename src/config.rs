@@ -22,6 +22,7 @@
 //! addr = "127.0.0.1:8080"
 //! header_timeout_secs = 10               # a request's head must arrive within this
 //! max_connections = 1024                 # connections served at once; more wait
+//! cache_bytes = "128MiB"                 # rendered pages kept in memory (bytes, KiB, MiB, GiB)
 //! ```
 
 use std::fmt;
@@ -39,6 +40,11 @@ pub const DEFAULT_DATABASE: &str = "sqlite://keikaku.db";
 pub const DEFAULT_CONFIG_FILE: &str = "keikaku.toml";
 /// The address `serve` listens on by default.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+/// How many bytes of rendered pages and files `serve` keeps by default: every page and
+/// download of a city's plans many times over (the sample's 104 pages and files take
+/// 0.7 MiB), and for the national set (1.3 GiB of plans in memory) thousands of the pages
+/// people read, for a tenth of that.
+pub const DEFAULT_CACHE_BYTES: usize = 128 * 1024 * 1024;
 
 /// Everything keikaku is configured with.
 #[derive(Clone)]
@@ -57,6 +63,8 @@ pub struct Config {
     pub header_timeout: std::time::Duration,
     /// Most connections the web server serves at once.
     pub max_connections: usize,
+    /// Most bytes of rendered responses the web server keeps (0: none).
+    pub cache_bytes: usize,
 }
 
 impl fmt::Debug for Config {
@@ -70,6 +78,7 @@ impl fmt::Debug for Config {
             .field("addr", &self.addr)
             .field("header_timeout", &self.header_timeout)
             .field("max_connections", &self.max_connections)
+            .field("cache_bytes", &self.cache_bytes)
             .finish()
     }
 }
@@ -151,6 +160,41 @@ struct FileServer {
     addr: Option<String>,
     header_timeout_secs: Option<u64>,
     max_connections: Option<usize>,
+    cache_bytes: Option<ByteCount>,
+}
+
+/// A size in the file: a number of bytes, or text with a unit (`"128MiB"`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum ByteCount {
+    Number(i64),
+    Text(String),
+}
+
+/// Reads a size: a number of bytes, optionally followed by `B`, `KiB`, `MiB` or `GiB`
+/// (`128MiB`, `64 KiB`, `1048576`).
+pub fn parse_bytes(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let unit_size: usize = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        other => {
+            return Err(format!(
+                "{text:?}: unknown unit {other:?} (use bytes, KiB, MiB or GiB)"
+            ));
+        }
+    };
+    digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit_size))
+        .ok_or_else(|| format!("{text:?} is not a size such as 128MiB"))
 }
 
 /// Longest header read timeout accepted, in seconds.
@@ -252,6 +296,15 @@ impl Config {
             Some(n) => n,
             None => crate::web::DEFAULT_MAX_CONNECTIONS,
         };
+        let cache_bytes = match file.server.cache_bytes {
+            None => DEFAULT_CACHE_BYTES,
+            Some(ByteCount::Number(n)) => usize::try_from(n).map_err(|_| {
+                value_error(format!("server.cache_bytes must be 0 or more, not {n}"))
+            })?,
+            Some(ByteCount::Text(text)) => {
+                parse_bytes(&text).map_err(|e| value_error(format!("server.cache_bytes: {e}")))?
+            }
+        };
 
         Ok(Config {
             database_url,
@@ -261,6 +314,7 @@ impl Config {
             addr: file.server.addr.unwrap_or_else(|| DEFAULT_ADDR.to_owned()),
             header_timeout,
             max_connections,
+            cache_bytes,
         })
     }
 }
@@ -362,6 +416,28 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("check digit"), "{err}");
+    }
+
+    #[test]
+    fn the_cache_size_reads_bytes_or_units() {
+        assert_eq!(
+            with_file("").expect("defaults").cache_bytes,
+            DEFAULT_CACHE_BYTES
+        );
+        let config = with_file("[server]\ncache_bytes = \"64MiB\"\n").expect("config");
+        assert_eq!(config.cache_bytes, 64 * 1024 * 1024);
+        let config = with_file("[server]\ncache_bytes = 1000\n").expect("config");
+        assert_eq!(config.cache_bytes, 1000);
+        assert_eq!(parse_bytes("512 KiB"), Ok(512 * 1024));
+        assert_eq!(parse_bytes("0"), Ok(0));
+        let err = with_file("[server]\ncache_bytes = \"1TB\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown unit"), "{err}");
+        let err = with_file("[server]\ncache_bytes = -1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("0 or more"), "{err}");
     }
 
     #[test]

@@ -8,8 +8,8 @@ mod golden;
 mod integration {
     pub mod cli;
     pub mod data_version;
-    pub mod downloads;
     pub mod docs;
+    pub mod downloads;
     pub mod exports;
     pub mod faults;
     pub mod national;

@@ -1,12 +1,15 @@
 //! `keikaku projects`: projects of an edition with their fields, optionally filtered by
-//! policy, department, 区分 or strategy code.
+//! policy, department, 区分 or strategy code (the filter rules of keikaku-core, as the API
+//! and the portal apply them: a value that names nothing is an error, not an empty list).
 
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use keikaku::config::Config;
-use keikaku::ops::query::{self, ProjectFilter};
+use keikaku::ops::query::{self, ProjectsError};
+use keikaku_core::Lang;
 use keikaku_core::canonical;
+use keikaku_core::filter::{Field, FilterError, ProjectFilter};
 use keikaku_core::money::Money;
 use serde::Serialize;
 
@@ -51,20 +54,73 @@ struct ProjectView {
     project: canonical::ProjectRecord,
 }
 
+/// The project's strategy codes in their normalised form (`Ⅰ(4) Ⅲ(4)`, whatever the document
+/// wrote), as every other listing shows them.
+fn strategy_codes(project: &keikaku_core::Project) -> String {
+    project
+        .strategies
+        .iter()
+        .map(|s| s.code.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn amount(money: Option<Money>) -> String {
     money.map_or_else(|| "-".to_owned(), |m| m.grouped())
 }
 
+/// Prints why a filter cannot be answered, in the configured language, and returns the
+/// exit status: 2 for a malformed value (wrong usage), 1 for a value that names nothing.
+fn refuse(lang: Lang, error: &FilterError, edition: Option<&str>) -> ExitCode {
+    let message = error.message(lang);
+    let by = error.field.group_by().as_str();
+    if !error.is_not_found() {
+        match lang {
+            Lang::Ja => eprintln!("エラー: --{}: {message}", error.field.key()),
+            Lang::En => eprintln!("error: --{}: {message}", error.field.key()),
+        }
+        return ExitCode::from(2);
+    }
+    let place = edition.map(|e| match lang {
+        Lang::Ja => format!("（{e}）"),
+        Lang::En => format!(" ({e})"),
+    });
+    let place = place.unwrap_or_default();
+    match lang {
+        Lang::Ja => eprintln!(
+            "エラー: {message}{place}\n{}の一覧は keikaku report --by {by} で表示できます。",
+            error.field.label()
+        ),
+        Lang::En => eprintln!("error: {message}{place}; `keikaku report --by {by}` lists them"),
+    }
+    ExitCode::FAILURE
+}
+
 /// Runs `projects`.
 pub async fn run(config: &Config, args: ProjectsArgs) -> anyhow::Result<ExitCode> {
-    let store = open_store(config).await?;
-    let filter = ProjectFilter {
-        policy: args.policy.clone(),
-        department: args.department.clone(),
-        status: args.status.clone(),
-        strategy: args.strategy.clone(),
+    let filter = [
+        (Field::Policy, &args.policy),
+        (Field::Department, &args.department),
+        (Field::Status, &args.status),
+        (Field::Strategy, &args.strategy),
+    ]
+    .into_iter()
+    .try_fold(ProjectFilter::default(), |filter, (field, text)| {
+        filter.with(field, text.as_deref())
+    });
+    let filter = match filter {
+        Ok(filter) => filter,
+        Err(err) => return Ok(refuse(config.lang, &err, None)),
     };
-    let (edition, projects) = query::projects(&store, &args.select.selector(), &filter).await?;
+    let store = open_store(config).await?;
+    let (edition, projects) = match query::projects(&store, &args.select.selector(), &filter).await
+    {
+        Ok(found) => found,
+        Err(ProjectsError::Filter { error, edition }) => {
+            return Ok(refuse(config.lang, &error, Some(&edition)));
+        }
+        Err(ProjectsError::Ops(err)) => return Err(err.into()),
+    };
     match args.format {
         ProjectsFormat::Json => {
             let records: Vec<ProjectView> = projects
@@ -85,12 +141,7 @@ pub async fn run(config: &Config, args: ProjectsArgs) -> anyhow::Result<ExitCode
                         format!("{}-{}", policy.code, project.number),
                         project.name.clone(),
                         project.status.label().to_owned(),
-                        project
-                            .strategies
-                            .iter()
-                            .map(|s| s.raw.clone())
-                            .collect::<Vec<_>>()
-                            .join(" "),
+                        strategy_codes(project),
                         project.departments.join(" "),
                         first.map(|c| c.year.short()).unwrap_or_default(),
                         amount(first.and_then(|c| c.total)),
@@ -127,14 +178,13 @@ pub async fn run(config: &Config, args: ProjectsArgs) -> anyhow::Result<ExitCode
                 println!("  施策: {} {}", policy.code, policy.title);
                 println!("  事業概要: {}", project.summary);
                 println!("  担当課: {}", project.departments.join("、"));
-                let strategies: Vec<String> =
-                    project.strategies.iter().map(|s| s.raw.clone()).collect();
+                let strategies = strategy_codes(project);
                 println!(
                     "  地方創生事業: {}",
                     if strategies.is_empty() {
-                        "-".to_owned()
+                        "-"
                     } else {
-                        strategies.join(" ")
+                        &strategies
                     }
                 );
                 for cost in &project.costs {

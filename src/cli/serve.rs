@@ -30,6 +30,10 @@ pub struct ServeArgs {
     /// `server.max_connections`).
     #[arg(long, env = "KEIKAKU_MAX_CONNECTIONS", value_name = "N")]
     pub max_connections: Option<usize>,
+    /// Most bytes of rendered pages and files kept in memory, e.g. 128MiB (default
+    /// `server.cache_bytes` in keikaku.toml, or 128MiB; 0 keeps none).
+    #[arg(long, env = "KEIKAKU_CACHE_BYTES", value_name = "SIZE", value_parser = keikaku::config::parse_bytes)]
+    pub cache_bytes: Option<usize>,
 }
 
 /// Opens the database; while it cannot be reached (a PostgreSQL server still starting),
@@ -88,7 +92,9 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
             ops::sample::MUNICIPALITY
         );
     }
-    let state = AppState::starting(store.clone()).with_default_municipality(args.municipality);
+    let state = AppState::starting(store.clone())
+        .with_default_municipality(args.municipality)
+        .with_cache_bytes(args.cache_bytes.unwrap_or(config.cache_bytes));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;

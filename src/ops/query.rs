@@ -1,7 +1,9 @@
-//! Questions about a stored edition: totals grouped one way, and projects matching filters.
+//! Questions about a stored edition: totals grouped one way, and projects matching a
+//! [`ProjectFilter`] (whose rules live in keikaku-core, shared with the web server).
 
 use keikaku_core::aggregate::{self, Aggregate, GroupBy};
-use keikaku_core::{Edition, FiscalYear, Policy, Project, StrategyCode};
+use keikaku_core::filter::{FilterError, ProjectFilter};
+use keikaku_core::{Edition, FiscalYear, Policy, Project};
 
 use super::{EditionSelector, OpsError, find_edition};
 use crate::storage::Store;
@@ -29,62 +31,38 @@ pub async fn report(
     Ok((info, aggregate::aggregate(&edition, by, year)))
 }
 
-/// Which projects to list.
-#[derive(Debug, Clone, Default)]
-pub struct ProjectFilter {
-    /// Policy code, e.g. `7-3`.
-    pub policy: Option<String>,
-    /// A department (exact name).
-    pub department: Option<String>,
-    /// 区分 (its label, e.g. 新規).
-    pub status: Option<String>,
-    /// Strategy code in any spelling (`Ⅲ(4)`, `III(4)`).
-    pub strategy: Option<String>,
+/// Why a project listing could not be answered.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectsError {
+    /// The edition could not be read.
+    #[error(transparent)]
+    Ops(#[from] OpsError),
+    /// A filter value names nothing in the edition (the edition is given for messages).
+    #[error("{error} ({edition})")]
+    Filter {
+        /// What is wrong.
+        error: FilterError,
+        /// The edition's label, e.g. `R2-R4`.
+        edition: String,
+    },
 }
 
-/// The selected edition and its projects (with their policies) that pass `filter`.
+/// The selected edition and its projects (with their policies) that pass `filter`; a
+/// filter value that names nothing in the edition is an error, never an empty list.
 pub async fn projects(
     store: &Store,
     selector: &EditionSelector,
     filter: &ProjectFilter,
-) -> Result<(Edition, Vec<(Policy, Project)>), OpsError> {
-    let strategy = match &filter.strategy {
-        Some(text) => Some(StrategyCode::parse(text).ok_or_else(|| {
-            OpsError::BadRequest(format!(
-                "{text:?} is not a strategy code (e.g. Ⅲ(4) or III(4))"
-            ))
-        })?),
-        None => None,
-    };
+) -> Result<(Edition, Vec<(Policy, Project)>), ProjectsError> {
     let info = find_edition(store, selector).await?;
-    let edition = store.edition(info.id).await?;
-    if let Some(code) = &filter.policy
-        && !edition.policies().any(|p| p.code.to_string() == *code)
-    {
-        let known: Vec<String> = edition.policies().map(|p| p.code.to_string()).collect();
-        return Err(OpsError::NotFound(format!(
-            "no policy {code} in {} (policies: {})",
-            info.span,
-            known.join(", ")
-        )));
-    }
-    let selected = edition
-        .projects()
-        .filter(|(policy, project)| {
-            filter
-                .policy
-                .as_ref()
-                .is_none_or(|c| policy.code.to_string() == *c)
-                && filter
-                    .department
-                    .as_ref()
-                    .is_none_or(|d| project.departments.contains(d))
-                && filter
-                    .status
-                    .as_ref()
-                    .is_none_or(|s| project.status.label() == s)
-                && strategy.is_none_or(|code| project.strategies.iter().any(|l| l.code == code))
-        })
+    let edition = store.edition(info.id).await.map_err(OpsError::from)?;
+    let selected = filter
+        .select(&edition)
+        .map_err(|error| ProjectsError::Filter {
+            error,
+            edition: info.span.label(),
+        })?
+        .into_iter()
         .map(|(policy, project)| (policy.clone(), project.clone()))
         .collect();
     Ok((edition, selected))

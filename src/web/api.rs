@@ -11,7 +11,8 @@ use axum::http::request::Parts;
 use axum::routing::get;
 use axum::{Json, Router};
 use keikaku_core::aggregate::{Aggregate, GroupBy, Totals};
-use keikaku_core::{FiscalYear, Project, StrategyCode, YearCost};
+use keikaku_core::filter::{Field, FilterError, ProjectFilter};
+use keikaku_core::{FiscalYear, Lang, Project, YearCost};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -19,6 +20,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
+use super::params::{self, NoParams};
 use super::snapshot::{EditionView, MunicipalityView, ProjectEntry, Snapshot};
 
 /// Largest page of a listing.
@@ -90,13 +92,15 @@ pub struct ApiDoc;
 
 // ----- extractors that answer malformed input with the API's JSON errors -----
 
-/// Query parameters; unknown or malformed ones give 400.
+/// Query parameters; unknown (named in the message) or malformed ones give 400. An
+/// endpoint that takes none says so with [`NoParams`].
 pub struct ApiQuery<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        params::check_names::<T>(parts).map_err(|u| ApiError::bad_request(u.english()))?;
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(v)| ApiQuery(v))
@@ -289,20 +293,58 @@ pub struct ProjectBody {
     pub html_url: String,
 }
 
-/// A page of projects.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProjectPageBody {
-    /// The projects on this page.
-    pub items: Vec<ProjectBody>,
-    /// Page number (from 1).
-    pub page: u32,
-    /// Page size.
-    pub per_page: u32,
-    /// Projects matching in all.
-    pub total: u64,
-    /// Number of pages.
-    pub pages: u64,
+/// Declares the body of one page of a listing: every listing pages the same way.
+macro_rules! page_body {
+    ($(#[$doc:meta])* $name:ident of $item:ty) => {
+        $(#[$doc])*
+        #[derive(Debug, Serialize, ToSchema)]
+        pub struct $name {
+            /// The items on this page.
+            pub items: Vec<$item>,
+            /// Page number (from 1).
+            pub page: u32,
+            /// Page size.
+            pub per_page: u32,
+            /// Items in all.
+            pub total: u64,
+            /// Number of pages (0 when there are no items).
+            pub pages: u64,
+        }
+
+        impl From<Paged<$item>> for $name {
+            fn from(p: Paged<$item>) -> $name {
+                $name {
+                    items: p.items,
+                    page: p.page,
+                    per_page: p.per_page,
+                    total: p.total,
+                    pages: p.pages,
+                }
+            }
+        }
+    };
 }
+
+page_body!(
+    /// A page of municipalities.
+    MunicipalityPageBody of MunicipalityBody
+);
+page_body!(
+    /// A page of a municipality's editions.
+    EditionPageBody of EditionSummaryBody
+);
+page_body!(
+    /// A page of goals.
+    GoalPageBody of GoalBody
+);
+page_body!(
+    /// A page of policies.
+    PolicyPageBody of PolicyBody
+);
+page_body!(
+    /// A page of projects.
+    ProjectPageBody of ProjectBody
+);
 
 /// One group of an aggregate.
 #[derive(Debug, Serialize, ToSchema)]
@@ -369,6 +411,8 @@ pub struct SearchBody {
     pub per_page: u32,
     /// Results in all.
     pub total: u64,
+    /// Number of pages (0 when nothing matched).
+    pub pages: u64,
 }
 
 // ----- conversions -----
@@ -521,39 +565,6 @@ fn find_edition<'s>(
         })
 }
 
-/// True for a policy code of the documented form `7-1`.
-fn well_formed_policy(code: &str) -> bool {
-    code.split_once('-').is_some_and(|(g, n)| {
-        [g, n]
-            .iter()
-            .all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
-    })
-}
-
-/// True for a strategy code of the documented form: a Roman numeral (ASCII or Unicode)
-/// and a number in parentheses (half- or full-width).
-fn well_formed_strategy(code: &str) -> bool {
-    let Some(open) = code.find(['(', '（']) else {
-        return false;
-    };
-    let (numeral, rest) = code.split_at(open);
-    let mut rest = rest.chars();
-    rest.next();
-    let inner: String = rest.collect();
-    let Some(digits) = inner.strip_suffix([')', '）']) else {
-        return false;
-    };
-    let numeral_ok = (1..=8).contains(&numeral.chars().count())
-        && numeral
-            .chars()
-            .all(|c| "IVXLivxl".contains(c) || ('Ⅰ'..='Ⅻ').contains(&c));
-    numeral_ok
-        && (1..=2).contains(&digits.chars().count())
-        && digits
-            .chars()
-            .all(|c| c.is_ascii_digit() || ('０'..='９').contains(&c))
-}
-
 /// True for a fiscal year of the documented form: `2020` or `R2`.
 fn well_formed_year(text: &str) -> bool {
     let digits = text
@@ -590,138 +601,119 @@ fn slice<T>(items: Vec<T>, page: u32, per_page: u32) -> Vec<T> {
         .collect()
 }
 
-/// Project filters shared by the listing and the search.
-struct Filters {
-    policy: Option<String>,
-    department: Option<String>,
-    status: Option<String>,
-    strategy: Option<StrategyCode>,
+/// One page of a listing, before conversion to its JSON body.
+struct Paged<T> {
+    items: Vec<T>,
+    page: u32,
+    per_page: u32,
+    total: u64,
+    pages: u64,
 }
 
-/// Longest filter value accepted.
-const MAX_FILTER_CHARS: usize = 100;
+/// The page asked for of `items`: the same rules for every listing. `page` and `per_page`
+/// out of their bounds are 400; a page past the last is 404 (as `/compare` answers), except
+/// page 1, which an empty listing has (with no items).
+fn paged<T>(items: Vec<T>, paging: &Paging, what: &str) -> Result<Paged<T>, ApiError> {
+    let (page, per_page) = self::paging(paging.page, paging.per_page)?;
+    let total = items.len() as u64;
+    let pages = total.div_ceil(u64::from(per_page));
+    if u64::from(page) > pages.max(1) {
+        return Err(ApiError::not_found(format!(
+            "page {page} is past the last page ({pages}) of {what}"
+        )));
+    }
+    Ok(Paged {
+        items: slice(items, page, per_page),
+        page,
+        per_page,
+        total,
+        pages,
+    })
+}
 
-impl Filters {
-    /// Checks the filters against `view`: malformed values are 400, values that name nothing
-    /// in this edition are 404 (saying so), so a filter never silently matches nothing.
-    fn new(
-        view: &EditionView,
-        policy: Option<String>,
-        department: Option<String>,
-        status: Option<String>,
-        strategy: Option<String>,
-    ) -> Result<Filters, ApiError> {
-        for (name, value) in [
-            ("policy", &policy),
-            ("department", &department),
-            ("status", &status),
-            ("strategy", &strategy),
-        ] {
-            if value
-                .as_ref()
-                .is_some_and(|v| v.chars().count() > MAX_FILTER_CHARS)
-            {
-                return Err(ApiError::bad_request(format!(
-                    "{name} is longer than {MAX_FILTER_CHARS} characters"
-                )));
-            }
-        }
-        if let Some(p) = &policy {
-            if !well_formed_policy(p) {
-                return Err(ApiError::bad_request(format!(
-                    "policy {p:?} is not a policy code such as 7-1"
-                )));
-            }
-            if view.policy(p).is_none() {
-                return Err(ApiError::not_found(format!(
-                    "no policy {p} in this edition"
-                )));
-            }
-        }
-        if let Some(d) = &department
-            && !view.departments().contains(&d.as_str())
-        {
-            return Err(ApiError::not_found(format!(
-                "no department {d:?} in this edition"
-            )));
-        }
-        if let Some(s) = &status
-            && !view
-                .aggregate(GroupBy::Status)
-                .rows
-                .iter()
-                .any(|r| &r.key == s)
-        {
-            return Err(ApiError::not_found(format!(
-                "no project with status {s:?} in this edition"
-            )));
-        }
-        let strategy = match strategy {
-            Some(s) if !well_formed_strategy(&s) => {
-                return Err(ApiError::bad_request(format!(
-                    "strategy {s:?} is not a code such as Ⅲ(4) or III(4)"
-                )));
-            }
-            Some(s) => match StrategyCode::parse(&s) {
-                Some(code)
-                    if view
-                        .edition
-                        .projects()
-                        .any(|(_, p)| p.strategies.iter().any(|l| l.code == code)) =>
-                {
-                    Some(code)
-                }
-                _ => {
-                    return Err(ApiError::not_found(format!(
-                        "no project linked to strategy {s} in this edition"
-                    )));
-                }
-            },
-            None => None,
-        };
-        Ok(Filters {
-            policy,
-            department,
-            status,
-            strategy,
+/// Paging of a listing.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct Paging {
+    /// Page number, from 1; a page past the last is 404.
+    #[param(minimum = 1, maximum = 100000)]
+    page: Option<u32>,
+    /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    per_page: Option<u32>,
+}
+
+/// The API's error for a filter value: 404 when it names nothing in the edition (with where
+/// the values that exist are listed), 400 when it is malformed.
+fn filter_error(view: &EditionView, err: &FilterError) -> ApiError {
+    if err.is_not_found() {
+        ApiError::not_found(format!(
+            "{}; {} lists them",
+            err.message(Lang::En),
+            format_args!(
+                "/api/v1/municipalities/{}/editions/{}/aggregates/{}",
+                view.info.municipality.code,
+                view.slug,
+                err.field.group_by().as_str()
+            )
+        ))
+    } else {
+        ApiError::bad_request(err.message(Lang::En))
+    }
+}
+
+/// The project filter of a listing or search, checked against the edition (the rules of
+/// `keikaku_core::filter`, as the CLI and the portal apply them).
+fn project_filter(
+    view: &EditionView,
+    values: [(Field, Option<&str>); 4],
+) -> Result<ProjectFilter, ApiError> {
+    let filter = values
+        .into_iter()
+        .try_fold(ProjectFilter::default(), |f, (field, text)| {
+            f.with(field, text)
         })
-    }
+        .map_err(|e| filter_error(view, &e))?;
+    filter
+        .check(&view.edition)
+        .map_err(|e| filter_error(view, &e))?;
+    Ok(filter)
+}
 
-    fn keep(&self, edition: &EditionView, entry: &ProjectEntry) -> bool {
-        let (_, policy, project) = edition.resolve(entry);
-        self.policy
-            .as_ref()
-            .is_none_or(|c| policy.code.to_string() == *c)
-            && self
-                .department
-                .as_ref()
-                .is_none_or(|d| project.departments.contains(d))
-            && self
-                .status
-                .as_ref()
-                .is_none_or(|s| project.status.label() == s)
-            && self
-                .strategy
-                .is_none_or(|c| project.strategies.iter().any(|l| l.code == c))
-    }
+/// True when the project of `entry` passes `filter`.
+fn keep(view: &EditionView, filter: &ProjectFilter, entry: &ProjectEntry) -> bool {
+    let (_, policy, project) = view.resolve(entry);
+    filter.matches(policy, project)
 }
 
 // ----- handlers -----
 
-/// Every municipality with a published plan.
+/// Every municipality with a published plan, by code, a page at a time.
 #[utoipa::path(get, path = "/api/v1/municipalities", tag = "plans",
-    responses((status = 200, description = "Municipalities by code", body = [MunicipalityBody])))]
+    params(Paging),
+    responses(
+        (status = 200, description = "A page of municipalities by code", body = MunicipalityPageBody),
+        (status = 400, description = "Malformed or unknown parameter (page sizes are bounded)", body = ErrorBody),
+        (status = 404, description = "A page past the last", body = ErrorBody),
+        (status = 414, description = "Request URL longer than 8,192 bytes", body = ErrorBody)))]
 async fn municipalities(
-    axum::extract::State(state): State<AppState>,
-) -> Json<Vec<MunicipalityBody>> {
-    Json(
-        state
-            .snapshot()
-            .municipalities
-            .iter()
-            .map(municipality_body)
-            .collect(),
-    )
+    State(state): State<AppState>,
+    ApiQuery(paging): ApiQuery<Paging>,
+) -> Result<Json<MunicipalityPageBody>, ApiError> {
+    let snapshot = state.snapshot();
+    let all: Vec<&MunicipalityView> = snapshot.municipalities.iter().collect();
+    let page = paged(all, &paging, "municipalities")?;
+    Ok(Json(
+        Paged {
+            items: page.items.into_iter().map(municipality_body).collect(),
+            page: page.page,
+            per_page: page.per_page,
+            total: page.total,
+            pages: page.pages,
+        }
+        .into(),
+    ))
 }
 
 /// One municipality and its published editions.
@@ -729,11 +721,13 @@ async fn municipalities(
     params(("code" = String, Path, description = "全国地方公共団体コード (6 digits)", pattern = "^[0-9]{6}$", example = "072052")),
     responses(
         (status = 200, description = "The municipality", body = MunicipalityBody),
-        (status = 400, description = "Malformed code", body = ErrorBody),
-        (status = 404, description = "No published plan for this code", body = ErrorBody)))]
+        (status = 400, description = "Malformed code, or a query parameter (this endpoint takes none)", body = ErrorBody),
+        (status = 404, description = "No published plan for this code", body = ErrorBody),
+        (status = 414, description = "Request URL longer than 8,192 bytes", body = ErrorBody)))]
 async fn municipality(
     State(state): State<AppState>,
     ApiPath(code): ApiPath<String>,
+    ApiQuery(NoParams {}): ApiQuery<NoParams>,
 ) -> Result<Json<MunicipalityBody>, ApiError> {
     let snapshot = state.snapshot();
     Ok(Json(municipality_body(find_municipality(
@@ -741,39 +735,42 @@ async fn municipality(
     )?)))
 }
 
-/// A municipality's published editions, oldest first.
+/// A municipality's published editions, oldest first, a page at a time.
 #[utoipa::path(get, path = "/api/v1/municipalities/{code}/editions", tag = "plans",
-    params(("code" = String, Path, description = "全国地方公共団体コード", pattern = "^[0-9]{6}$", example = "072052")),
+    params(("code" = String, Path, description = "全国地方公共団体コード", pattern = "^[0-9]{6}$", example = "072052"),
+        Paging),
     responses(
-        (status = 200, description = "Editions", body = [EditionSummaryBody]),
-        (status = 400, description = "Malformed code", body = ErrorBody),
-        (status = 404, description = "Unknown municipality", body = ErrorBody)))]
+        (status = 200, description = "A page of editions", body = EditionPageBody),
+        (status = 400, description = "Malformed code or parameter", body = ErrorBody),
+        (status = 404, description = "Unknown municipality, or a page past the last", body = ErrorBody),
+        (status = 414, description = "Request URL longer than 8,192 bytes", body = ErrorBody)))]
 async fn editions(
     State(state): State<AppState>,
     ApiPath(code): ApiPath<String>,
-) -> Result<Json<Vec<EditionSummaryBody>>, ApiError> {
+    ApiQuery(paging): ApiQuery<Paging>,
+) -> Result<Json<EditionPageBody>, ApiError> {
     let snapshot = state.snapshot();
-    Ok(Json(
-        find_municipality(&snapshot, &code)?
-            .editions
-            .iter()
-            .map(|e| summary_body(e))
-            .collect(),
-    ))
+    let all: Vec<EditionSummaryBody> = find_municipality(&snapshot, &code)?
+        .editions
+        .iter()
+        .map(|e| summary_body(e))
+        .collect();
+    Ok(Json(paged(all, &paging, "editions")?.into()))
 }
 
 /// One edition with its goals and totals.
 #[utoipa::path(get, path = "/api/v1/municipalities/{code}/editions/{edition}", tag = "plans",
-    params(
-        ("code" = String, Path, description = "全国地方公共団体コード", pattern = "^[0-9]{6}$", example = "072052"),
+    params(("code" = String, Path, description = "全国地方公共団体コード", pattern = "^[0-9]{6}$", example = "072052"),
         ("edition" = String, Path, description = "Edition span such as r2-r4, or `latest`", pattern = "^(latest|[RrHh][0-9]{1,2}-[RrHh][0-9]{1,2})$", example = "r2-r4")),
     responses(
         (status = 200, description = "The edition", body = EditionBody),
-        (status = 400, description = "Malformed code or edition", body = ErrorBody),
-        (status = 404, description = "Unknown municipality or edition", body = ErrorBody)))]
+        (status = 400, description = "Malformed code or edition, or a query parameter (this endpoint takes none)", body = ErrorBody),
+        (status = 404, description = "Unknown municipality or edition", body = ErrorBody),
+        (status = 414, description = "Request URL longer than 8,192 bytes", body = ErrorBody)))]
 async fn edition(
     State(state): State<AppState>,
     ApiPath((code, slug)): ApiPath<(String, String)>,
+    ApiQuery(NoParams {}): ApiQuery<NoParams>,
 ) -> Result<Json<EditionBody>, ApiError> {
     let snapshot = state.snapshot();
     let view = find_edition(&snapshot, &code, &slug)?;
@@ -818,21 +815,24 @@ fn goal_bodies(view: &EditionView) -> Vec<GoalBody> {
         .collect()
 }
 
-/// The goals (基本目標) of an edition.
+/// The goals (基本目標) of an edition, a page at a time.
 #[utoipa::path(get, path = "/api/v1/municipalities/{code}/editions/{edition}/goals", tag = "plans",
-    params(
-        ("code" = String, Path, description = "全国地方公共団体コード", pattern = "^[0-9]{6}$", example = "072052"),
-        ("edition" = String, Path, description = "Edition span such as r2-r4, or `latest`", pattern = "^(latest|[RrHh][0-9]{1,2}-[RrHh][0-9]{1,2})$", example = "r2-r4")),
+    params(("code" = String, Path, description = "全国地方公共団体コード", pattern = "^[0-9]{6}$", example = "072052"),
+        ("edition" = String, Path, description = "Edition span such as r2-r4, or `latest`", pattern = "^(latest|[RrHh][0-9]{1,2}-[RrHh][0-9]{1,2})$", example = "r2-r4"),
+        Paging),
     responses(
-        (status = 200, description = "Goals", body = [GoalBody]),
-        (status = 400, description = "Malformed code or edition", body = ErrorBody),
-        (status = 404, description = "Unknown municipality or edition", body = ErrorBody)))]
+        (status = 200, description = "A page of goals", body = GoalPageBody),
+        (status = 400, description = "Malformed code, edition or parameter", body = ErrorBody),
+        (status = 404, description = "Unknown municipality or edition, or a page past the last", body = ErrorBody),
+        (status = 414, description = "Request URL longer than 8,192 bytes", body = ErrorBody)))]
 async fn goals(
     State(state): State<AppState>,
     ApiPath((code, slug)): ApiPath<(String, String)>,
-) -> Result<Json<Vec<GoalBody>>, ApiError> {
+    ApiQuery(paging): ApiQuery<Paging>,
+) -> Result<Json<GoalPageBody>, ApiError> {
     let snapshot = state.snapshot();
-    Ok(Json(goal_bodies(find_edition(&snapshot, &code, &slug)?)))
+    let all = goal_bodies(find_edition(&snapshot, &code, &slug)?);
+    Ok(Json(paged(all, &paging, "goals")?.into()))
 }
 
 fn policy_bodies(view: &EditionView) -> Vec<PolicyBody> {
@@ -864,47 +864,58 @@ fn policy_bodies(view: &EditionView) -> Vec<PolicyBody> {
         .collect()
 }
 
-/// The policies (施策) of an edition.
+/// The policies (施策) of an edition, a page at a time.
 #[utoipa::path(get, path = "/api/v1/municipalities/{code}/editions/{edition}/policies", tag = "plans",
-    params(
-        ("code" = String, Path, description = "全国地方公共団体コード", pattern = "^[0-9]{6}$", example = "072052"),
-        ("edition" = String, Path, description = "Edition span such as r2-r4, or `latest`", pattern = "^(latest|[RrHh][0-9]{1,2}-[RrHh][0-9]{1,2})$", example = "r2-r4")),
+    params(("code" = String, Path, description = "全国地方公共団体コード", pattern = "^[0-9]{6}$", example = "072052"),
+        ("edition" = String, Path, description = "Edition span such as r2-r4, or `latest`", pattern = "^(latest|[RrHh][0-9]{1,2}-[RrHh][0-9]{1,2})$", example = "r2-r4"),
+        Paging),
     responses(
-        (status = 200, description = "Policies", body = [PolicyBody]),
-        (status = 400, description = "Malformed code or edition", body = ErrorBody),
-        (status = 404, description = "Unknown municipality or edition", body = ErrorBody)))]
+        (status = 200, description = "A page of policies", body = PolicyPageBody),
+        (status = 400, description = "Malformed code, edition or parameter", body = ErrorBody),
+        (status = 404, description = "Unknown municipality or edition, or a page past the last", body = ErrorBody),
+        (status = 414, description = "Request URL longer than 8,192 bytes", body = ErrorBody)))]
 async fn policies(
     State(state): State<AppState>,
     ApiPath((code, slug)): ApiPath<(String, String)>,
-) -> Result<Json<Vec<PolicyBody>>, ApiError> {
+    ApiQuery(paging): ApiQuery<Paging>,
+) -> Result<Json<PolicyPageBody>, ApiError> {
     let snapshot = state.snapshot();
-    Ok(Json(policy_bodies(find_edition(&snapshot, &code, &slug)?)))
+    let all = policy_bodies(find_edition(&snapshot, &code, &slug)?);
+    Ok(Json(paged(all, &paging, "policies")?.into()))
 }
 
 /// One policy (施策).
 #[utoipa::path(get, path = "/api/v1/municipalities/{code}/editions/{edition}/policies/{policy}", tag = "plans",
-    params(
-        ("code" = String, Path, description = "全国地方公共団体コード", pattern = "^[0-9]{6}$", example = "072052"),
+    params(("code" = String, Path, description = "全国地方公共団体コード", pattern = "^[0-9]{6}$", example = "072052"),
         ("edition" = String, Path, description = "Edition span such as r2-r4, or `latest`", pattern = "^(latest|[RrHh][0-9]{1,2}-[RrHh][0-9]{1,2})$", example = "r2-r4"),
         ("policy" = String, Path, description = "Policy code", pattern = "^[0-9]{1,3}-[0-9]{1,3}$", example = "7-1")),
     responses(
         (status = 200, description = "The policy", body = PolicyBody),
-        (status = 400, description = "Malformed parameter", body = ErrorBody),
-        (status = 404, description = "Unknown municipality, edition or policy", body = ErrorBody)))]
+        (status = 400, description = "Malformed parameter, or a query parameter (this endpoint takes none)", body = ErrorBody),
+        (status = 404, description = "Unknown municipality, edition or policy", body = ErrorBody),
+        (status = 414, description = "Request URL longer than 8,192 bytes", body = ErrorBody)))]
 async fn policy(
     State(state): State<AppState>,
     ApiPath((code, slug, policy)): ApiPath<(String, String, String)>,
+    ApiQuery(NoParams {}): ApiQuery<NoParams>,
 ) -> Result<Json<PolicyBody>, ApiError> {
     let snapshot = state.snapshot();
     let view = find_edition(&snapshot, &code, &slug)?;
-    if !well_formed_policy(&policy) {
-        return Err(ApiError::bad_request(format!(
-            "policy {policy:?} is not a policy code such as 7-1"
-        )));
-    }
+    // The path segment follows the rules of the `policy` filter: malformed is 400.
+    let wanted = project_filter(
+        view,
+        [
+            (Field::Policy, Some(&policy)),
+            (Field::Department, None),
+            (Field::Status, None),
+            (Field::Strategy, None),
+        ],
+    )?
+    .policy()
+    .map(|c| c.to_string());
     policy_bodies(view)
         .into_iter()
-        .find(|p| p.code == policy)
+        .find(|p| Some(&p.code) == wanted.as_ref())
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no policy {policy} in {code} {slug}")))
 }
@@ -920,13 +931,13 @@ pub struct ProjectsQuery {
     /// Only projects of this department, e.g. 企画政策課.
     #[param(max_length = 100)]
     department: Option<String>,
-    /// Only this 区分, e.g. 新規.
+    /// Only this 区分, e.g. 新規 (拡大 is 拡充).
     #[param(max_length = 100)]
     status: Option<String>,
     /// Only projects linked to this strategy code, e.g. `Ⅲ(4)` or `III(4)`.
     #[param(pattern = "^([IVXLivxl]{1,8}|[Ⅰ-Ⅻ])[(（]([0-9]{1,2}|[０-９]{1,2})[)）]$")]
     strategy: Option<String>,
-    /// Page number, from 1.
+    /// Page number, from 1; a page past the last is 404.
     #[param(minimum = 1, maximum = 100000)]
     page: Option<u32>,
     /// Page size, 1–100 (default 20).
@@ -935,62 +946,75 @@ pub struct ProjectsQuery {
 }
 
 /// Projects of an edition, filtered and paged, in document order.
+///
+/// An empty filter value is no filter; a value that names nothing in the edition is 404,
+/// never an empty list.
 #[utoipa::path(get, path = "/api/v1/municipalities/{code}/editions/{edition}/projects", tag = "plans",
-    params(
-        ("code" = String, Path, description = "全国地方公共団体コード", pattern = "^[0-9]{6}$", example = "072052"),
+    params(("code" = String, Path, description = "全国地方公共団体コード", pattern = "^[0-9]{6}$", example = "072052"),
         ("edition" = String, Path, description = "Edition span such as r2-r4, or `latest`", pattern = "^(latest|[RrHh][0-9]{1,2}-[RrHh][0-9]{1,2})$", example = "r2-r4"),
         ProjectsQuery),
     responses(
         (status = 200, description = "A page of projects", body = ProjectPageBody),
-        (status = 400, description = "Malformed parameter (page sizes are bounded)", body = ErrorBody),
+        (status = 400, description = "Malformed or unknown parameter (page sizes are bounded)", body = ErrorBody),
         (status = 414, description = "Request URL longer than 8,192 bytes", body = ErrorBody),
-        (status = 404, description = "Unknown municipality or edition, or a filter naming nothing in it", body = ErrorBody)))]
+        (status = 404, description = "Unknown municipality or edition, a filter naming nothing in it, or a page past the last", body = ErrorBody)))]
 async fn projects(
     State(state): State<AppState>,
     ApiPath((code, slug)): ApiPath<(String, String)>,
     ApiQuery(query): ApiQuery<ProjectsQuery>,
 ) -> Result<Json<ProjectPageBody>, ApiError> {
-    let (page, per_page) = paging(query.page, query.per_page)?;
+    let paging = Paging {
+        page: query.page,
+        per_page: query.per_page,
+    };
+    self::paging(paging.page, paging.per_page)?;
     let snapshot = state.snapshot();
     let view = find_edition(&snapshot, &code, &slug)?;
-    let filters = Filters::new(
+    let filter = project_filter(
         view,
-        query.policy,
-        query.department,
-        query.status,
-        query.strategy,
+        [
+            (Field::Policy, query.policy.as_deref()),
+            (Field::Department, query.department.as_deref()),
+            (Field::Status, query.status.as_deref()),
+            (Field::Strategy, query.strategy.as_deref()),
+        ],
     )?;
     let matching: Vec<&ProjectEntry> = view
         .projects
         .iter()
-        .filter(|e| filters.keep(view, e))
+        .filter(|e| keep(view, &filter, e))
         .collect();
-    let total = matching.len() as u64;
-    Ok(Json(ProjectPageBody {
-        items: slice(matching, page, per_page)
-            .into_iter()
-            .map(|e| project_body(view, e))
-            .collect(),
-        page,
-        per_page,
-        total,
-        pages: total.div_ceil(u64::from(per_page)),
-    }))
+    let page = paged(matching, &paging, "projects")?;
+    Ok(Json(
+        Paged {
+            items: page
+                .items
+                .into_iter()
+                .map(|e| project_body(view, e))
+                .collect(),
+            page: page.page,
+            per_page: page.per_page,
+            total: page.total,
+            pages: page.pages,
+        }
+        .into(),
+    ))
 }
 
 /// One project, by reference (`7-1-3`) or stable id.
 #[utoipa::path(get, path = "/api/v1/municipalities/{code}/editions/{edition}/projects/{project}", tag = "plans",
-    params(
-        ("code" = String, Path, description = "全国地方公共団体コード", pattern = "^[0-9]{6}$", example = "072052"),
+    params(("code" = String, Path, description = "全国地方公共団体コード", pattern = "^[0-9]{6}$", example = "072052"),
         ("edition" = String, Path, description = "Edition span such as r2-r4, or `latest`", pattern = "^(latest|[RrHh][0-9]{1,2}-[RrHh][0-9]{1,2})$", example = "r2-r4"),
         ("project" = String, Path, description = "Reference `7-1-3` (policy code and number) or stable id", example = "7-1-3")),
     responses(
         (status = 200, description = "The project", body = ProjectBody),
-        (status = 400, description = "Malformed parameter", body = ErrorBody),
-        (status = 404, description = "Unknown municipality, edition or project", body = ErrorBody)))]
+        (status = 400, description = "Malformed parameter, or a query parameter (this endpoint takes none)", body = ErrorBody),
+        (status = 404, description = "Unknown municipality, edition or project", body = ErrorBody),
+        (status = 414, description = "Request URL longer than 8,192 bytes", body = ErrorBody)))]
 async fn project(
     State(state): State<AppState>,
     ApiPath((code, slug, reference)): ApiPath<(String, String, String)>,
+    ApiQuery(NoParams {}): ApiQuery<NoParams>,
 ) -> Result<Json<ProjectBody>, ApiError> {
     let snapshot = state.snapshot();
     let view = find_edition(&snapshot, &code, &slug)?;
@@ -1106,13 +1130,13 @@ pub struct SearchQuery {
     /// Only projects of this department.
     #[param(max_length = 100)]
     department: Option<String>,
-    /// Only this 区分.
+    /// Only this 区分 (拡大 is 拡充).
     #[param(max_length = 100)]
     status: Option<String>,
     /// Only projects linked to this strategy code, e.g. `Ⅲ(4)` or `III(4)`.
     #[param(pattern = "^([IVXLivxl]{1,8}|[Ⅰ-Ⅻ])[(（]([0-9]{1,2}|[０-９]{1,2})[)）]$")]
     strategy: Option<String>,
-    /// Page number, from 1.
+    /// Page number, from 1; a page past the last is 404.
     #[param(minimum = 1, maximum = 100000)]
     page: Option<u32>,
     /// Page size, 1–100 (default 20).
@@ -1128,15 +1152,19 @@ pub struct SearchQuery {
         SearchQuery),
     responses(
         (status = 200, description = "Results, best first (an empty list when nothing matches)", body = SearchBody),
-        (status = 400, description = "Missing or malformed parameter", body = ErrorBody),
+        (status = 400, description = "Missing, malformed or unknown parameter", body = ErrorBody),
         (status = 414, description = "Request URL longer than 8,192 bytes", body = ErrorBody),
-        (status = 404, description = "Unknown municipality or edition, or a filter naming nothing in it", body = ErrorBody)))]
+        (status = 404, description = "Unknown municipality or edition, a filter naming nothing in it, or a page past the last", body = ErrorBody)))]
 async fn search(
     State(state): State<AppState>,
     ApiPath((code, slug)): ApiPath<(String, String)>,
     ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> Result<Json<SearchBody>, ApiError> {
-    let (page, per_page) = paging(query.page, query.per_page)?;
+    let paging = Paging {
+        page: query.page,
+        per_page: query.per_page,
+    };
+    self::paging(paging.page, paging.per_page)?;
     let length = query.q.chars().count();
     if length == 0 || length > super::portal::MAX_QUERY_CHARS {
         return Err(ApiError::bad_request(format!(
@@ -1146,18 +1174,21 @@ async fn search(
     }
     let snapshot = state.snapshot();
     let view = find_edition(&snapshot, &code, &slug)?;
-    let filters = Filters::new(
+    let filter = project_filter(
         view,
-        query.policy,
-        query.department,
-        query.status,
-        query.strategy,
+        [
+            (Field::Policy, query.policy.as_deref()),
+            (Field::Department, query.department.as_deref()),
+            (Field::Status, query.status.as_deref()),
+            (Field::Strategy, query.strategy.as_deref()),
+        ],
     )?;
     let hits = view.index.search(&query.q, |i| {
-        view.projects.get(i).is_some_and(|e| filters.keep(view, e))
+        view.projects.get(i).is_some_and(|e| keep(view, &filter, e))
     });
-    let total = hits.len() as u64;
-    let items = slice(hits, page, per_page)
+    let page = paged(hits, &paging, "search results")?;
+    let items = page
+        .items
         .into_iter()
         .filter_map(|hit| {
             let entry = view.projects.get(hit.document)?;
@@ -1185,9 +1216,10 @@ async fn search(
     Ok(Json(SearchBody {
         query: query.q,
         items,
-        page,
-        per_page,
-        total,
+        page: page.page,
+        per_page: page.per_page,
+        total: page.total,
+        pages: page.pages,
     }))
 }
 

@@ -11,7 +11,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::view::Layout;
+use super::view::{Layout, Link};
 
 /// An error answered with JSON: `{"error": {"code": "not_found", "message": "…"}}`.
 #[derive(Debug)]
@@ -102,6 +102,8 @@ impl From<OpsError> for ApiError {
 pub struct PageError {
     status: StatusCode,
     message: String,
+    /// Where to go instead (e.g. the list of departments), shown first.
+    links: Vec<Link>,
 }
 
 #[derive(Template)]
@@ -111,6 +113,7 @@ struct ErrorPage {
     status: u16,
     heading: String,
     message: String,
+    links: Vec<Link>,
 }
 
 impl PageError {
@@ -119,7 +122,18 @@ impl PageError {
         PageError {
             status,
             message: message.into(),
+            links: Vec::new(),
         }
+    }
+
+    /// The same error, suggesting a page to go to instead.
+    pub fn with_link(mut self, label: impl Into<String>, href: impl Into<String>) -> PageError {
+        self.links.push(Link {
+            label: label.into(),
+            href: href.into(),
+            current: false,
+        });
+        self
     }
 
     /// 404.
@@ -148,6 +162,7 @@ impl IntoResponse for PageError {
             status: self.status.as_u16(),
             heading: heading.to_owned(),
             message: self.message,
+            links: self.links,
         };
         match page.render() {
             Ok(html) => (self.status, Html(html)).into_response(),

@@ -13,6 +13,7 @@ mod error;
 mod head;
 mod national;
 mod opendata;
+mod params;
 mod portal;
 mod server;
 pub mod snapshot;
@@ -52,6 +53,8 @@ pub struct AppState {
     /// The municipality `/` opens (`serve --municipality`); otherwise `/` lists them all
     /// (or opens the only one).
     default_municipality: Option<String>,
+    /// The response cache's budget in bytes, given to every snapshot's cache.
+    cache_bytes: usize,
 }
 
 impl AppState {
@@ -61,7 +64,16 @@ impl AppState {
             snapshot: Arc::new(ArcSwap::from_pointee(snapshot)),
             store,
             default_municipality: None,
+            cache_bytes: snapshot::DEFAULT_CACHE_BYTES,
         }
+    }
+
+    /// The same state, keeping at most `bytes` of rendered responses (`[server]
+    /// cache_bytes`).
+    pub fn with_cache_bytes(mut self, bytes: usize) -> AppState {
+        self.cache_bytes = bytes;
+        self.snapshot.load().cache.set_budget(bytes);
+        self
     }
 
     /// The same state, with `/` opening this municipality's latest plan.
@@ -103,6 +115,7 @@ impl AppState {
             return Ok(false);
         }
         let next = build_snapshot(&self.store, Some(&current)).await?;
+        next.cache.set_budget(self.cache_bytes);
         let version = next.version;
         self.snapshot.store(Arc::new(next));
         tracing::info!(version, "published plans reloaded");
@@ -325,24 +338,93 @@ async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> 
     }
 }
 
-/// Largest response body kept in the cache.
-const MAX_CACHED_BYTES: usize = 16 * 1024 * 1024;
+/// True for the responses that take real work to render (the open-data downloads: xlsx,
+/// zip, CSV and JSON of whole plans). They are rendered on the blocking thread pool, not on
+/// the workers that answer every other request, and they take no query parameters (a file
+/// is named by its path), which is checked before any work is done.
+fn renders_heavily(path: &str) -> bool {
+    path.strip_prefix("/opendata/")
+        .is_some_and(|rest| !rest.is_empty())
+}
 
-/// Serves GET and HEAD requests from the snapshot's response cache, keyed by path and query,
-/// and fills it with successful responses. Every response gets an `ETag`; a request that
-/// already has it is answered 304. Handlers never deal with caching.
-async fn cache_responses(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    // The health check must ask the database every time.
-    if (request.method() != axum::http::Method::GET && request.method() != axum::http::Method::HEAD)
-        || request.uri().path() == "/healthz"
-    {
+/// 400 for parameters a route does not take, as a page or as the API's JSON.
+fn refuse_params(api: bool, query: &str) -> Response {
+    let unknown = params::Unknown {
+        names: params::pairs(query)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect(),
+        accepted: &[],
+    };
+    if api {
+        ApiError::bad_request(unknown.english()).into_response()
+    } else {
+        PageError::bad_request(unknown.japanese()).into_response()
+    }
+}
+
+/// Serves GET and HEAD requests from the snapshot's response cache and fills it with
+/// successful responses. Every response gets an `ETag`; a request that already has it is
+/// answered 304. Handlers never deal with caching.
+///
+/// The query is made canonical first (tracking parameters dropped, the rest sorted; see
+/// [`params`]) and the request goes on with that query, so a shared link with `utm_*`
+/// parameters is the same request, and the same cache entry, as the link without them.
+async fn cache_responses(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if request.method() != axum::http::Method::GET && request.method() != axum::http::Method::HEAD {
         return next.run(request).await;
     }
-    let key = request.uri().path_and_query().map_or_else(
-        || request.uri().path().to_owned(),
-        |pq| pq.as_str().to_owned(),
-    );
-    let policy = if key.starts_with("/static/") {
+    let path = request.uri().path().to_owned();
+    let query = request
+        .uri()
+        .query()
+        .map(params::canonical)
+        .unwrap_or_default();
+    if request.uri().query().is_some_and(|q| q != query) {
+        let target = if query.is_empty() {
+            path.clone()
+        } else {
+            format!("{path}?{query}")
+        };
+        // The path is kept byte for byte and the query is encoded by `canonical`: the
+        // target is always a valid URI.
+        if let Ok(uri) = target.parse() {
+            *request.uri_mut() = uri;
+        }
+    }
+    let api = path.starts_with("/api/");
+    let heavy = renders_heavily(&path);
+    if heavy && !query.is_empty() {
+        return refuse_params(api, &query);
+    }
+    let read = (!query.is_empty()).then(params::QueryRead::default);
+    if let Some(read) = &read {
+        request.extensions_mut().insert(read.clone());
+    }
+    // A handler that takes no parameters and did not say so still must not answer as if
+    // they meant something.
+    let unread = |response: &Response| {
+        response.status().is_success() && read.as_ref().is_some_and(|r| !r.is_read())
+    };
+    // The health check must ask the database every time.
+    if path == "/healthz" {
+        let response = next.run(request).await;
+        return if unread(&response) {
+            refuse_params(api, &query)
+        } else {
+            response
+        };
+    }
+    let key = if query.is_empty() {
+        path.clone()
+    } else {
+        format!("{path}?{query}")
+    };
+    let policy = if path.starts_with("/static/") {
         "public, max-age=86400"
     } else {
         "no-cache"
@@ -357,20 +439,38 @@ async fn cache_responses(State(state): State<AppState>, request: Request, next: 
     let fill = request.method() == axum::http::Method::GET;
     // One rendering per page at a time; whoever waited finds it cached.
     let turn = snapshot.cache.turn(&key);
-    let _rendering = turn.lock().await;
+    let _rendering = turn.wait().await;
     if let Some(cached) = snapshot.cache.get(&key) {
         return respond(&cached, &conditional, policy);
     }
-    let response = next.run(request).await;
+    let response = if heavy {
+        let runtime = tokio::runtime::Handle::current();
+        match tokio::task::spawn_blocking(move || runtime.block_on(next.run(request))).await {
+            Ok(response) => response,
+            Err(err) => {
+                tracing::error!(error = %err, "rendering a download failed");
+                return PageError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "ファイルを作成できませんでした。",
+                )
+                .into_response();
+            }
+        }
+    } else {
+        next.run(request).await
+    };
+    if unread(&response) {
+        return refuse_params(api, &query);
+    }
     if response.status() != StatusCode::OK || !fill {
-        snapshot.cache.done(&key);
         return response;
     }
     let (parts, body) = response.into_parts();
-    let body = match axum::body::to_bytes(body, MAX_CACHED_BYTES).await {
-        Ok(body) => body,
+    let body = match collect(body, snapshot.cache.largest()).await {
+        Ok(Collected::Whole(body)) => body,
+        // Too large to keep: sent as it comes.
+        Ok(Collected::TooLarge(body)) => return Response::from_parts(parts, body),
         Err(err) => {
-            snapshot.cache.done(&key);
             tracing::error!(error = %err, "cannot read a response body");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
@@ -385,9 +485,66 @@ async fn cache_responses(State(state): State<AppState>, request: Request, next: 
         attachment: parts.headers.get(header::CONTENT_DISPOSITION).cloned(),
         body,
     };
-    snapshot.cache.put(key.clone(), cached.clone());
-    snapshot.cache.done(&key);
+    snapshot.cache.put(key, cached.clone());
     respond(&cached, &conditional, policy)
+}
+
+/// A response body read into memory, or, past the limit, the same body to send on.
+enum Collected {
+    Whole(axum::body::Bytes),
+    TooLarge(Body),
+}
+
+/// Reads `body` up to `limit` bytes; a longer body is returned whole but unread beyond
+/// what was already taken (which goes first).
+async fn collect(mut body: Body, limit: usize) -> Result<Collected, axum::Error> {
+    use axum::body::HttpBody;
+    let mut chunks: Vec<axum::body::Bytes> = Vec::new();
+    let mut length = 0usize;
+    loop {
+        let frame = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await;
+        let Some(frame) = frame.transpose()? else {
+            break;
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        length += data.len();
+        chunks.push(data);
+        if length > limit {
+            return Ok(Collected::TooLarge(Body::new(Prefixed {
+                first: chunks.into(),
+                rest: body,
+            })));
+        }
+    }
+    // Always a fresh buffer of the exact length: a rendered page's buffer can be twice its
+    // length (a `String` grown by doubling), and the cache counts only the length.
+    Ok(Collected::Whole(match chunks.as_slice() {
+        [one] => axum::body::Bytes::copy_from_slice(one),
+        _ => chunks.concat().into(),
+    }))
+}
+
+/// A body whose first chunks were already read.
+struct Prefixed {
+    first: std::collections::VecDeque<axum::body::Bytes>,
+    rest: Body,
+}
+
+impl axum::body::HttpBody for Prefixed {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        if let Some(chunk) = self.first.pop_front() {
+            return std::task::Poll::Ready(Some(Ok(http_body::Frame::data(chunk))));
+        }
+        std::pin::Pin::new(&mut self.rest).poll_frame(cx)
+    }
 }
 
 /// While the first load runs, every page and API call answers 503 with `Retry-After`.

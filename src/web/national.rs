@@ -19,6 +19,7 @@ use keikaku_core::{FiscalYear, Municipality};
 use serde::Deserialize;
 
 use super::chart::{self, Chart};
+use super::params::NoParams;
 use super::portal::{PageQuery, render};
 use super::snapshot::{MunicipalityView, Snapshot};
 use super::view::{self, Layout, Link, amount_text, query_value};
@@ -145,7 +146,10 @@ struct ListPage {
 }
 
 /// `/`: the only (or the configured) municipality's latest plan, or the list.
-async fn root(State(state): State<AppState>) -> Response {
+async fn root(
+    State(state): State<AppState>,
+    PageQuery(NoParams {}): PageQuery<NoParams>,
+) -> Response {
     let snapshot = state.snapshot();
     let target = match (
         &state.default_municipality,

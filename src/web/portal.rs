@@ -15,12 +15,14 @@ use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use keikaku_core::aggregate::{GroupBy, NO_STRATEGY, Row};
+use keikaku_core::filter::{Field, FilterError, ProjectFilter};
 use keikaku_core::search::{SearchField, highlight};
-use keikaku_core::{Money, Project, Status, StrategyCode};
+use keikaku_core::{Lang, Money, Project, Status, StrategyCode};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::chart::{self, Chart};
+use super::params::{self, NoParams};
 use super::snapshot::{EditionView, MunicipalityView, ProjectEntry, Snapshot};
 use super::view::{self, Crumb, Layout, Link, amount, amount_text, segment, total};
 use super::{AppState, PageError};
@@ -48,13 +50,15 @@ pub fn routes() -> Router<AppState> {
         .route("/{code}/diff/{from}/{to}", get(diff_page))
 }
 
-/// Query parameters, refused with a 400 page when unknown or malformed.
+/// Query parameters, refused with a 400 page when unknown (naming them and the ones the page
+/// takes) or malformed. A page that takes none says so with [`NoParams`].
 pub struct PageQuery<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for PageQuery<T> {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        params::check_names::<T>(parts).map_err(|u| PageError::bad_request(u.japanese()))?;
         match Query::<T>::from_request_parts(parts, state).await {
             Ok(Query(value)) => Ok(PageQuery(value)),
             Err(err) => Err(PageError::bad_request(format!(
@@ -169,6 +173,32 @@ fn find<'s>(
     Ok((municipality, edition))
 }
 
+/// The page answering a filter value that cannot be used: 404 when it names nothing in
+/// the edition, 400 when it is malformed; either way with a link to the list of the values
+/// that exist.
+fn filter_error(edition: &EditionView, err: &FilterError) -> PageError {
+    let section = match err.field {
+        Field::Policy => "policies",
+        Field::Department => Dimension::Department.section(),
+        Field::Status => Dimension::Status.section(),
+        Field::Strategy => Dimension::Strategy.section(),
+    };
+    let message = format!(
+        "{}{}の一覧からお選びください。",
+        err.message(Lang::Ja),
+        err.field.label()
+    );
+    let error = if err.is_not_found() {
+        PageError::not_found(message)
+    } else {
+        PageError::bad_request(message)
+    };
+    error.with_link(
+        format!("{}の一覧", err.field.label()),
+        format!("{}/{section}", edition.base),
+    )
+}
+
 // ----- rows shared by listings -----
 
 /// A project as a row of a listing.
@@ -236,7 +266,7 @@ fn project_row(edition: &EditionView, entry: &ProjectEntry) -> ProjectRow {
         strategies: project
             .strategies
             .iter()
-            .map(|s| s.raw.clone())
+            .map(|s| s.code.to_string())
             .collect::<Vec<_>>()
             .join(" "),
         cost: if project.costs.is_empty() {
@@ -355,7 +385,11 @@ fn sum_entries(edition: &EditionView, entries: &[&ProjectEntry]) -> Totals {
 
 // ----- root and municipality -----
 
-async fn municipality(State(state): State<AppState>, PagePath(code): PagePath<String>) -> Response {
+async fn municipality(
+    State(state): State<AppState>,
+    PagePath(code): PagePath<String>,
+    PageQuery(NoParams {}): PageQuery<NoParams>,
+) -> Response {
     let snapshot = state.snapshot();
     match snapshot
         .municipality(&code)
@@ -390,6 +424,7 @@ struct EditionPage {
 async fn edition_home(
     State(state): State<AppState>,
     PagePath((code, slug)): PagePath<(String, String)>,
+    PageQuery(NoParams {}): PageQuery<NoParams>,
 ) -> Response {
     page(&state, |snapshot| {
         let (municipality, edition) = find(snapshot, &code, &slug)?;
@@ -541,6 +576,7 @@ struct PolicyGroup {
 async fn policies(
     State(state): State<AppState>,
     PagePath((code, slug)): PagePath<(String, String)>,
+    PageQuery(NoParams {}): PageQuery<NoParams>,
 ) -> Response {
     page(&state, |snapshot| {
         let (municipality, edition) = find(snapshot, &code, &slug)?;
@@ -700,6 +736,7 @@ fn strategy_href(edition: &EditionView, code: StrategyCode) -> String {
 async fn project(
     State(state): State<AppState>,
     PagePath((code, slug, reference)): PagePath<(String, String, String)>,
+    PageQuery(NoParams {}): PageQuery<NoParams>,
 ) -> Response {
     page(&state, |snapshot| {
         let (municipality, edition) = find(snapshot, &code, &slug)?;
@@ -1218,6 +1255,15 @@ impl Dimension {
         }
     }
 
+    /// The project filter's field for this dimension.
+    fn field(self) -> Field {
+        match self {
+            Dimension::Department => Field::Department,
+            Dimension::Strategy => Field::Strategy,
+            Dimension::Status => Field::Status,
+        }
+    }
+
     /// URL segment and navigation key.
     fn section(self) -> &'static str {
         match self {
@@ -1311,52 +1357,87 @@ impl Dimension {
         }
     }
 
-    /// The group named by a URL segment.
-    fn select(self, segment: &str) -> Result<Selection, PageError> {
-        let key = segment.to_owned();
-        Ok(match self {
-            Dimension::Department => Selection {
-                label: key.clone(),
-                intro: format!("{key}が担当する事業です（他の課と共同で担当する事業を含みます）。"),
-                belongs: Box::new(move |p: &Project| p.departments.contains(&key)),
-            },
-            Dimension::Status => Selection {
-                label: format!("区分: {key}"),
-                intro: format!("区分が「{key}」の事業です。"),
-                belongs: Box::new(move |p: &Project| p.status.label() == key),
-            },
-            Dimension::Strategy if segment == NO_STRATEGY => Selection {
-                label: "地方創生事業以外".to_owned(),
-                intro: "総合戦略の番号が付いていない事業です。".to_owned(),
-                belongs: Box::new(|p: &Project| p.strategies.is_empty()),
-            },
+    /// The group named by a URL segment, checked against the edition by the rules of the
+    /// project filter (a department or 区分 that no project has is not a page: 404, with a
+    /// link to the list).
+    fn select(self, segment: &str, edition: &EditionView) -> Result<Selection, PageError> {
+        let field = self.field();
+        let list = |message: String| {
+            PageError::not_found(message).with_link(
+                format!("{}の一覧", field.label()),
+                format!("{}/{}", edition.base, self.section()),
+            )
+        };
+        let filter = match self {
+            Dimension::Strategy if segment == NO_STRATEGY => {
+                return Ok(Selection {
+                    label: "地方創生事業以外".to_owned(),
+                    intro: "総合戦略の番号が付いていない事業です。".to_owned(),
+                    filter: None,
+                });
+            }
             Dimension::Strategy => {
                 let code = StrategyCode::from_slug(segment).ok_or_else(|| {
-                    PageError::not_found(format!(
+                    list(format!(
                         "地方創生事業の番号「{segment}」が読めません（例: 3-4 は Ⅲ(4)）。"
                     ))
                 })?;
-                let numeral = code.to_string().split('(').next().unwrap_or("").to_owned();
+                ProjectFilter::default().with_strategy(code)
+            }
+            _ => ProjectFilter::default()
+                .with(field, Some(segment))
+                .map_err(|e| filter_error(edition, &e))?,
+        };
+        if filter.is_empty() {
+            return Err(list(format!("{}が指定されていません。", field.label())));
+        }
+        filter
+            .check(&edition.edition)
+            .map_err(|e| filter_error(edition, &e))?;
+        Ok(match self {
+            Dimension::Department => {
+                let name = filter.department().unwrap_or_default().to_owned();
+                Selection {
+                    intro: format!(
+                        "{name}が担当する事業です（他の課と共同で担当する事業を含みます）。"
+                    ),
+                    label: name,
+                    filter: Some(filter),
+                }
+            }
+            Dimension::Status => {
+                let status = filter
+                    .status()
+                    .map(|s| s.label().to_owned())
+                    .unwrap_or_default();
+                Selection {
+                    label: format!("区分: {status}"),
+                    intro: format!("区分が「{status}」の事業です。"),
+                    filter: Some(filter),
+                }
+            }
+            Dimension::Strategy => {
+                let code = filter.strategy().map(|c| c.to_string()).unwrap_or_default();
+                let measure = filter.strategy().map_or(0, StrategyCode::measure);
+                let numeral = code.split('(').next().unwrap_or("").to_owned();
                 Selection {
                     label: format!("総合戦略 {code}"),
                     intro: format!(
-                        "総合戦略の基本目標{numeral}・施策({})に位置づけられた事業です。",
-                        code.measure()
+                        "総合戦略の基本目標{numeral}・施策({measure})に位置づけられた事業です。"
                     ),
-                    belongs: Box::new(move |p: &Project| {
-                        p.strategies.iter().any(|l| l.code == code)
-                    }),
+                    filter: Some(filter),
                 }
             }
         })
     }
 }
 
-/// One group of a dimension: how pages name it and which projects belong to it.
+/// One group of a dimension: how pages name it and which projects belong to it (`None`:
+/// the projects without a strategy code).
 struct Selection {
     label: String,
     intro: String,
-    belongs: Box<dyn Fn(&Project) -> bool>,
+    filter: Option<ProjectFilter>,
 }
 
 /// The listing of one dimension: chart, table of groups, note.
@@ -1420,17 +1501,27 @@ fn group(
         let Selection {
             label,
             intro,
-            belongs,
-        } = dimension.select(key)?;
+            filter,
+        } = dimension.select(key, edition)?;
         let entries: Vec<&ProjectEntry> = edition
             .projects
             .iter()
-            .filter(|e| belongs(edition.resolve(e).2))
+            .filter(|e| {
+                let (_, policy, project) = edition.resolve(e);
+                match &filter {
+                    Some(filter) => filter.matches(policy, project),
+                    None => project.strategies.is_empty(),
+                }
+            })
             .collect();
         if entries.is_empty() {
             return Err(PageError::not_found(format!(
                 "「{label}」に当たる事業はこの計画にありません。"
-            )));
+            ))
+            .with_link(
+                format!("{}の一覧", dimension.field().label()),
+                format!("{}/{}", edition.base, dimension.section()),
+            ));
         }
         let base = format!("{}/{}", edition.base, dimension.section());
         let path = format!(
@@ -1605,57 +1696,23 @@ async fn search(
                 "検索語が長すぎます（{MAX_QUERY_CHARS}文字まで）。"
             )));
         }
-        let empty = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
-        let (policy, department, status, strategy) = (
-            empty(&query.policy),
-            empty(&query.department),
-            empty(&query.status),
-            empty(&query.strategy),
-        );
-        if let Some(p) = &policy
-            && edition.policy(p).is_none()
-        {
-            return Err(PageError::bad_request(format!(
-                "施策「{p}」はこの計画にありません。"
-            )));
-        }
-        if let Some(d) = &department
-            && !edition.departments().contains(&d.as_str())
-        {
-            return Err(PageError::bad_request(format!(
-                "担当課「{d}」はこの計画にありません。"
-            )));
-        }
-        if let Some(s) = &status
-            && !edition
-                .aggregate(GroupBy::Status)
-                .rows
-                .iter()
-                .any(|r| &r.key == s)
-        {
-            return Err(PageError::bad_request(format!(
-                "区分「{s}」はこの計画にありません。"
-            )));
-        }
-        let strategy_code = match &strategy {
-            Some(s) => Some(StrategyCode::parse(s).ok_or_else(|| {
-                PageError::bad_request(format!(
-                    "地方創生事業の番号「{s}」が読めません（例: Ⅲ(4)）。"
-                ))
-            })?),
-            None => None,
-        };
+        let filter = [
+            (Field::Policy, &query.policy),
+            (Field::Department, &query.department),
+            (Field::Status, &query.status),
+            (Field::Strategy, &query.strategy),
+        ]
+        .into_iter()
+        .try_fold(ProjectFilter::default(), |f, (field, text)| {
+            f.with(field, text.as_deref())
+        })
+        .and_then(|f| f.check(&edition.edition).map(|()| f))
+        .map_err(|e| filter_error(edition, &e))?;
         let keep = |i: usize| {
-            let Some(entry) = edition.projects.get(i) else {
-                return false;
-            };
-            let (_, p, project) = edition.resolve(entry);
-            policy.as_ref().is_none_or(|c| p.code.to_string() == *c)
-                && department
-                    .as_ref()
-                    .is_none_or(|d| project.departments.contains(d))
-                && status.as_ref().is_none_or(|s| project.status.label() == s)
-                && strategy_code.is_none_or(|c| project.strategies.iter().any(|l| l.code == c))
+            edition.projects.get(i).is_some_and(|entry| {
+                let (_, policy, project) = edition.resolve(entry);
+                filter.matches(policy, project)
+            })
         };
         let searched = !q.trim().is_empty();
         let hits = if searched {
@@ -1690,8 +1747,12 @@ async fn search(
                 })
             })
             .collect();
-        let filtered =
-            policy.is_some() || department.is_some() || status.is_some() || strategy.is_some();
+        let filtered = !filter.is_empty();
+        // The drop-downs show the values as the lists name them (拡大 is shown as 拡充).
+        let policy = filter.policy().map(|c| c.to_string());
+        let department = filter.department().map(str::to_owned);
+        let status = filter.status().map(|s| s.label().to_owned());
+        let strategy = filter.strategy().map(|c| c.to_string());
         let summary = if !searched {
             "検索語を入力してください。事業名・事業概要・担当課・施策名から探します。".to_owned()
         } else if results.is_empty() {

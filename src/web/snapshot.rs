@@ -8,9 +8,11 @@
 //! changes (any write bumps the data version), a new snapshot is swapped in whole; editions
 //! that did not change are carried over from the old one, so an import of one edition costs
 //! the reload of that edition only. Requests in flight finish on the old snapshot. The
-//! response cache lives inside the snapshot, so a swap also empties it.
+//! response cache lives inside the snapshot, so a swap also empties it; it is bounded in
+//! bytes (`[server] cache_bytes`), so no sequence of requests can grow it past its budget.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 use crate::ops::publish::PublicMunicipality;
@@ -36,48 +38,193 @@ pub struct Cached {
     pub attachment: Option<axum::http::HeaderValue>,
 }
 
-/// Most responses kept per snapshot; beyond it, new ones are rendered but not kept.
-const CACHE_LIMIT: usize = 4_096;
+/// The response cache's size when nothing else is configured (`[server] cache_bytes`).
+pub use crate::config::DEFAULT_CACHE_BYTES;
 
-/// Rendered responses by request path and query.
+/// Bytes counted for an entry besides its body and key: the header values, the map slot
+/// and the bookkeeping.
+const ENTRY_OVERHEAD: usize = 256;
+
+/// The largest share of the budget one response may take; a larger one is sent but not
+/// kept, so that one download cannot push every page out.
+const LARGEST_SHARE: usize = 8;
+
+/// One kept response and when it was last used.
+struct Entry {
+    cached: Cached,
+    /// Bytes counted against the budget.
+    size: usize,
+    /// Tick of the last use ([`ResponseCache::clock`]): the least recently used go first.
+    used: AtomicU64,
+}
+
 #[derive(Default)]
+struct Entries {
+    map: HashMap<String, Entry>,
+    /// Sum of the entries' sizes.
+    bytes: usize,
+}
+
+/// Rendered responses by path and canonical query (see `web::params`), held within a budget
+/// of bytes: when a new response would pass it, the least recently used ones are dropped
+/// (down to three quarters of the budget, so that eviction, which sorts the entries, runs
+/// once per many insertions rather than on each). A hit takes a read lock only.
 pub struct ResponseCache {
-    entries: RwLock<HashMap<String, Cached>>,
+    entries: RwLock<Entries>,
+    budget: AtomicUsize,
+    clock: AtomicU64,
     /// Pages being rendered: requests for the same page wait for the first one instead of
     /// all rendering it at once (after a reload, fifty readers of the same comparison page
     /// would otherwise run fifty sets of queries).
     rendering: std::sync::Mutex<HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
 }
 
-impl ResponseCache {
-    /// The turn to render `key`: hold the guard while rendering, then [`Self::done`].
-    pub fn turn(&self, key: &str) -> std::sync::Arc<tokio::sync::Mutex<()>> {
-        let mut rendering = self
+impl Default for ResponseCache {
+    fn default() -> Self {
+        ResponseCache::new(DEFAULT_CACHE_BYTES)
+    }
+}
+
+/// The turn to render one key; dropping it ends the turn (whether or not the response was
+/// kept, and also when the request is abandoned half way).
+pub struct Turn<'c> {
+    cache: &'c ResponseCache,
+    key: String,
+    lock: std::sync::Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Turn<'_> {
+    /// Waits until nobody else renders this key.
+    pub async fn wait(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.lock.lock().await
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        self.cache
             .rendering
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        rendering.entry(key.to_owned()).or_default().clone()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&self.key);
+    }
+}
+
+impl ResponseCache {
+    /// An empty cache that keeps at most `budget` bytes.
+    pub fn new(budget: usize) -> ResponseCache {
+        ResponseCache {
+            entries: RwLock::default(),
+            budget: AtomicUsize::new(budget),
+            clock: AtomicU64::new(0),
+            rendering: std::sync::Mutex::default(),
+        }
     }
 
-    /// Rendering `key` is over (whether or not it was kept).
-    pub fn done(&self, key: &str) {
-        self.rendering
+    /// The turn to render `key`: wait on it, render, and drop it.
+    pub fn turn(&self, key: &str) -> Turn<'_> {
+        let lock = self
+            .rendering
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(key);
+            .entry(key.to_owned())
+            .or_default()
+            .clone();
+        Turn {
+            cache: self,
+            key: key.to_owned(),
+            lock,
+        }
     }
 
-    /// The cached response for `key`, if any.
+    /// The cached response for `key`, if any (and it counts as used now).
     pub fn get(&self, key: &str) -> Option<Cached> {
-        self.entries.read().ok()?.get(key).cloned()
+        let entries = self.entries.read().ok()?;
+        let entry = entries.map.get(key)?;
+        entry.used.store(
+            self.clock.fetch_add(1, Ordering::Relaxed),
+            Ordering::Relaxed,
+        );
+        Some(entry.cached.clone())
     }
 
-    /// Keeps a response unless the cache is full.
-    pub fn put(&self, key: String, value: Cached) {
-        if let Ok(mut entries) = self.entries.write()
-            && entries.len() < CACHE_LIMIT
-        {
-            entries.insert(key, value);
+    /// The largest body that may be kept: responses larger than this are sent, not kept.
+    pub fn largest(&self) -> usize {
+        (self.budget.load(Ordering::Relaxed) / LARGEST_SHARE).saturating_sub(ENTRY_OVERHEAD)
+    }
+
+    /// Keeps a response, dropping the least recently used ones when over budget. Returns
+    /// whether it was kept (a response over [`Self::largest`] is not).
+    pub fn put(&self, key: String, value: Cached) -> bool {
+        let size = value.body.len() + key.len() + ENTRY_OVERHEAD;
+        if value.body.len() > self.largest() {
+            return false;
+        }
+        let Ok(mut entries) = self.entries.write() else {
+            return false;
+        };
+        let used = AtomicU64::new(self.clock.fetch_add(1, Ordering::Relaxed));
+        let entry = Entry {
+            cached: value,
+            size,
+            used,
+        };
+        if let Some(old) = entries.map.insert(key, entry) {
+            entries.bytes -= old.size;
+        }
+        entries.bytes += size;
+        self.evict(&mut entries);
+        true
+    }
+
+    /// Sets the budget (the configured `cache_bytes`), dropping entries if it shrank.
+    pub fn set_budget(&self, budget: usize) {
+        self.budget.store(budget, Ordering::Relaxed);
+        if let Ok(mut entries) = self.entries.write() {
+            self.evict(&mut entries);
+        }
+    }
+
+    /// The budget in bytes.
+    pub fn budget(&self) -> usize {
+        self.budget.load(Ordering::Relaxed)
+    }
+
+    /// Bytes held (bodies, keys and a fixed overhead per entry).
+    pub fn bytes(&self) -> usize {
+        self.entries.read().map_or(0, |e| e.bytes)
+    }
+
+    /// Number of responses held.
+    pub fn len(&self) -> usize {
+        self.entries.read().map_or(0, |e| e.map.len())
+    }
+
+    /// True when nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// When over budget, drops the least recently used entries down to three quarters of it.
+    fn evict(&self, entries: &mut Entries) {
+        let budget = self.budget.load(Ordering::Relaxed);
+        if entries.bytes <= budget {
+            return;
+        }
+        let target = budget / 4 * 3;
+        let mut by_age: Vec<(u64, String)> = entries
+            .map
+            .iter()
+            .map(|(key, e)| (e.used.load(Ordering::Relaxed), key.clone()))
+            .collect();
+        by_age.sort_unstable();
+        for (_, key) in by_age {
+            if entries.bytes <= target {
+                break;
+            }
+            if let Some(old) = entries.map.remove(&key) {
+                entries.bytes -= old.size;
+            }
         }
     }
 }
@@ -312,5 +459,71 @@ impl Snapshot {
     /// The edition of municipality `code` with URL segment `slug`.
     pub fn edition(&self, code: &str, slug: &str) -> Option<&Arc<EditionView>> {
         self.municipality(code)?.edition(slug)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(bytes: usize) -> Cached {
+        Cached {
+            content_type: axum::http::HeaderValue::from_static("text/html"),
+            body: Bytes::from(vec![b'x'; bytes]),
+            etag: axum::http::HeaderValue::from_static("\"0\""),
+            attachment: None,
+        }
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_budget_and_drops_the_least_recently_used() {
+        // Entries of 1,000 bytes + a 4-byte key + the overhead: twelve fit in 16 KiB; the
+        // thirteenth passes it and the oldest go, down to three quarters of the budget.
+        let cache = ResponseCache::new(16 * 1024);
+        let size = 1_000 + "/p00".len() + ENTRY_OVERHEAD;
+        for i in 0..10 {
+            assert!(cache.put(format!("/p{i:02}"), response(1_000)));
+        }
+        assert_eq!(cache.len(), 10);
+        assert_eq!(cache.bytes(), 10 * size);
+        for i in 10..20 {
+            // /p00 is read all the time: it stays among the most recently used.
+            assert!(cache.get("/p00").is_some());
+            cache.put(format!("/p{i:02}"), response(1_000));
+            assert!(cache.bytes() <= cache.budget(), "{} bytes", cache.bytes());
+        }
+        assert!(cache.get("/p00").is_some(), "recently used, kept");
+        assert!(cache.get("/p01").is_none(), "least recently used, dropped");
+        assert!(cache.get("/p19").is_some(), "just added, kept");
+        assert_eq!(cache.bytes(), cache.len() * size);
+    }
+
+    #[test]
+    fn a_response_too_large_for_its_share_is_not_kept_and_a_smaller_budget_evicts() {
+        let cache = ResponseCache::new(64 * 1024);
+        assert!(!cache.put("/big".into(), response(cache.largest() + 1)));
+        assert!(cache.is_empty());
+        assert!(cache.put("/fits".into(), response(cache.largest())));
+        let replaced = cache.bytes();
+        assert!(
+            cache.put("/fits".into(), response(10)),
+            "replacing counts once"
+        );
+        assert!(cache.bytes() < replaced);
+        for i in 0..40 {
+            cache.put(format!("/p{i}"), response(1_000));
+        }
+        cache.set_budget(8 * 1024);
+        assert!(cache.bytes() <= 8 * 1024);
+    }
+
+    #[test]
+    fn a_turn_ends_when_dropped() {
+        let cache = ResponseCache::new(1024);
+        {
+            let _turn = cache.turn("/p");
+            assert_eq!(cache.rendering.lock().map(|r| r.len()).unwrap_or(0), 1);
+        }
+        assert_eq!(cache.rendering.lock().map(|r| r.len()).unwrap_or(9), 0);
     }
 }

@@ -250,17 +250,24 @@ async fn listings_sort_by_cost_and_by_number_and_refuse_unknown_parameters(backe
         .text();
     assert!(position(&departments, "企画政策課") < position(&departments, "財政課"));
 
-    for bad in [
-        "/072052/r2-r4/policies/7-3?sort=price",
-        "/072052/r2-r4/policies/7-3?order=desc",
-        "/072052/r2-r4/departments?sort=",
+    for (bad, says) in [
+        (
+            "/072052/r2-r4/policies/7-3?sort=price",
+            "パラメータが正しくありません",
+        ),
+        (
+            "/072052/r2-r4/departments?sort=",
+            "パラメータが正しくありません",
+        ),
+        // An unknown parameter is named, with the ones the page takes.
+        (
+            "/072052/r2-r4/policies/7-3?order=desc",
+            "使えないパラメータ 「order」 が URL にあります（使えるもの: sort）",
+        ),
     ] {
         let reply = get(&app, bad).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
-        assert!(
-            reply.text().contains("パラメータが正しくありません"),
-            "{bad}"
-        );
+        assert!(reply.text().contains(says), "{bad}: {}", reply.text());
     }
     for missing in [
         "/999999/r2-r4",
@@ -351,12 +358,13 @@ async fn search_folds_width_case_and_kana_and_finds_summaries(backend: Backend) 
         !filtered.contains("/projects/7-6-5"),
         "the department filter applies"
     );
+    // A department the plan does not have is not found (as in the API and the CLI).
     let bad_filter = get(
         &app,
         &format!("/072052/r2-r4/search?q=a&department={}", enc("ない課")),
     )
     .await;
-    assert_eq!(bad_filter.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad_filter.status, StatusCode::NOT_FOUND);
     let long = get(&app, &format!("/072052/r2-r4/search?q={}", "a".repeat(201))).await;
     assert_eq!(long.status, StatusCode::BAD_REQUEST);
     let global = get(&app, &format!("/search?q={}", enc("移住"))).await;
@@ -559,6 +567,8 @@ async fn hostile_text_in_plans_is_escaped_everywhere() {
 async fn api_lists_filters_pages_and_totals(backend: Backend) {
     let (app, _, _db) = sample_app(backend).await;
     let municipalities = get(&app, "/api/v1/municipalities").await.json();
+    assert_eq!(municipalities["total"], 1);
+    let municipalities = &municipalities["items"];
     assert_eq!(municipalities[0]["code"], "072052");
     assert_eq!(municipalities[0]["prefecture"], "福島県");
     assert_eq!(municipalities[0]["editions"][0]["edition"], "R2-R4");
@@ -944,7 +954,7 @@ async fn a_head_request_does_not_empty_the_cached_page(backend: Backend) {
     let api_head = request(&app, Method::HEAD, "/api/v1/municipalities", &[]).await;
     assert_eq!(api_head.status, StatusCode::OK);
     assert_eq!(
-        get(&app, "/api/v1/municipalities").await.json()[0]["code"],
+        get(&app, "/api/v1/municipalities").await.json()["items"][0]["code"],
         "072052"
     );
 }
@@ -1109,6 +1119,460 @@ async fn a_trailing_slash_redirects_within_the_site_only(backend: Backend) {
     assert_eq!(reply.header("location"), "/%2F/evil.example");
 }
 
+// ----- one filter, one set of rules (CLI, API, portal) -----
+
+#[tokio::test]
+async fn a_filter_that_names_nothing_is_not_found_in_the_cli_the_api_and_the_portal() {
+    use super::support::{import_seed, keikaku, stderr, stdout};
+    for db in databases().await {
+        import_seed(&db);
+        let app = web::app(AppState::load(db.store().await).await.expect("state"));
+        let base = "/072052/r2-r4";
+        let api = "/api/v1/municipalities/072052/editions/r2-r4";
+        // Each value is well-formed and names nothing in the sample plan (its 区分 are 新規
+        // and 継続, its strategy goals Ⅰ–Ⅲ, its policies 7-1 to 7-6).
+        for (field, value, list) in [
+            ("department", "存在しない課", "departments"),
+            ("status", "見直し", "status"),
+            ("policy", "9-9", "policies"),
+            ("strategy", "Ⅴ(1)", "strategies"),
+        ] {
+            let flag = format!("--{field}");
+            let en = keikaku(&db, &["projects", &flag, value]);
+            assert_eq!(en.status.code(), Some(1), "{}: {flag} {value}", db.label);
+            assert!(stdout(&en).is_empty(), "no table for {flag} {value}");
+            assert!(
+                stderr(&en).contains(value) && stderr(&en).contains("in this edition"),
+                "{flag} {value}: {}",
+                stderr(&en)
+            );
+            let ja = keikaku(&db, &["--lang", "ja", "projects", &flag, value]);
+            assert_eq!(ja.status.code(), Some(1), "{flag} {value}");
+            assert!(
+                stderr(&ja).contains(&format!("「{value}」はこの計画にありません")),
+                "{flag} {value}: {}",
+                stderr(&ja)
+            );
+            for uri in [
+                format!("{api}/projects?{field}={}", enc(value)),
+                format!("{api}/search?q=a&{field}={}", enc(value)),
+            ] {
+                let reply = get(&app, &uri).await;
+                assert_eq!(reply.status, StatusCode::NOT_FOUND, "{uri}");
+                assert_eq!(reply.json()["error"]["code"], "not_found", "{uri}");
+            }
+            let uri = format!("{base}/search?q=a&{field}={}", enc(value));
+            let page = get(&app, &uri).await;
+            assert_eq!(page.status, StatusCode::NOT_FOUND, "{uri}");
+            let html = page.text();
+            assert!(html.contains(&format!("「{value}」")), "{uri}: says what");
+            assert!(
+                html.contains(&format!("href=\"{base}/{list}\"")),
+                "{uri}: links the list of {field}"
+            );
+        }
+        for (path, list) in [
+            (
+                format!("{base}/departments/{}", enc("存在しない課")),
+                "departments",
+            ),
+            (format!("{base}/status/{}", enc("見直し")), "status"),
+            (format!("{base}/strategies/5-1"), "strategies"),
+        ] {
+            let page = get(&app, &path).await;
+            assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+            assert!(
+                page.text().contains(&format!("href=\"{base}/{list}\"")),
+                "{path}: links the list"
+            );
+        }
+
+        // A value that is not of the form of its field is a bad request everywhere.
+        let malformed = keikaku(&db, &["projects", "--strategy", "IV"]);
+        assert_eq!(malformed.status.code(), Some(2), "{}", stderr(&malformed));
+        assert!(stderr(&malformed).contains("not a strategy code"));
+        let reply = get(&app, &format!("{api}/projects?strategy=IV")).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+        let reply = get(&app, &format!("{base}/search?q=a&strategy=IV")).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+
+        // Values in another spelling name the same thing everywhere: III(4) is Ⅲ(4).
+        let out = keikaku(
+            &db,
+            &["projects", "--strategy", "III(4)", "--format", "json"],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let listed: Value = serde_json::from_str(&stdout(&out)).expect("json");
+        let expected = PROJECTS
+            .iter()
+            .filter(|p| p.strategies.contains(&"Ⅲ(4)"))
+            .count();
+        assert_eq!(listed.as_array().map(Vec::len), Some(expected));
+        let reply = get(&app, &format!("{api}/projects?strategy={}", enc("III(4)"))).await;
+        assert_eq!(reply.json()["total"], expected);
+
+        // 7-1 No.9 is written `I(4) III(4)` in the document; every listing shows the
+        // normalised codes.
+        let table = stdout(&keikaku(
+            &db,
+            &["projects", "--policy", "7-1", "--format", "table"],
+        ));
+        assert!(
+            table.contains("Ⅰ(4) Ⅲ(4)") && !table.contains("I(4) III(4)"),
+            "{table}"
+        );
+        let text = stdout(&keikaku(&db, &["projects", "--policy", "7-1"]));
+        assert!(text.contains("地方創生事業: Ⅰ(4) Ⅲ(4)"), "{text}");
+        let listing = get(&app, &format!("{base}/policies/7-1")).await.text();
+        assert!(
+            listing.contains("Ⅰ(4) Ⅲ(4)") && !listing.contains("I(4) III(4)"),
+            "portal listing"
+        );
+        db.cleanup().await;
+    }
+}
+
+// ----- query parameters: one rule for every route -----
+
+/// Every URL reachable by links from `starts` (breadth first, up to `limit`), with the
+/// status it answered. Redirects are followed; the API explorer is skipped.
+async fn walk(app: &Router, starts: &[&str], limit: usize) -> Vec<(String, StatusCode)> {
+    let mut seen: std::collections::HashSet<String> =
+        starts.iter().map(|s| (*s).to_owned()).collect();
+    let mut queue: std::collections::VecDeque<String> =
+        starts.iter().map(|s| (*s).to_owned()).collect();
+    let mut visited = Vec::new();
+    while let Some(uri) = queue.pop_front() {
+        assert!(visited.len() < limit, "more than {limit} pages");
+        let reply = get(app, &uri).await;
+        visited.push((uri.clone(), reply.status));
+        let mut links = Vec::new();
+        if reply.status.is_redirection() {
+            links.push(reply.header("location"));
+        } else if reply.header("content-type").starts_with("text/html") {
+            let html = reply.text();
+            for piece in html.split("href=\"").skip(1) {
+                let Some(end) = piece.find('"') else { continue };
+                let href = piece[..end].replace("&#38;", "&").replace("&amp;", "&");
+                links.push(href.split('#').next().unwrap_or("").to_owned());
+            }
+        }
+        for href in links {
+            if href.starts_with('/')
+                && !href.starts_with("//")
+                && !href.starts_with("/api/docs")
+                && seen.insert(href.clone())
+            {
+                queue.push_back(href);
+            }
+        }
+    }
+    visited
+}
+
+/// A small second municipality (福島市, three projects), so that `/` lists municipalities.
+const SECOND_CITY: &str = r#"{
+  "format": "keikaku-plan", "version": 1,
+  "municipalities": [{"code": "072010", "name": "福島市", "editions": [{
+    "first_year": 2020, "last_year": 2022, "title": "福島市実施計画", "source": "f.json",
+    "goals": [{"number": 1, "title": "子どもが育つまち", "field": "子育て・教育分野", "policies": [
+      {"code": "1-1", "title": "子育て支援", "vision": "", "projects": [
+        {"id": "072010-r2-1-1-1", "number": 1, "name": "こども食堂支援事業", "summary": "",
+         "status": "新規", "departments": ["こども政策課"],
+         "strategies": [{"code": "Ⅰ(1)", "raw": "Ⅰ(1)"}],
+         "costs": [{"year": 2020, "total": 1000, "earmarked": 400, "general": 600}]},
+        {"id": "072010-r2-1-1-2", "number": 2, "name": "放課後児童クラブ運営事業", "summary": "",
+         "status": "継続", "departments": ["こども政策課"], "strategies": [],
+         "costs": [{"year": 2020, "total": 500, "earmarked": 500, "general": 0}]}]}]}]}]}]
+}"#;
+
+/// The sample in two editions (R2-R4 and a published R3-R5 rolled from it) and a second
+/// municipality: every kind of page exists, the diff pages included.
+async fn two_municipalities(db: &super::support::TestDb) -> Router {
+    use super::support::{import_seed, keikaku, stderr};
+    import_seed(db);
+    for args in [
+        &["roll", "--from", "R2-R4", "--to", "R3-R5"][..],
+        &[
+            "publish",
+            "--edition",
+            "R3-R5",
+            "--municipality",
+            "072052",
+            "--allow-incomplete",
+        ][..],
+    ] {
+        let out = keikaku(db, args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    let file = db.dir.path().join("fukushima.json");
+    std::fs::write(&file, SECOND_CITY).expect("write");
+    let out = keikaku(db, &["import", file.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    web::app(AppState::load(db.store().await).await.expect("state"))
+}
+
+/// Appends a parameter to a URL that may already have a query.
+fn with_param(uri: &str, param: &str) -> String {
+    let separator = if uri.contains('?') { '&' } else { '?' };
+    format!("{uri}{separator}{param}")
+}
+
+#[tokio::test]
+async fn every_route_refuses_unknown_parameters_and_ignores_tracking_ones() {
+    let db = databases().await.remove(0);
+    let app = two_municipalities(&db).await;
+    let mut routes: Vec<String> = walk(&app, &["/"], 3_000)
+        .await
+        .into_iter()
+        .filter(|(_, status)| status.is_success() || status.is_redirection())
+        .map(|(uri, _)| uri)
+        .collect();
+    // Pages that nothing links to, or only a form reaches.
+    routes.extend(
+        [
+            "/",
+            "/072052",
+            "/072052/diff?from=r2-r4&to=r3-r5",
+            "/compare?m=072052,072010&by=status&metric=cost",
+            "/search?q=%E4%BA%8B%E6%A5%AD",
+            "/municipalities?q=%E7%99%BD%E6%B2%B3&pref=7",
+            "/072052/r2-r4/search?q=a&department=%E8%B2%A1%E6%94%BF%E8%AA%B2",
+            "/healthz",
+            "/static/style.css",
+            "/static/favicon.svg",
+            "/api/openapi.json",
+        ]
+        .map(str::to_owned),
+    );
+    // Every API route from its own description, with example values.
+    let spec = get(&app, "/api/openapi.json").await.json();
+    for path in spec["paths"].as_object().expect("paths").keys() {
+        let uri = path
+            .replace("{code}", "072052")
+            .replace("{edition}", "r2-r4")
+            .replace("{policy}", "7-1")
+            .replace("{project}", "7-1-3")
+            .replace("{by}", "policy");
+        routes.push(if uri.ends_with("/search") {
+            format!("{uri}?q=a")
+        } else {
+            uri
+        });
+    }
+    for kind in [
+        "opendata", "/api/", "/diff/", "/search", "/compare", "/healthz", "/static/",
+    ] {
+        assert!(
+            routes.iter().any(|r| r.contains(kind)),
+            "the walk reached no {kind} route"
+        );
+    }
+    let mut wrong = Vec::new();
+    for uri in &routes {
+        let plain = get(&app, uri).await;
+        let bogus = get(&app, &with_param(uri, "bogus=1")).await;
+        if bogus.status != StatusCode::BAD_REQUEST {
+            wrong.push(format!("{uri}&bogus=1: {} (want 400)", bogus.status));
+        } else if uri.starts_with("/api/") {
+            if bogus.json()["error"]["code"] != "bad_request" {
+                wrong.push(format!("{uri}&bogus=1: {}", bogus.text()));
+            }
+        } else if !bogus.text().contains("bogus") {
+            wrong.push(format!(
+                "{uri}&bogus=1: the 400 does not name the parameter"
+            ));
+        }
+        let shared = get(
+            &app,
+            &with_param(
+                uri,
+                "utm_source=sns&utm_campaign=r2&fbclid=IwAR0x&gclid=Cj0K",
+            ),
+        )
+        .await;
+        if shared.status != plain.status {
+            wrong.push(format!(
+                "{uri} with tracking parameters: {} (without: {})",
+                shared.status, plain.status
+            ));
+        } else if plain.status == StatusCode::OK
+            && !uri.starts_with("/healthz")
+            && shared.header("etag") != plain.header("etag")
+        {
+            wrong.push(format!("{uri} with tracking parameters: another response"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {} routes break the rule:\n{}",
+        wrong.len(),
+        routes.len(),
+        wrong.join("\n")
+    );
+    db.cleanup().await;
+}
+
+// ----- the response cache -----
+
+async fn tracking_parameters_share_the_canonical_entry_and_refused_requests_are_never_kept(
+    backend: Backend,
+) {
+    let (app, state, _db) = sample_app(backend).await;
+    let page = "/072052/r2-r4/policies/7-1";
+    let plain = get(&app, page).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    let shared_uri = format!("{page}?utm_source=sns&utm_medium=social&fbclid=IwAR0x");
+    let shared = get(&app, &shared_uri).await;
+    assert_eq!(shared.status, StatusCode::OK, "{}", shared.text());
+    assert_eq!(shared.header("etag"), plain.header("etag"));
+    assert_eq!(shared.body, plain.body);
+    assert!(
+        state.snapshot().cache.get(&shared_uri).is_none(),
+        "no entry of its own for a link with tracking parameters"
+    );
+
+    // The order of parameters does not make another entry.
+    let search = "/072052/r2-r4/search";
+    let (q, department) = (enc("財政"), enc("財政課"));
+    let one = get(&app, &format!("{search}?q={q}&department={department}")).await;
+    let other_uri = format!("{search}?department={department}&q={q}&utm_content=x");
+    let other = get(&app, &other_uri).await;
+    assert_eq!(one.status, StatusCode::OK);
+    assert_eq!(one.header("etag"), other.header("etag"));
+    assert!(state.snapshot().cache.get(&other_uri).is_none());
+
+    // Downloads with parameters they do not take are refused and never rendered into the
+    // cache (60 of them once took a server from 582 MB to 1.45 GB).
+    for n in 1..=60 {
+        let uri = format!("/opendata/072052/r2-r4/xlsx?n={n}");
+        let reply = get(&app, &uri).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{uri}");
+        assert!(state.snapshot().cache.get(&uri).is_none(), "{uri} kept");
+    }
+}
+
+// ----- API paging -----
+
+async fn every_api_list_is_paged_by_the_same_rules(backend: Backend) {
+    let (app, _, _db) = sample_app(backend).await;
+    let edition = "/api/v1/municipalities/072052/editions/r2-r4";
+    // Totals as the sample has them: one municipality, one edition, one goal, six policies,
+    // 33 projects, two projects whose summaries mention 移住 (7-3-6 and 7-3-7).
+    let lists = [
+        ("/api/v1/municipalities".to_owned(), 1u64),
+        ("/api/v1/municipalities/072052/editions".to_owned(), 1),
+        (format!("{edition}/goals"), 1),
+        (format!("{edition}/policies"), 6),
+        (format!("{edition}/projects"), 33),
+        (format!("{edition}/search?q={}", enc("移住")), 2),
+    ];
+    for (list, total) in &lists {
+        let total = *total;
+        let first = get(&app, list).await;
+        assert_eq!(first.status, StatusCode::OK, "{list}");
+        let body = first.json();
+        assert_eq!(body["total"], total, "{list}");
+        assert_eq!(body["page"], 1, "{list}");
+        assert_eq!(body["per_page"], 20, "{list}");
+        assert_eq!(body["pages"], total.div_ceil(20), "{list}");
+        assert_eq!(
+            body["items"].as_array().map(Vec::len),
+            Some(total.min(20) as usize),
+            "{list}"
+        );
+        for bad in [
+            "per_page=0",
+            "per_page=101",
+            "page=0",
+            "page=100001",
+            "page=x",
+        ] {
+            let reply = get(&app, &with_param(list, bad)).await;
+            assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{list} {bad}");
+            assert_eq!(reply.json()["error"]["code"], "bad_request", "{list} {bad}");
+        }
+        let last = get(&app, &with_param(list, &format!("per_page=1&page={total}"))).await;
+        assert_eq!(last.status, StatusCode::OK, "{list}: the last page");
+        assert_eq!(last.json()["items"].as_array().map(Vec::len), Some(1));
+        let past = get(
+            &app,
+            &with_param(list, &format!("per_page=1&page={}", total + 1)),
+        )
+        .await;
+        assert_eq!(
+            past.status,
+            StatusCode::NOT_FOUND,
+            "{list}: past the last page"
+        );
+        assert_eq!(past.json()["error"]["code"], "not_found");
+    }
+    // A list with nothing in it has one (empty) page.
+    let none = get(
+        &app,
+        &format!("{edition}/search?q={}", enc("存在しない言葉")),
+    )
+    .await;
+    assert_eq!(none.status, StatusCode::OK);
+    assert_eq!(none.json()["total"], 0);
+    assert_eq!(none.json()["pages"], 0);
+}
+
+#[tokio::test]
+async fn the_response_cache_stays_within_its_byte_budget_and_large_files_pass_through() {
+    let db = databases().await.remove(0);
+    let store = db.store().await;
+    seeded(&store).await;
+    let budget = 256 * 1024;
+    let state = AppState::load(store)
+        .await
+        .expect("state")
+        .with_cache_bytes(budget);
+    let app = web::app(state.clone());
+    let cache = || state.snapshot();
+    assert_eq!(cache().cache.budget(), budget);
+
+    // Distinct searches, each a page worth keeping, rendering several budgets' worth.
+    let mut rendered = 0;
+    for i in 0..150 {
+        let uri = format!("/072052/r2-r4/search?q={}", enc(&format!("事業 {i}")));
+        let reply = get(&app, &uri).await;
+        assert_eq!(reply.status, StatusCode::OK, "{uri}");
+        assert!(reply.body.len() <= cache().cache.largest(), "{uri} is kept");
+        rendered += reply.body.len();
+        let held = cache().cache.bytes();
+        assert!(held <= budget, "{held} bytes held after {uri}");
+    }
+    assert!(rendered > 3 * budget, "only {rendered} bytes rendered");
+    assert!(cache().cache.len() < 150, "older pages were dropped");
+    let last = format!("/072052/r2-r4/search?q={}", enc("事業 149"));
+    assert!(
+        cache().cache.get(&last).is_some(),
+        "the latest page is kept"
+    );
+
+    // A download larger than one response's share is sent whole, and not kept.
+    let json = get(&app, "/opendata/all/json").await;
+    assert_eq!(json.status, StatusCode::OK);
+    assert!(
+        json.body.len() > cache().cache.largest(),
+        "the file is large"
+    );
+    assert_eq!(json.json()["format"], "keikaku-plan", "the whole file");
+    assert!(cache().cache.get("/opendata/all/json").is_none());
+
+    // A reload of the plans (a new edition rolled) starts an empty cache with the same budget.
+    let store = db.store().await;
+    let from = keikaku_core::EditionSpan::parse("R2-R4").expect("span");
+    let to = keikaku_core::EditionSpan::parse("R3-R5").expect("span");
+    keikaku::ops::editions::roll(&store, None, from, to, "test")
+        .await
+        .expect("roll");
+    assert!(state.refresh().await.expect("refresh"));
+    assert!(cache().cache.is_empty());
+    assert_eq!(cache().cache.budget(), budget);
+}
+
 on_every_backend!(
     listings_sort_by_cost_and_by_number_and_refuse_unknown_parameters,
     search_folds_width_case_and_kana_and_finds_summaries,
@@ -1122,4 +1586,6 @@ on_every_backend!(
     unchanged_pages_answer_304_and_new_imports_appear_without_a_restart,
     every_link_on_the_portal_leads_somewhere,
     a_trailing_slash_redirects_within_the_site_only,
+    tracking_parameters_share_the_canonical_entry_and_refused_requests_are_never_kept,
+    every_api_list_is_paged_by_the_same_rules,
 );

@@ -13,6 +13,7 @@ pub mod canonical;
 pub mod diagnostic;
 pub mod diff;
 pub mod export;
+pub mod filter;
 pub mod fiscal;
 pub mod import;
 pub mod model;
