@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use super::{Context, Layout, Parsed, ReadEdition};
 use crate::canonical::{
-    self, CostRecord, EditionRecord, PlanFile, PopulationRecord, ProjectRecord,
+    self, CostRecord, EditionRecord, PlanFile, PopulationRecord, ProjectRecord, Stated,
 };
 use crate::diagnostic::{Code, Diagnostic, Position, Report};
 use crate::fiscal::{EditionSpan, FiscalYear};
@@ -102,8 +102,25 @@ impl Layout for CanonicalJson {
             };
         }
         let mut editions = Vec::new();
+        let mut codes: HashMap<&str, usize> = HashMap::new();
         for (m, record) in file.municipalities.iter().enumerate() {
             let path = format!("municipalities[{m}]");
+            if let Some(first) = codes.get(record.code.as_str()) {
+                report.push(Diagnostic::new(
+                    Code::DuplicateMunicipality,
+                    Position::Path(format!("{path}.code")),
+                    format!(
+                        "団体コード {} が municipalities[{first}] にもあります。1つの団体の計画期間は1か所にまとめてください。",
+                        record.code
+                    ),
+                    format!(
+                        "municipality {} is also at municipalities[{first}]; list each municipality once, with all its editions",
+                        record.code
+                    ),
+                ));
+            } else {
+                codes.insert(&record.code, m);
+            }
             let code = match MunicipalityCode::parse(&record.code) {
                 Ok(code) => code,
                 Err(err) => {
@@ -438,11 +455,85 @@ fn read_cost(
         );
         breakdown.push((kind, Money::from_thousand_yen(value)));
     }
+    check_split(record, year, path, report);
     Some(YearCost {
         year,
         total: record.total.map(Money::from_thousand_yen),
-        earmarked: record.earmarked.map(Money::from_thousand_yen),
-        general: record.general.map(Money::from_thousand_yen),
+        earmarked: record.earmarked.amount().map(Money::from_thousand_yen),
+        general: record.general.amount().map(Money::from_thousand_yen),
         earmarked_breakdown: breakdown,
     })
+}
+
+/// The split of a year's total into 特定財源 and 一般財源, as the other layouts check it: a
+/// key left out, or a `null` beside a total the other part does not make up, is an
+/// incomplete split ([`Code::MissingFundingSplit`], as for plan text missing its funding
+/// lines). A `null` here cannot mean 0, since a plan read with its split missing exports
+/// that way. Complete splits that do not add up are the common check's `sum-mismatch`.
+fn check_split(record: &CostRecord, year: FiscalYear, path: &str, report: &mut Report) {
+    let show = |value: Stated| match value {
+        Stated::Amount(v) => crate::money::group_thousands(v),
+        Stated::Null | Stated::Absent => "null".to_owned(),
+    };
+    let absent: Vec<&str> = [("earmarked", record.earmarked), ("general", record.general)]
+        .into_iter()
+        .filter(|(_, value)| *value == Stated::Absent)
+        .map(|(key, _)| key)
+        .collect();
+    if let Some(first) = absent.first() {
+        let keys = absent.join(", ");
+        report.push(
+            Diagnostic::new(
+                Code::MissingFundingSplit,
+                Position::Path(format!("{path}.{first}")),
+                format!(
+                    "{}の {keys} がありません。金額がなければ null と書きます。特定財源・一般財源の内訳がそろっていません。",
+                    year.label()
+                ),
+                format!(
+                    "FY{}: {keys} is missing (write null for no amount); the split into 特定財源 and 一般財源 is incomplete",
+                    year.year()
+                ),
+            )
+            .with_field("事業費"),
+        );
+        return;
+    }
+    let Some(total) = record.total else {
+        return;
+    };
+    let parts = [record.earmarked, record.general];
+    if parts.contains(&Stated::Null) {
+        let sum: i64 = parts
+            .iter()
+            .filter_map(|p| p.amount())
+            .fold(0i64, i64::saturating_add);
+        if sum != total {
+            let null = if record.earmarked == Stated::Null {
+                "earmarked"
+            } else {
+                "general"
+            };
+            let (t, e, g) = (
+                crate::money::group_thousands(total),
+                show(record.earmarked),
+                show(record.general),
+            );
+            report.push(
+                Diagnostic::new(
+                    Code::MissingFundingSplit,
+                    Position::Path(format!("{path}.{null}")),
+                    format!(
+                        "{}: 事業費 {t} に対して 特定財源 {e}・一般財源 {g} です。内訳がそろっていません。",
+                        year.label()
+                    ),
+                    format!(
+                        "FY{}: total {t} but earmarked {e} and general {g}: the split into 特定財源 and 一般財源 is incomplete",
+                        year.year()
+                    ),
+                )
+                .with_field("事業費"),
+            );
+        }
+    }
 }
