@@ -187,6 +187,12 @@ fn read_grid(grid: &Grid, context: &Context) -> Parsed {
         ));
     }
     let policies: Vec<&Policy> = base.edition.policies().collect();
+    // Looked up once per row: a scan of the edition per row made updates quadratic.
+    let own_ids: HashSet<&str> = base
+        .edition
+        .projects()
+        .map(|(_, p)| p.id.as_str())
+        .collect();
     let mut rows: Vec<RowRead> = Vec::new();
     let mut seen: HashMap<Vec<String>, usize> = HashMap::new();
     for r in header + 1..grid.rows.len() {
@@ -211,7 +217,7 @@ fn read_grid(grid: &Grid, context: &Context) -> Parsed {
             continue;
         }
         seen.insert(texts, r);
-        if let Some(row) = read_row(grid, r, &columns, &policies, base, &mut report) {
+        if let Some(row) = read_row(grid, r, &columns, &policies, base, &own_ids, &mut report) {
             rows.push(row);
         }
     }
@@ -444,6 +450,7 @@ fn read_row(
     columns: &[Located],
     policies: &[&Policy],
     base: &Base,
+    own_ids: &HashSet<&str>,
     report: &mut Report,
 ) -> Option<RowRead> {
     let cell = |column: Column| {
@@ -531,7 +538,7 @@ fn read_row(
         let text = text_cell(value, &position, "事業ID", report);
         if !text.is_empty() {
             new = false;
-            let in_edition = base.edition.projects().any(|(_, p)| p.id.as_str() == text);
+            let in_edition = own_ids.contains(text.as_str());
             match ProjectId::parse(&text) {
                 Some(parsed) if in_edition => id = Some(parsed),
                 Some(_) => {
@@ -667,6 +674,9 @@ fn assemble(
         .map_or(0, |c| c.index);
     let mut taken: HashSet<String> = base.other_ids.keys().cloned().collect();
     taken.extend(base.edition.projects().map(|(_, p)| p.id.to_string()));
+    // The next suffix to try per derived id: rows sharing one (no 事業番号, say) must not
+    // each search from -2 again, which made many such rows cost quadratic time.
+    let mut next_suffix: HashMap<String, u32> = HashMap::new();
     let mut by_policy: Vec<Vec<(Project, ProjectMap)>> =
         vec![Vec::new(); edition.policies().count()];
     for RowRead {
@@ -682,12 +692,13 @@ fn assemble(
                 let derived =
                     ProjectId::derived(&edition.municipality, edition.span, code, project.number);
                 let mut candidate = derived.clone();
-                let mut n = 2;
+                let mut n = next_suffix.get(derived.as_str()).copied().unwrap_or(2);
                 while taken.contains(candidate.as_str()) {
                     candidate = ProjectId::parse(&format!("{derived}-{n}"))
                         .unwrap_or_else(|| derived.clone());
                     n += 1;
                 }
+                next_suffix.insert(derived.to_string(), n);
                 taken.insert(candidate.to_string());
                 project.id = candidate;
             }
