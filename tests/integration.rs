@@ -8,6 +8,7 @@ mod golden;
 mod integration {
     pub mod cli;
     pub mod faults;
+    pub mod input;
     pub mod national;
     pub mod rolling;
     pub mod storage;
