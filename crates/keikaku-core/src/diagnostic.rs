@@ -465,6 +465,24 @@ impl Report {
         }
     }
 
+    /// True when problems of `code` are no longer kept, only counted: a reader meeting
+    /// millions of them may then call [`Report::left_out`] instead of building each message.
+    pub fn is_full(&self, code: Code) -> bool {
+        self.tally
+            .get(&code)
+            .is_some_and(|t| t.kept >= SHOWN_PER_CODE)
+    }
+
+    /// Counts a problem of `code` at `position` (with the code's default severity) that the
+    /// report leaves out.
+    pub fn left_out(&mut self, code: Code, position: Position) {
+        let tally = self.tally.entry(code).or_default();
+        tally.left_out += 1;
+        tally
+            .first_left_out
+            .get_or_insert((position, code.default_severity()));
+    }
+
     /// Adds several problems.
     pub fn extend(&mut self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
         for diagnostic in diagnostics {

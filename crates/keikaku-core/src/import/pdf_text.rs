@@ -128,7 +128,16 @@ fn split_cells(line: &str) -> Vec<&str> {
 
 /// NFKC with all whitespace removed, for matching labels.
 fn compact(text: &str) -> String {
-    text.nfkc().filter(|c| !c.is_whitespace()).collect()
+    nfkc(text).chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// NFKC, without its cost for text already in that form (most lines): every line is
+/// tested against several labels, and a file may have millions of lines.
+fn nfkc(text: &str) -> std::borrow::Cow<'_, str> {
+    match unicode_normalization::is_nfkc_quick(text.chars()) {
+        unicode_normalization::IsNormalized::Yes => std::borrow::Cow::Borrowed(text),
+        _ => std::borrow::Cow::Owned(text.nfkc().collect()),
+    }
 }
 
 fn is_number_label(cell: &str) -> bool {
@@ -160,7 +169,7 @@ fn parse_count(text: &str) -> Option<u32> {
 
 /// Splits `基本目標7 title【field】` into (7, rest) where rest may be empty.
 fn goal_heading(text: &str) -> Option<(u32, String)> {
-    let t: String = text.nfkc().collect();
+    let t = nfkc(text);
     let rest = t.trim_start().strip_prefix("基本目標")?.trim_start();
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
     let number = digits.parse().ok().filter(|n| *n > 0 && *n < 1_000)?;
@@ -602,6 +611,12 @@ impl<'c> Reader<'c> {
     fn ignored_line(&mut self, line: &Line<'_>) {
         self.ignored += 1;
         self.first_ignored.get_or_insert(line.number);
+        if self.report.is_full(Code::IgnoredLine) {
+            // Left out of the report anyway: count it without building its message.
+            self.report
+                .left_out(Code::IgnoredLine, Position::line(line.number));
+            return;
+        }
         let text: String = line
             .non_empty()
             .map(|(_, c)| c)
