@@ -488,22 +488,32 @@ async fn a_repeat_let_through_by_configuration_is_named_not_blamed_on_another_im
 }
 
 #[tokio::test]
-async fn canonical_json_funding_split_is_checked_as_in_other_layouts() {
-    let db = &databases().await.remove(0);
+async fn funding_splits_are_checked_alike_in_every_layout() {
+    let db = databases().await.remove(0);
+    import_seed(&db);
     let seed = seed_json();
+    // The first project of the seed: total 16,759 = earmarked 28 + general 16,731 (千円).
     type Change = fn(&mut Value);
-    let cases: [(&str, Change, &str); 3] = [
+    let cases: [(&str, Change, &str); 4] = [
         (
             "absent.json",
             |cost| {
                 cost.as_object_mut().expect("cost").remove("general");
             },
-            "costs[0].general: warning[missing-funding-split]",
+            "absent.json:municipalities[0].editions[0].goals[0].policies[0].projects[0].costs[0].total: warning[missing-funding-split]",
+        ),
+        (
+            "absent-but-whole.json",
+            |cost| {
+                cost.as_object_mut().expect("cost").remove("earmarked");
+                cost["general"] = cost["total"].clone();
+            },
+            "costs[0].earmarked: warning[missing-funding-split]",
         ),
         (
             "null.json",
             |cost| cost["earmarked"] = Value::Null,
-            "costs[0].earmarked: warning[missing-funding-split]",
+            "costs[0].total: warning[missing-funding-split]: total cost: 7-1 No.1 FY2020: total 16,759 but earmarked - and general 16,731",
         ),
         (
             "wrong.json",
@@ -514,22 +524,75 @@ async fn canonical_json_funding_split_is_checked_as_in_other_layouts() {
     for (name, change, expected) in cases {
         let mut json = seed.clone();
         change(first_cost(&mut json));
-        let path = write(db, name, &json_bytes(&json));
-        let out = keikaku(db, &["validate", &path]);
+        let path = write(&db, name, &json_bytes(&json));
+        let out = keikaku(&db, &["validate", &path]);
         let text = stdout(&out);
         assert!(text.contains(expected), "{name}: {expected:?} in\n{text}");
+        assert_eq!(
+            text.matches("missing-funding-split").count(),
+            usize::from(expected.contains("missing")),
+            "{text}"
+        );
     }
-    // Splits that are complete, or incomplete but adding up, stay quiet.
+    // Splits that are complete, or have a part with no amount but add up, stay quiet.
     let mut json = seed.clone();
     let cost = first_cost(&mut json);
     let total = cost["total"].clone();
     cost["earmarked"] = Value::Null;
     cost["general"] = total;
-    let path = write(db, "quiet.json", &json_bytes(&json));
-    let out = keikaku(db, &["validate", &path]);
+    let path = write(&db, "quiet.json", &json_bytes(&json));
+    let out = keikaku(&db, &["validate", &path]);
     assert!(out.status.success(), "{}", stdout(&out));
     assert!(
         !stdout(&out).contains("missing-funding-split"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Plan text: a stated `-` for 特定財源 beside a 一般財源 that is not the total.
+    let seed_text = std::fs::read_to_string(seed_path()).expect("seed");
+    let dash = seed_text.replacen("\t\t\t28\t", "\t\t\t-\t", 1);
+    assert_ne!(dash, seed_text);
+    let path = write(&db, "dash.txt", dash.as_bytes());
+    let out = keikaku(
+        &db,
+        &[
+            "validate",
+            &path,
+            "--municipality",
+            "072052",
+            "--municipality-name",
+            "白河市",
+        ],
+    );
+    assert!(
+        stdout(&out).contains("dash.txt:22:4: warning[missing-funding-split]"),
+        "{}",
+        stdout(&out)
+    );
+
+    // A sheet: 事業費 with an empty 特定財源 and a 一般財源 that is not the total.
+    let path = db.dir.path().join("r2-r4.csv");
+    let out = keikaku(
+        &db,
+        &[
+            "template",
+            "--edition",
+            "R2-R4",
+            "--format",
+            "csv",
+            "--out",
+            path.to_str().expect("path"),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = String::from_utf8(std::fs::read(&path).expect("csv")).expect("utf-8");
+    let split = csv.replacen(",16759,28,", ",16759,,", 1);
+    assert_ne!(split, csv);
+    let path = write(&db, "split.csv", split.as_bytes());
+    let out = keikaku(&db, &["validate", &path, "--edition", "R2-R4"]);
+    assert!(
+        stdout(&out).contains("split.csv:2:9: warning[missing-funding-split]"),
         "{}",
         stdout(&out)
     );

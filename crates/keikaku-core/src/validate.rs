@@ -571,6 +571,31 @@ fn check_cost(
                 .with_field("事業費"),
             );
         }
+        (Some(total), earmarked, general) if earmarked.is_none() || general.is_none() => {
+            // A part with no amount (`-`, or not stated) adds nothing: when the parts given
+            // do not make up the total, the split is incomplete. A warning, since a plan
+            // read with its funding lines missing is stored (and exported) this way.
+            let parts: Money = earmarked.into_iter().chain(general).sum();
+            if parts != total {
+                let show = |m: Option<Money>| m.map_or_else(|| "-".to_owned(), Money::grouped);
+                let (t, e, g) = (total.grouped(), show(earmarked), show(general));
+                out.push(
+                    Diagnostic::new(
+                        Code::MissingFundingSplit,
+                        at(Field::Total(year)),
+                        format!(
+                            "{label} の{}: 事業費 {t} に対して 特定財源 {e}・一般財源 {g} で、内訳がそろっていません。分かる金額だけを読みました。",
+                            year.label()
+                        ),
+                        format!(
+                            "{label} FY{}: total {t} but earmarked {e} and general {g}: the split into 特定財源 and 一般財源 is incomplete; only the amounts given were read",
+                            year.year()
+                        ),
+                    )
+                    .with_field("事業費"),
+                );
+            }
+        }
         (None, earmarked, general) => {
             let parts: Money = earmarked.into_iter().chain(general).sum();
             if parts != Money::ZERO {
@@ -709,7 +734,8 @@ mod tests {
         let e = "municipalities[0].editions[0]";
         let p = format!("{e}.goals[0].policies[0]");
         let j = format!("{p}.projects[1]");
-        let cases: Vec<(fn(&mut Edition), String)> = vec![
+        type Change = fn(&mut Edition);
+        let cases: Vec<(Change, String)> = vec![
             (|x| x.title.push('\u{1b}'), format!("{e}.title")),
             (|x| x.source.push('\u{0}'), format!("{e}.source")),
             (|x| x.municipality.name.push('\u{7}'), e.to_owned()),
@@ -775,6 +801,40 @@ mod tests {
         edition.goals[0].policies[0].vision = "一行目\r\n二行目\t続き".into();
         edition.goals[0].policies[0].projects[0].summary = "概要\n続き".into();
         assert_eq!(problems(&edition, &map), []);
+    }
+
+    #[test]
+    fn a_split_with_a_part_missing_must_still_make_up_the_total() {
+        let (clean, map) = edition();
+        let money = |v: i64| Some(Money::from_thousand_yen(v));
+        let cases = [
+            (
+                (money(100), None, money(50)),
+                Some(Code::MissingFundingSplit),
+            ),
+            (
+                (money(100), money(30), None),
+                Some(Code::MissingFundingSplit),
+            ),
+            ((money(100), None, None), Some(Code::MissingFundingSplit)),
+            ((money(100), None, money(100)), None),
+            ((money(0), None, None), None),
+            ((money(100), money(30), money(60)), Some(Code::SumMismatch)),
+            ((None, None, None), None),
+            ((None, money(5), None), Some(Code::SumMismatch)),
+        ];
+        for ((total, earmarked, general), expected) in cases {
+            let mut edition = clean.clone();
+            let cost = &mut edition.goals[0].policies[0].projects[0].costs[0];
+            (cost.total, cost.earmarked, cost.general) = (total, earmarked, general);
+            let year = cost.year;
+            let found = problems(&edition, &map);
+            let expected: Vec<(Code, String)> = expected
+                .into_iter()
+                .map(|code| (code, map.field(0, 0, 0, Field::Total(year)).to_string()))
+                .collect();
+            assert_eq!(found, expected, "{total:?} {earmarked:?} {general:?}");
+        }
     }
 
     #[test]

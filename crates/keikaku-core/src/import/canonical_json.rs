@@ -465,75 +465,40 @@ fn read_cost(
     })
 }
 
-/// The split of a year's total into 特定財源 and 一般財源, as the other layouts check it: a
-/// key left out, or a `null` beside a total the other part does not make up, is an
-/// incomplete split ([`Code::MissingFundingSplit`], as for plan text missing its funding
-/// lines). A `null` here cannot mean 0, since a plan read with its split missing exports
-/// that way. Complete splits that do not add up are the common check's `sum-mismatch`.
+/// `earmarked` and `general` are required (a `null` is "no amount"). A key left out is
+/// reported as an incomplete split ([`Code::MissingFundingSplit`], as plan text missing its
+/// funding lines is), unless the common checks already report the split: parts that do not
+/// make up the total are theirs, for every layout.
 fn check_split(record: &CostRecord, year: FiscalYear, path: &str, report: &mut Report) {
-    let show = |value: Stated| match value {
-        Stated::Amount(v) => crate::money::group_thousands(v),
-        Stated::Null | Stated::Absent => "null".to_owned(),
-    };
     let absent: Vec<&str> = [("earmarked", record.earmarked), ("general", record.general)]
         .into_iter()
         .filter(|(_, value)| *value == Stated::Absent)
         .map(|(key, _)| key)
         .collect();
-    if let Some(first) = absent.first() {
-        let keys = absent.join(", ");
-        report.push(
-            Diagnostic::new(
-                Code::MissingFundingSplit,
-                Position::Path(format!("{path}.{first}")),
-                format!(
-                    "{}の {keys} がありません。金額がなければ null と書きます。特定財源・一般財源の内訳がそろっていません。",
-                    year.label()
-                ),
-                format!(
-                    "FY{}: {keys} is missing (write null for no amount); the split into 特定財源 and 一般財源 is incomplete",
-                    year.year()
-                ),
-            )
-            .with_field("事業費"),
-        );
-        return;
-    }
-    let Some(total) = record.total else {
+    let Some(first) = absent.first() else {
         return;
     };
-    let parts = [record.earmarked, record.general];
-    if parts.contains(&Stated::Null) {
-        let sum: i64 = parts
-            .iter()
-            .filter_map(|p| p.amount())
-            .fold(0i64, i64::saturating_add);
-        if sum != total {
-            let null = if record.earmarked == Stated::Null {
-                "earmarked"
-            } else {
-                "general"
-            };
-            let (t, e, g) = (
-                crate::money::group_thousands(total),
-                show(record.earmarked),
-                show(record.general),
-            );
-            report.push(
-                Diagnostic::new(
-                    Code::MissingFundingSplit,
-                    Position::Path(format!("{path}.{null}")),
-                    format!(
-                        "{}: 事業費 {t} に対して 特定財源 {e}・一般財源 {g} です。内訳がそろっていません。",
-                        year.label()
-                    ),
-                    format!(
-                        "FY{}: total {t} but earmarked {e} and general {g}: the split into 特定財源 and 一般財源 is incomplete",
-                        year.year()
-                    ),
-                )
-                .with_field("事業費"),
-            );
-        }
+    let parts = [record.earmarked, record.general]
+        .iter()
+        .filter_map(|p| p.amount())
+        .fold(0i64, i64::saturating_add);
+    if record.total.is_some_and(|total| total != parts) {
+        return;
     }
+    let keys = absent.join(", ");
+    report.push(
+        Diagnostic::new(
+            Code::MissingFundingSplit,
+            Position::Path(format!("{path}.{first}")),
+            format!(
+                "{}の {keys} がありません（金額がなければ null と書きます）。特定財源・一般財源の内訳がそろっていません。",
+                year.label()
+            ),
+            format!(
+                "FY{}: {keys} is missing (write null for no amount); the split into 特定財源 and 一般財源 is incomplete",
+                year.year()
+            ),
+        )
+        .with_field("事業費"),
+    );
 }

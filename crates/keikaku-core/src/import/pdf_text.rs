@@ -1209,14 +1209,9 @@ impl<'c> Reader<'c> {
                     "ファイルが事業の途中で終わっています（特定財源・一般財源の行がありません）。ファイルが切れていないか確認してください。",
                     "the file ends inside a project (its 特定財源 and 一般財源 lines are missing); check whether the file was cut short",
                 ));
-            } else {
-                report.push(Diagnostic::new(
-                    Code::MissingFundingSplit,
-                    Position::line(line),
-                    "特定財源・一般財源の内訳がそろっていません。分かる金額だけを読みました。",
-                    "the split into 特定財源 and 一般財源 is incomplete; only the amounts given were read",
-                ).with_field("事業費"));
             }
+            // Otherwise the common checks report the incomplete split (missing-funding-split),
+            // as for every layout.
         }
         let unreadable = report
             .diagnostics
