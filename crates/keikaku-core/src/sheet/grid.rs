@@ -199,11 +199,14 @@ pub fn read_xlsx_with(bytes: &[u8], limits: &Limits) -> Result<Grid, Diagnostic>
         let info = workbook.sheet(INFO_SHEET)?;
         // Keys are in the sheet's first used column, values in the next.
         let first = info.cells.iter().map(|c| c.column).min().unwrap_or(0);
+        // Cells come ordered by row and column: a lookup per key stays logarithmic.
         let value_of = |row: u32| {
             info.cells
-                .iter()
-                .find(|c| c.row == row && c.column == first + 1)
-                .map_or_else(String::new, |c| grid_value(c.value.clone()).text())
+                .binary_search_by_key(&(row, first + 1), |c| (c.row, c.column))
+                .map_or_else(
+                    |_| String::new(),
+                    |i| grid_value(info.cells[i].value.clone()).text(),
+                )
         };
         for cell in info.cells.iter().filter(|c| c.column == first) {
             if let Value::Text(key) = &cell.value {
