@@ -12,6 +12,7 @@ mod integration {
     pub mod downloads;
     pub mod exports;
     pub mod faults;
+    pub mod input;
     pub mod national;
     pub mod rolling;
     pub mod server;

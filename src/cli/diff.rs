@@ -247,58 +247,75 @@ fn cost(t: &Option<Totals>) -> String {
     }
 }
 
+/// Prints the diff for people, with control characters in names shown as escapes.
 fn print_table(name: &str, from: EditionSpan, to: EditionSpan, d: &EditionDiff) {
-    println!("{name} 実施計画の変更: {from} → {to}\n");
+    let text = table_text(name, from, to, d);
+    print!("{}", keikaku_core::diagnostic::visible(&text, true));
+}
+
+fn table_text(name: &str, from: EditionSpan, to: EditionSpan, d: &EditionDiff) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    _ = writeln!(out, "{name} 実施計画の変更: {from} → {to}\n");
     let side = |s: &Side| format!("{} {}", s.reference, s.name);
-    println!("新規 {}件", d.new.len());
+    _ = writeln!(out, "新規 {}件", d.new.len());
     for s in &d.new {
-        println!("  {}", side(s));
+        _ = writeln!(out, "  {}", side(s));
     }
-    println!("終了 {}件", d.ended.len());
+    _ = writeln!(out, "終了 {}件", d.ended.len());
     for s in &d.ended {
-        println!("  {}", side(s));
+        _ = writeln!(out, "  {}", side(s));
     }
-    println!("名称変更 {}件", d.renamed.len());
+    _ = writeln!(out, "名称変更 {}件", d.renamed.len());
     for c in &d.renamed {
-        println!("  {} {} → {}", c.to.reference, c.from.name, c.to.name);
+        _ = writeln!(out, "  {} {} → {}", c.to.reference, c.from.name, c.to.name);
     }
-    println!("施策の移動 {}件", d.moved.len());
+    _ = writeln!(out, "施策の移動 {}件", d.moved.len());
     for c in &d.moved {
-        println!(
+        _ = writeln!(
+            out,
             "  {} → {} {}（施策 {} → {}）",
             c.from.reference, c.to.reference, c.to.name, c.from.policy, c.to.policy
         );
     }
-    println!("内容の変更 {}件", d.changed.len());
+    _ = writeln!(out, "内容の変更 {}件", d.changed.len());
     for c in &d.changed {
-        println!("  {}", side(&c.to));
+        _ = writeln!(out, "  {}", side(&c.to));
         if let Some(s) = &c.status {
-            println!("    区分: {} → {}", s.from, s.to);
+            _ = writeln!(out, "    区分: {} → {}", s.from, s.to);
         }
         if let Some(s) = &c.departments {
-            println!("    担当課: {} → {}", s.from.join("、"), s.to.join("、"));
+            _ = writeln!(
+                out,
+                "    担当課: {} → {}",
+                s.from.join("、"),
+                s.to.join("、")
+            );
         }
         if let Some(s) = &c.strategies {
-            println!(
+            _ = writeln!(
+                out,
                 "    地方創生事業: {} → {}",
                 s.from.join(" "),
                 s.to.join(" ")
             );
         }
         if c.summary {
-            println!("    事業概要が変わりました");
+            _ = writeln!(out, "    事業概要が変わりました");
         }
         for a in &c.amounts {
-            println!("    {}", amount_line(a));
+            _ = writeln!(out, "    {}", amount_line(a));
         }
     }
     if !d.uncertain.is_empty() {
-        println!(
+        _ = writeln!(
+            out,
             "\n同じ事業かもしれない組（確認して --link 旧=新 で指定できます） {}件",
             d.uncertain.len()
         );
         for u in &d.uncertain {
-            println!(
+            _ = writeln!(
+                out,
                 "  {} → {}（名称の類似度 {}%）",
                 side(&u.from),
                 side(&u.to),
@@ -310,7 +327,8 @@ fn print_table(name: &str, from: EditionSpan, to: EditionSpan, d: &EditionDiff) 
         ("基本目標別", "基本目標", &d.goals),
         ("施策別", "施策", &d.policies),
     ] {
-        println!(
+        _ = writeln!(
+            out,
             "\n{heading}の事業費（{}、千円）",
             compared_label(d.compared)
         );
@@ -326,7 +344,8 @@ fn print_table(name: &str, from: EditionSpan, to: EditionSpan, d: &EditionDiff) 
                 ]
             })
             .collect();
-        println!(
+        _ = writeln!(
+            out,
             "{}",
             table(
                 &[key, "名称", &from.label(), &to.label(), "増減"],
@@ -335,6 +354,7 @@ fn print_table(name: &str, from: EditionSpan, to: EditionSpan, d: &EditionDiff) 
             )
         );
     }
+    out
 }
 
 /// One CSV row: `kind, from_reference, to_reference, id, name, field, year, from, to`.

@@ -2,18 +2,20 @@
 //! documented in `docs/cli.md`; they are output formats of their own, not domain types.
 
 use comfy_table::{CellAlignment, Table, presets};
-use keikaku_core::diagnostic::Report;
+use keikaku_core::diagnostic::{Report, visible};
 use keikaku_core::{Lang, Position};
 use serde::Serialize;
 
-/// A table with a header line and right-aligned columns where asked.
+/// A table with a header line and right-aligned columns where asked. Control characters
+/// in cells (names stored before they were checked, or written by hand) are shown as
+/// escapes (`\u{1b}`): a table never moves the terminal's cursor or changes its colours.
 pub fn table(header: &[&str], right_aligned: &[usize], rows: Vec<Vec<String>>) -> String {
     let mut table = Table::new();
     table.load_preset(presets::ASCII_BORDERS_ONLY_CONDENSED);
-    table.set_header(header.iter().copied());
+    table.set_header(header.iter().map(|h| visible(h, true).into_owned()));
     for row in rows {
         debug_assert_eq!(row.len(), header.len(), "a row does not match the header");
-        table.add_row(row);
+        table.add_row(row.iter().map(|cell| visible(cell, true).into_owned()));
     }
     for index in right_aligned {
         if let Some(column) = table.column_mut(*index) {
@@ -42,6 +44,9 @@ struct DiagnosticView<'a> {
     path: Option<&'a str>,
     field: Option<&'static str>,
     message: &'a str,
+    /// For a summary of problems left out: how many it stands for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    left_out: Option<usize>,
 }
 
 /// A validation report as JSON.
@@ -79,6 +84,7 @@ pub fn diagnostics_json(file: &str, report: &Report, lang: Lang) -> String {
                     path,
                     field: d.field,
                     message: d.message(lang),
+                    left_out: (d.left_out() > 0).then_some(d.left_out()),
                 }
             })
             .collect(),

@@ -139,6 +139,10 @@ pub enum StoreError {
     /// Another writer changed the same edition at the same time.
     #[error("{0} was changed by another import at the same moment; nothing was written, try again")]
     Conflict(String),
+    /// The edition repeats something the database holds once (a year of a project's
+    /// amounts, a project number…). Validation reports these first; this is the last guard.
+    #[error("{0}; nothing was written")]
+    Repeated(String),
     /// Nothing matches.
     #[error("{0}")]
     NotFound(String),

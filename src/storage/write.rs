@@ -388,7 +388,8 @@ impl WriteTx {
             .insert_tree(edition, new_id)
             .await
             .map_err(|e| match e {
-                StoreError::Database(db) => conflict(db, &subject),
+                StoreError::Repeated(what) => StoreError::Repeated(format!("{subject}: {what}")),
+                StoreError::Conflict(_) => StoreError::Conflict(subject.clone()),
                 other => other,
             })?;
         let projects = edition.projects().count();
@@ -424,6 +425,7 @@ impl WriteTx {
         if let Some(id) = id {
             query = query.bind(id);
         }
+        // Only the edition row can meet another writer's: the rows below belong to it.
         let edition_id: i64 = query
             .bind(edition.municipality.code.as_str())
             .bind(i64::from(edition.span.first().year()))
@@ -433,7 +435,8 @@ impl WriteTx {
             .bind(edition.state.as_str())
             .bind(now())
             .fetch_one(&mut *self.tx)
-            .await?
+            .await
+            .map_err(|e| conflict(e, ""))?
             .try_get("id")?;
 
         let goal_rows = edition
@@ -687,7 +690,8 @@ impl WriteTx {
                     sql.push_str(&format!(" RETURNING id, CAST({key} AS TEXT) AS key"));
                     for row in sqlx::query_with(&sql, arguments)
                         .fetch_all(&mut *self.tx)
-                        .await?
+                        .await
+                        .map_err(|e| repeated(e, table))?
                     {
                         ids.insert(
                             row.try_get::<String, _>("key")?,
@@ -698,7 +702,8 @@ impl WriteTx {
                 None => {
                     sqlx::query_with(&sql, arguments)
                         .execute(&mut *self.tx)
-                        .await?;
+                        .await
+                        .map_err(|e| repeated(e, table))?;
                 }
             }
         }
@@ -714,6 +719,32 @@ fn lookup(ids: &HashMap<String, i64>, key: &str) -> Result<i64, StoreError> {
 
 fn to_i64(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A unique violation on the rows of a new edition: they belong to this edition alone, so
+/// the edition itself repeats something (no other writer can be the cause).
+fn repeated(error: sqlx::Error, table: &str) -> StoreError {
+    match &error {
+        // Totals are computed, not read; a clash there is another writer's backfill.
+        sqlx::Error::Database(db) if db.is_unique_violation() && table != "edition_total" => {
+            StoreError::Repeated(match table {
+                "goal" => "the same goal number is given twice".to_owned(),
+                "policy" => "the same policy code is given twice".to_owned(),
+                "project" => {
+                    "the same project number is given twice in one policy, or the same project id twice"
+                        .to_owned()
+                }
+                "project_cost" => {
+                    "the amounts of the same fiscal year are given twice in one project".to_owned()
+                }
+                "project_funding" => {
+                    "the same kind of 特定財源 is given twice for one year".to_owned()
+                }
+                other => format!("the same row is given twice ({other})"),
+            })
+        }
+        _ => StoreError::Database(error),
+    }
 }
 
 /// A unique violation during a write means another writer stored the same edition first.

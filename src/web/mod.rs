@@ -236,6 +236,7 @@ pub fn app(state: AppState) -> Router {
         .with_state(state.clone())
         .merge(cached)
         .layer(middleware::from_fn_with_state(state, while_loading))
+        .layer(middleware::from_fn(canonical_query))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_BODY_BYTES,
@@ -363,13 +364,38 @@ fn refuse_params(api: bool, query: &str) -> Response {
     }
 }
 
+/// Makes every GET and HEAD request's query canonical before it is routed: tracking
+/// parameters dropped, the rest sorted (see [`params`]), so a shared link with `utm_*`
+/// parameters is the same request as the link without them, for every route (the streamed
+/// downloads too) and for the response cache's key.
+async fn canonical_query(mut request: Request, next: Next) -> Response {
+    let get_or_head =
+        request.method() == axum::http::Method::GET || request.method() == axum::http::Method::HEAD;
+    if get_or_head && let Some(raw) = request.uri().query() {
+        let query = params::canonical(raw);
+        if query != raw {
+            let path = request.uri().path();
+            let target = if query.is_empty() {
+                path.to_owned()
+            } else {
+                format!("{path}?{query}")
+            };
+            // The path is kept byte for byte and the query is encoded by `canonical`: the
+            // target is always a valid URI.
+            if let Ok(uri) = target.parse() {
+                *request.uri_mut() = uri;
+            }
+        }
+    }
+    next.run(request).await
+}
+
 /// Serves GET and HEAD requests from the snapshot's response cache and fills it with
 /// successful responses. Every response gets an `ETag`; a request that already has it is
 /// answered 304. Handlers never deal with caching.
 ///
-/// The query is made canonical first (tracking parameters dropped, the rest sorted; see
-/// [`params`]) and the request goes on with that query, so a shared link with `utm_*`
-/// parameters is the same request, and the same cache entry, as the link without them.
+/// The query arrives canonical ([`canonical_query`]), so a shared link with `utm_*` parameters
+/// is the same cache entry as the link without them.
 async fn cache_responses(
     State(state): State<AppState>,
     mut request: Request,
@@ -379,23 +405,8 @@ async fn cache_responses(
         return next.run(request).await;
     }
     let path = request.uri().path().to_owned();
-    let query = request
-        .uri()
-        .query()
-        .map(params::canonical)
-        .unwrap_or_default();
-    if request.uri().query().is_some_and(|q| q != query) {
-        let target = if query.is_empty() {
-            path.clone()
-        } else {
-            format!("{path}?{query}")
-        };
-        // The path is kept byte for byte and the query is encoded by `canonical`: the
-        // target is always a valid URI.
-        if let Ok(uri) = target.parse() {
-            *request.uri_mut() = uri;
-        }
-    }
+    // Canonical already (see `canonical_query`, outside this layer).
+    let query = request.uri().query().unwrap_or_default().to_owned();
     let api = path.starts_with("/api/");
     let heavy = renders_heavily(&path);
     if heavy && !query.is_empty() {

@@ -25,7 +25,8 @@ use axum::routing::get;
 use keikaku_core::Edition;
 use tokio::sync::mpsc;
 
-use super::portal::PagePath;
+use super::params::NoParams;
+use super::portal::{PagePath, PageQuery};
 use super::snapshot::{EditionView, Snapshot};
 use super::view::{Crumb, Layout, Link};
 use super::{AppState, PageError};
@@ -50,9 +51,12 @@ pub fn routes() -> Router<AppState> {
 pub fn streamed_routes() -> Router<AppState> {
     let route = |format: Format| {
         get(
-            move |state: State<AppState>, method: Method, headers: HeaderMap| {
-                stream_all(state, method, headers, format)
-            },
+            // The one rule for parameters holds here too, though the cache (which refuses
+            // parameters no handler read) is not in front of these routes.
+            move |state: State<AppState>,
+                  _: PageQuery<NoParams>,
+                  method: Method,
+                  headers: HeaderMap| { stream_all(state, method, headers, format) },
         )
     };
     Router::new()

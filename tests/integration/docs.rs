@@ -12,8 +12,8 @@
 //!   with the expected status: `keikaku validate plan-with-errors.txt   # exit 1: …`.
 //! - The folder holds a copy of `data/` and the files in [`FIXTURES`]: the reader's own files
 //!   the examples name (`plan.txt`, …). In [`DERIVED`], a file an earlier example wrote
-//!   stands for one the reader would make from it (`r3-r5-filled.xlsx` is the template as
-//!   written). A dated file name (`out/keikaku-all-2026-11-25.json`) stands for the one an
+//!   stands for one the reader would make from it (`r3-r5-filled.xlsx` is the template with
+//!   every year's amounts filled in). A dated file name (`out/keikaku-all-2026-11-25.json`) stands for the one an
 //!   earlier example wrote under that name with today's date. [`SCALED`] makes a few examples smaller (a national synthetic
 //!   set becomes 30 municipalities). A new file name in an example needs a row in one of them.
 //! - `keikaku serve` does not return: keep it out of `sh` blocks.
@@ -44,8 +44,38 @@ const FIXTURES: [Fixture; 4] = [
     }),
 ];
 
-/// `(file, made from)`: a file the reader makes from one an earlier example wrote.
-const DERIVED: [(&str, &str); 1] = [("r3-r5-filled.xlsx", "r3-r5.xlsx")];
+/// A file the reader makes from one an earlier example wrote: `(file, made from, how)`.
+type Derived = (&'static str, &'static str, fn(&[u8]) -> Vec<u8>);
+
+const DERIVED: [Derived; 1] = [("r3-r5-filled.xlsx", "r3-r5.xlsx", fill_amounts)];
+
+/// The template as a department fills it: every year's 事業費 100 千円, all 一般財源.
+fn fill_amounts(template: &[u8]) -> Vec<u8> {
+    use keikaku_core::sheet::grid::{Value, read_xlsx};
+    let mut grid = read_xlsx(template).expect("template");
+    let headers: Vec<String> = grid.rows[0].iter().map(Value::text).collect();
+    for row in grid.rows.iter_mut().skip(1) {
+        if row.iter().all(Value::is_empty) {
+            continue;
+        }
+        for (c, header) in headers.iter().enumerate() {
+            let value = if header.ends_with("年度 事業費（千円）")
+                || header.ends_with("年度 一般財源（千円）")
+            {
+                100.0
+            } else if header.ends_with("年度 特定財源（千円）") {
+                0.0
+            } else {
+                continue;
+            };
+            if row.len() <= c {
+                row.resize(c + 1, Value::Empty);
+            }
+            row[c] = Value::Number(value);
+        }
+    }
+    super::rolling::workbook(&grid, "R3-R5")
+}
 
 /// `(start of a command, replacement)`: examples that would take minutes, made smaller.
 const SCALED: [(&str, &str); 2] = [
@@ -212,8 +242,10 @@ fn run_examples(document: &str, dir: &Path, url: &str, label: &str) -> usize {
             if dir.join(&*word).exists() {
                 continue;
             }
-            if let Some((_, from)) = DERIVED.iter().find(|(name, _)| name == word) {
-                let _ = std::fs::copy(dir.join(from), dir.join(&*word));
+            if let Some((_, from, make)) = DERIVED.iter().find(|(name, _, _)| name == word)
+                && let Ok(bytes) = std::fs::read(dir.join(from))
+            {
+                std::fs::write(dir.join(&*word), make(&bytes)).expect("derived file");
             } else if let Some(actual) = dated(dir, word) {
                 *word = actual;
             }

@@ -15,7 +15,7 @@ use crate::golden::{self, GoldenProject, PROJECTS};
 
 /// Writes `grid` as the project sheet of a workbook, with the instructions sheet naming the
 /// municipality and edition (as the template does).
-fn workbook(grid: &Grid, edition: &str) -> Vec<u8> {
+pub(crate) fn workbook(grid: &Grid, edition: &str) -> Vec<u8> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name("実施計画").expect("name");

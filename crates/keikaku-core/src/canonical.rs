@@ -145,12 +145,55 @@ pub struct CostRecord {
     /// 事業費 in 千円.
     pub total: Option<i64>,
     /// 特定財源 in 千円.
-    pub earmarked: Option<i64>,
+    #[serde(default)]
+    pub earmarked: Stated,
     /// 一般財源 in 千円.
-    pub general: Option<i64>,
+    #[serde(default)]
+    pub general: Stated,
     /// Breakdown of 特定財源 where known.
     #[serde(default, skip_serializing_if = "Breakdown::is_empty")]
     pub earmarked_breakdown: Breakdown,
+}
+
+/// A funding amount, which the format requires: a number of 千円, or `null` for no
+/// amount. Reading tells a key left out (which the reader reports) from a `null`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Stated {
+    /// The key is not there.
+    #[default]
+    Absent,
+    /// `null`: no amount.
+    Null,
+    /// An amount in 千円.
+    Amount(i64),
+}
+
+impl Stated {
+    /// The amount, `None` for `null` or an absent key.
+    pub fn amount(self) -> Option<i64> {
+        match self {
+            Stated::Amount(value) => Some(value),
+            Stated::Absent | Stated::Null => None,
+        }
+    }
+}
+
+impl From<Option<i64>> for Stated {
+    fn from(value: Option<i64>) -> Self {
+        value.map_or(Stated::Null, Stated::Amount)
+    }
+}
+
+impl Serialize for Stated {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.amount().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Stated {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Option::<i64>::deserialize(deserializer).map(Stated::from)
+    }
 }
 
 /// The 特定財源 breakdown by kind, in 千円.
@@ -322,8 +365,8 @@ fn cost_record(cost: &YearCost) -> CostRecord {
     CostRecord {
         year: cost.year.year(),
         total: cost.total.map(|m| m.thousand_yen()),
-        earmarked: cost.earmarked.map(|m| m.thousand_yen()),
-        general: cost.general.map(|m| m.thousand_yen()),
+        earmarked: cost.earmarked.map(|m| m.thousand_yen()).into(),
+        general: cost.general.map(|m| m.thousand_yen()).into(),
         earmarked_breakdown: breakdown,
     }
 }

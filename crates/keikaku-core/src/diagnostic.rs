@@ -183,6 +183,22 @@ codes! {
     StaleRow = "stale-row", Error, false;
     /// A 版 (row version) cell that is empty or not a version keikaku wrote.
     BadVersion = "bad-version", Error, true;
+    /// A control character (NUL, ESC, BEL…) in a text: terminals would obey it, PostgreSQL
+    /// cannot store NUL, Excel cannot show it. Only tabs and line breaks are text.
+    ControlCharacter = "control-character", Error, false;
+    /// The same fiscal year twice among one project's amounts.
+    DuplicateYear = "duplicate-year", Error, false;
+    /// Two goals with the same number in one edition.
+    DuplicateGoal = "duplicate-goal", Error, false;
+    /// The same edition (municipality and years) twice in one document.
+    DuplicateEdition = "duplicate-edition", Error, false;
+    /// The same municipality twice in one document.
+    DuplicateMunicipality = "duplicate-municipality", Error, false;
+    /// A workbook whose parts do not hold together: a cell reference or shared string that
+    /// does not exist, a cell given twice, a value that is not of its stated type.
+    BrokenWorkbook = "broken-workbook", Error, false;
+    /// More rows, columns, cells or text than keikaku reads.
+    TooLarge = "too-large", Error, false;
 }
 
 impl fmt::Display for Code {
@@ -275,24 +291,87 @@ pub struct Diagnostic {
     pub field: Option<&'static str>,
     message_ja: String,
     message_en: String,
+    /// For a summary: how many problems of its code it stands for (0 for a problem).
+    left_out: usize,
+}
+
+/// Problems of one code shown in a report; more are counted in one summary.
+pub const SHOWN_PER_CODE: usize = 100;
+
+/// `text` with control characters shown as escapes (`\u{1b}`), so that printing it can
+/// never move a terminal's cursor, change its colours or ring its bell. With
+/// `keep_line_breaks`, line feeds stay (a table cell may span lines) and a tab becomes a
+/// space; otherwise every control character is escaped.
+pub fn visible(text: &str, keep_line_breaks: bool) -> std::borrow::Cow<'_, str> {
+    let needs = |c: char| c.is_control() && !(keep_line_breaks && c == '\n');
+    if !text.chars().any(needs) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' if keep_line_breaks => out.push('\n'),
+            '\t' if keep_line_breaks => out.push(' '),
+            '\r' if keep_line_breaks => {}
+            c if c.is_control() => out.extend(c.escape_unicode()),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 impl Diagnostic {
-    /// A problem with the code's default severity.
+    /// A problem with the code's default severity. Control characters in the messages (a
+    /// message may quote the document) are shown as escapes.
     pub fn new(
         code: Code,
         position: Position,
         ja: impl Into<String>,
         en: impl Into<String>,
     ) -> Self {
+        let clean = |text: String| match visible(&text, false) {
+            std::borrow::Cow::Borrowed(_) => text,
+            std::borrow::Cow::Owned(escaped) => escaped,
+        };
         Diagnostic {
             code,
             severity: code.default_severity(),
             position,
             field: None,
-            message_ja: ja.into(),
-            message_en: en.into(),
+            message_ja: clean(ja.into()),
+            message_en: clean(en.into()),
+            left_out: 0,
         }
+    }
+
+    /// The summary of `count` problems of `code` left out of a report, the first of them at
+    /// `position`.
+    fn summary(code: Code, severity: Severity, position: Position, count: usize) -> Self {
+        let n = crate::money::group_thousands(i64::try_from(count).unwrap_or(i64::MAX));
+        let mut summary = Diagnostic::new(
+            code,
+            position,
+            format!(
+                "同じ種類（{code}）の問題がここからほかに {n} 件あります。最初の {SHOWN_PER_CODE} 件だけを示しました。"
+            ),
+            format!(
+                "{n} more problems of this kind ({code}) from here on were left out; only the first {SHOWN_PER_CODE} are shown"
+            ),
+        );
+        summary.severity = severity;
+        summary.left_out = count;
+        summary
+    }
+
+    /// For a summary of problems left out of a report, how many it stands for; 0 for a
+    /// problem of its own.
+    pub fn left_out(&self) -> usize {
+        self.left_out
+    }
+
+    /// How many problems this entry counts for: itself, or those a summary stands for.
+    fn weight(&self) -> usize {
+        if self.left_out > 0 { self.left_out } else { 1 }
     }
 
     /// The same problem, naming the field concerned.
@@ -353,42 +432,132 @@ pub fn field_in_english(field: &str) -> &str {
         "施策" => "policy",
         "基本目標" => "goal",
         "年度" => "fiscal year",
+        "分野" => "goal field",
+        "めざすまちの姿" => "vision",
+        "計画の題名" => "edition title",
+        "出典" => "source",
+        "団体名" => "municipality name",
         other => other,
     }
 }
 
-/// Every problem found in one source, in source order.
+/// Every problem found in one source, in source order. Of each code, the first
+/// [`SHOWN_PER_CODE`] are kept; the others are only counted, and [`Report::summarise`] (also
+/// run by [`Report::sort`] and [`Report::apply_overrides`]) adds one summary saying how many
+/// were left out and where the first of them is. A file with millions of stray lines thus
+/// costs a hundred diagnostics, not gigabytes, and the counts stay exact.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
     /// The problems.
     pub diagnostics: Vec<Diagnostic>,
+    /// Per code: how many were kept, and those left out and not summarised yet.
+    tally: std::collections::BTreeMap<Code, Tally>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Tally {
+    kept: usize,
+    left_out: usize,
+    first_left_out: Option<(Position, Severity)>,
 }
 
 impl Report {
-    /// Adds a problem.
+    /// Adds a problem (or counts it, beyond [`SHOWN_PER_CODE`] of its code).
     pub fn push(&mut self, diagnostic: Diagnostic) {
-        self.diagnostics.push(diagnostic);
+        let tally = self.tally.entry(diagnostic.code).or_default();
+        if diagnostic.left_out > 0 {
+            self.diagnostics.push(diagnostic);
+        } else if tally.kept < SHOWN_PER_CODE {
+            tally.kept += 1;
+            self.diagnostics.push(diagnostic);
+        } else {
+            tally.left_out += 1;
+            tally
+                .first_left_out
+                .get_or_insert((diagnostic.position, diagnostic.severity));
+        }
+    }
+
+    /// True when problems of `code` are no longer kept, only counted: a reader meeting
+    /// millions of them may then call [`Report::left_out`] instead of building each message.
+    pub fn is_full(&self, code: Code) -> bool {
+        self.tally
+            .get(&code)
+            .is_some_and(|t| t.kept >= SHOWN_PER_CODE)
+    }
+
+    /// Counts a problem of `code` at `position` (with the code's default severity) that the
+    /// report leaves out.
+    pub fn left_out(&mut self, code: Code, position: Position) {
+        let tally = self.tally.entry(code).or_default();
+        tally.left_out += 1;
+        tally
+            .first_left_out
+            .get_or_insert((position, code.default_severity()));
     }
 
     /// Adds several problems.
     pub fn extend(&mut self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
-        self.diagnostics.extend(diagnostics);
+        for diagnostic in diagnostics {
+            self.push(diagnostic);
+        }
     }
 
-    /// Number of errors.
+    /// Adds the problems of another report, with those it left out.
+    pub fn append(&mut self, other: Report) {
+        self.extend(other.diagnostics);
+        for (code, theirs) in other.tally {
+            if let Some(first) = theirs.first_left_out {
+                let ours = self.tally.entry(code).or_default();
+                ours.left_out += theirs.left_out;
+                ours.first_left_out.get_or_insert(first);
+            }
+        }
+    }
+
+    /// Adds one summary per code for the problems left out so far.
+    pub fn summarise(&mut self) {
+        for (code, tally) in &mut self.tally {
+            if let Some((position, severity)) = tally.first_left_out.take() {
+                self.diagnostics.push(Diagnostic::summary(
+                    *code,
+                    severity,
+                    position,
+                    tally.left_out,
+                ));
+                tally.left_out = 0;
+            }
+        }
+    }
+
+    fn count(&self, severity: Severity) -> usize {
+        let listed: usize = self
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .map(Diagnostic::weight)
+            .sum();
+        let pending: usize = self
+            .tally
+            .values()
+            .filter(|t| {
+                t.first_left_out
+                    .as_ref()
+                    .is_some_and(|(_, s)| *s == severity)
+            })
+            .map(|t| t.left_out)
+            .sum();
+        listed + pending
+    }
+
+    /// Number of errors, those left out included.
     pub fn error_count(&self) -> usize {
-        self.diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .count()
+        self.count(Severity::Error)
     }
 
-    /// Number of warnings.
+    /// Number of warnings, those left out included.
     pub fn warning_count(&self) -> usize {
-        self.diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Warning)
-            .count()
+        self.count(Severity::Warning)
     }
 
     /// True when at least one error remains.
@@ -396,14 +565,17 @@ impl Report {
         self.error_count() > 0
     }
 
-    /// Sorts problems by position (stable for equal positions) so output follows the file.
+    /// Sorts problems by position (stable for equal positions) so output follows the file;
+    /// summaries of problems left out sit where the first of them would have been.
     pub fn sort(&mut self) {
+        self.summarise();
         self.diagnostics.sort_by(|a, b| a.position.cmp(&b.position));
     }
 
     /// Applies the user's severity choices: each code may be raised to an error, lowered
     /// to a warning, or silenced, unless it is not adjustable.
     pub fn apply_overrides(&mut self, overrides: &[(Code, Option<Severity>)]) {
+        self.summarise();
         self.diagnostics.retain_mut(|d| {
             match overrides
                 .iter()
@@ -497,6 +669,99 @@ mod tests {
         assert_eq!(report.diagnostics.len(), 2);
         assert_eq!(report.diagnostics[0].severity, Severity::Warning);
         assert_eq!(report.diagnostics[1].severity, Severity::Error);
+    }
+
+    #[test]
+    fn repeated_problems_are_summarised_after_a_hundred() {
+        let mut report = Report::default();
+        for line in 1..=250 {
+            report.push(Diagnostic::new(
+                Code::IgnoredLine,
+                Position::line(line),
+                "読み飛ばしました",
+                "skipped",
+            ));
+        }
+        report.push(Diagnostic::new(
+            Code::SumMismatch,
+            Position::line(7),
+            "合いません",
+            "does not add up",
+        ));
+        assert_eq!(report.warning_count(), 250);
+        assert_eq!(report.error_count(), 1);
+        report.sort();
+        assert_eq!(report.diagnostics.len(), 100 + 1 + 1);
+        assert_eq!(report.warning_count(), 250);
+        let summary = report
+            .diagnostics
+            .iter()
+            .find(|d| d.left_out() > 0)
+            .expect("a summary");
+        assert_eq!(summary.left_out(), 150);
+        assert_eq!(summary.code, Code::IgnoredLine);
+        assert_eq!(summary.severity, Severity::Warning);
+        assert_eq!(summary.position, Position::line(101));
+        assert!(
+            summary.message(Lang::En).contains("150 more"),
+            "{}",
+            summary.message(Lang::En)
+        );
+        assert!(
+            summary.message(Lang::Ja).contains("150 件"),
+            "{}",
+            summary.message(Lang::Ja)
+        );
+        // The summary follows the hundredth line shown.
+        let at = report
+            .diagnostics
+            .iter()
+            .position(|d| d.left_out() > 0)
+            .expect("summary");
+        assert_eq!(report.diagnostics[at - 1].position, Position::line(100));
+        // Summarising twice adds nothing.
+        report.sort();
+        assert_eq!(report.diagnostics.len(), 102);
+
+        // Silencing the code silences its summary too; raising it raises both.
+        let mut silenced = report.clone();
+        silenced.apply_overrides(&[(Code::IgnoredLine, None)]);
+        assert_eq!((silenced.warning_count(), silenced.error_count()), (0, 1));
+        report.apply_overrides(&[(Code::IgnoredLine, Some(Severity::Error))]);
+        assert_eq!(report.error_count(), 251);
+    }
+
+    #[test]
+    fn appended_reports_keep_what_they_left_out() {
+        let mut theirs = Report::default();
+        for line in 1..=120 {
+            theirs.push(Diagnostic::new(
+                Code::MissingNumber,
+                Position::line(line),
+                "",
+                "",
+            ));
+        }
+        let mut ours = Report::default();
+        ours.append(theirs);
+        assert_eq!(ours.error_count(), 120);
+        ours.sort();
+        assert_eq!(ours.diagnostics.len(), 101);
+        assert_eq!(ours.error_count(), 120);
+    }
+
+    #[test]
+    fn control_characters_in_messages_are_shown_as_escapes() {
+        let d = Diagnostic::new(
+            Code::IgnoredLine,
+            Position::line(1),
+            "「\u{1b}[2J\u{7}」",
+            "\"\u{0}\u{9b}31m\"",
+        );
+        assert_eq!(d.message(Lang::Ja), "「\\u{1b}[2J\\u{7}」");
+        assert_eq!(d.message(Lang::En), "\"\\u{0}\\u{9b}31m\"");
+        assert_eq!(visible("a\tb\r\nc\u{1b}", true), "a b\nc\\u{1b}");
+        assert_eq!(visible("a\nb", false), "a\\u{a}b");
     }
 
     #[test]

@@ -162,14 +162,139 @@ impl SourceMap {
     }
 }
 
+impl SourceMap {
+    fn goal(&self, g: usize) -> Position {
+        self.goals
+            .get(g)
+            .map(|goal| goal.at.clone())
+            .unwrap_or_else(|| self.edition.clone())
+    }
+}
+
+/// The position of `key` inside `position` where positions are paths (`….title` in JSON);
+/// other positions (a line, a cell) already point at the place.
+fn keyed(position: &Position, key: &str) -> Position {
+    match position {
+        Position::Path(path) => Position::Path(format!("{path}.{key}")),
+        other => other.clone(),
+    }
+}
+
+/// The position of element `i` of a list field at `position` (`….departments[1]` in JSON).
+fn indexed(position: &Position, i: usize) -> Position {
+    match position {
+        Position::Path(path) => Position::Path(format!("{path}[{i}]")),
+        other => other.clone(),
+    }
+}
+
+/// The name of a control character, for messages (`U+001B (ESC)`).
+fn control_name(c: char) -> String {
+    const C0: [&str; 32] = [
+        "NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "BEL", "BS", "HT", "LF", "VT", "FF", "CR",
+        "SO", "SI", "DLE", "DC1", "DC2", "DC3", "DC4", "NAK", "SYN", "ETB", "CAN", "EM", "SUB",
+        "ESC", "FS", "GS", "RS", "US",
+    ];
+    let code = u32::from(c);
+    let name = match code {
+        0..=31 => C0.get(code as usize).copied(),
+        0x7F => Some("DEL"),
+        _ => None,
+    };
+    match name {
+        Some(name) => format!("U+{code:04X} ({name})"),
+        None => format!("U+{code:04X}"),
+    }
+}
+
+/// A [`Code::ControlCharacter`] error when `text` holds a control character other than a
+/// tab or a line break.
+fn control_character(
+    field: &'static str,
+    text: &str,
+    at: impl FnOnce() -> Position,
+) -> Option<Diagnostic> {
+    let (index, c) = text
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))?;
+    let (name, n) = (control_name(c), index + 1);
+    Some(
+        Diagnostic::new(
+            Code::ControlCharacter,
+            at(),
+            format!(
+                "{field}の {n} 文字目に制御文字 {name} があります。制御文字（タブと改行のほか）は使えません。"
+            ),
+            format!(
+                "{} holds the control character {name} at character {n}; control characters other than tabs and line breaks are not allowed",
+                crate::diagnostic::field_in_english(field)
+            ),
+        )
+        .with_field(field),
+    )
+}
+
+fn check_text(report: &mut Report, field: &'static str, text: &str, at: Position) {
+    if let Some(d) = control_character(field, text, || at) {
+        report.push(d);
+    }
+}
+
+/// Control characters in the edition's own texts: its title, the document it came from,
+/// the municipality's name.
+fn check_edition_texts(edition: &Edition, map: &SourceMap, report: &mut Report) {
+    for (field, text, key) in [
+        ("計画の題名", edition.title.as_str(), "title"),
+        ("出典", edition.source.as_str(), "source"),
+        ("団体名", edition.municipality.name.as_str(), "municipality"),
+    ] {
+        let at = if key == "municipality" {
+            map.edition.clone()
+        } else {
+            keyed(&map.edition, key)
+        };
+        check_text(report, field, text, at);
+    }
+}
+
 /// Checks an edition against the rules, returning every problem located via `map`.
 pub fn check_edition(edition: &Edition, map: &SourceMap, rules: &Rules) -> Report {
     let mut report = Report::default();
+    check_edition_texts(edition, map, &mut report);
     let mut policy_codes: HashMap<String, ()> = HashMap::new();
     let mut ids: HashMap<&str, (String, u32)> = HashMap::new();
+    let mut goal_numbers: HashMap<u32, Position> = HashMap::new();
     for (g, goal) in edition.goals.iter().enumerate() {
+        let goal_at = map.goal(g);
+        if let Some(first) = goal_numbers.get(&goal.number) {
+            report.push(
+                Diagnostic::new(
+                    Code::DuplicateGoal,
+                    goal_at.clone(),
+                    format!("基本目標{} が2回あります（最初は {first}）。", goal.number),
+                    format!("goal {} appears twice (first at {first})", goal.number),
+                )
+                .with_field("基本目標"),
+            );
+        } else {
+            goal_numbers.insert(goal.number, goal_at.clone());
+        }
+        for (field, text, key) in [
+            ("基本目標", goal.title.as_str(), "title"),
+            ("分野", goal.field.as_str(), "field"),
+        ] {
+            check_text(&mut report, field, text, keyed(&goal_at, key));
+        }
         for (p, policy) in goal.policies.iter().enumerate() {
             let code = policy.code.to_string();
+            let policy_at = map.policy(g, p);
+            for (field, text, key) in [
+                ("施策", policy.title.as_str(), "title"),
+                ("めざすまちの姿", policy.vision.as_str(), "vision"),
+            ] {
+                check_text(&mut report, field, text, keyed(&policy_at, key));
+            }
             if policy_codes.insert(code.clone(), ()).is_some() {
                 report.push(
                     Diagnostic::new(
@@ -279,6 +404,53 @@ fn check_project(
             ),
         ).with_field("区分")),
         _ => {}
+    }
+    for (field, text, key) in [
+        (Field::Name, project.name.as_str(), None),
+        (Field::Summary, project.summary.as_str(), None),
+        (Field::Status, project.status.label(), None),
+    ]
+    .into_iter()
+    .chain(
+        project
+            .departments
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (Field::Department, d.as_str(), Some(i))),
+    )
+    .chain(
+        project
+            .strategies
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (Field::Strategy, s.raw.as_str(), Some(i))),
+    ) {
+        if let Some(d) = control_character(field.label(), text, || match key {
+            Some(i) => indexed(&at(field), i),
+            None => at(field),
+        }) {
+            out.push(d);
+        }
+    }
+    let mut years: HashMap<FiscalYear, ()> = HashMap::new();
+    for cost in &project.costs {
+        if years.insert(cost.year, ()).is_some() {
+            out.push(
+                Diagnostic::new(
+                    Code::DuplicateYear,
+                    at(Field::Total(cost.year)),
+                    format!(
+                        "{label} の{}の金額が2回あります。1年度に1つにしてください。",
+                        cost.year.label()
+                    ),
+                    format!(
+                        "{label} gives the amounts of FY{} twice; give each year once",
+                        cost.year.year()
+                    ),
+                )
+                .with_field("年度"),
+            );
+        }
     }
     if project.departments.is_empty() {
         out.push(
@@ -399,6 +571,31 @@ fn check_cost(
                 .with_field("事業費"),
             );
         }
+        (Some(total), earmarked, general) if earmarked.is_none() || general.is_none() => {
+            // A part with no amount (`-`, or not stated) adds nothing: when the parts given
+            // do not make up the total, the split is incomplete. A warning, since a plan
+            // read with its funding lines missing is stored (and exported) this way.
+            let parts: Money = earmarked.into_iter().chain(general).sum();
+            if parts != total {
+                let show = |m: Option<Money>| m.map_or_else(|| "-".to_owned(), Money::grouped);
+                let (t, e, g) = (total.grouped(), show(earmarked), show(general));
+                out.push(
+                    Diagnostic::new(
+                        Code::MissingFundingSplit,
+                        at(Field::Total(year)),
+                        format!(
+                            "{label} の{}: 事業費 {t} に対して 特定財源 {e}・一般財源 {g} で、内訳がそろっていません。分かる金額だけを読みました。",
+                            year.label()
+                        ),
+                        format!(
+                            "{label} FY{}: total {t} but earmarked {e} and general {g}: the split into 特定財源 and 一般財源 is incomplete; only the amounts given were read",
+                            year.year()
+                        ),
+                    )
+                    .with_field("事業費"),
+                );
+            }
+        }
         (None, earmarked, general) => {
             let parts: Money = earmarked.into_iter().chain(general).sum();
             if parts != Money::ZERO {
@@ -449,4 +646,220 @@ fn check_cost(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fiscal::EditionSpan;
+    use crate::municipality::{Municipality, MunicipalityCode};
+    use crate::strategy::StrategyLink;
+    use crate::synth::Generator;
+
+    /// A small edition and the map a JSON document would give it.
+    fn edition() -> (Edition, SourceMap) {
+        let municipality = Municipality {
+            code: MunicipalityCode::parse("072052").expect("code"),
+            name: "白河市".into(),
+        };
+        let span = EditionSpan::parse("R2-R4").expect("span");
+        let edition = Generator::new(3).edition(&municipality, span, 2, 2, true);
+        let edition_at = "municipalities[0].editions[0]";
+        let map = SourceMap {
+            edition: Position::Path(edition_at.into()),
+            goals: edition
+                .goals
+                .iter()
+                .enumerate()
+                .map(|(g, goal)| GoalMap {
+                    at: Position::Path(format!("{edition_at}.goals[{g}]")),
+                    policies: goal
+                        .policies
+                        .iter()
+                        .enumerate()
+                        .map(|(p, policy)| {
+                            let at = format!("{edition_at}.goals[{g}].policies[{p}]");
+                            PolicyMap {
+                                at: Position::Path(at.clone()),
+                                projects: (0..policy.projects.len())
+                                    .map(|j| {
+                                        let at = format!("{at}.projects[{j}]");
+                                        let mut fields = HashMap::new();
+                                        for (field, key) in [
+                                            (Field::Name, "name"),
+                                            (Field::Summary, "summary"),
+                                            (Field::Status, "status"),
+                                            (Field::Department, "departments"),
+                                            (Field::Strategy, "strategies"),
+                                        ] {
+                                            fields.insert(
+                                                field,
+                                                Position::Path(format!("{at}.{key}")),
+                                            );
+                                        }
+                                        for (c, cost) in policy.projects[j].costs.iter().enumerate()
+                                        {
+                                            fields.insert(
+                                                Field::Total(cost.year),
+                                                Position::Path(format!("{at}.costs[{c}].total")),
+                                            );
+                                        }
+                                        ProjectMap {
+                                            at: Position::Path(at),
+                                            fields,
+                                        }
+                                    })
+                                    .collect(),
+                            }
+                        })
+                        .collect(),
+                })
+                .collect(),
+        };
+        (edition, map)
+    }
+
+    fn problems(edition: &Edition, map: &SourceMap) -> Vec<(Code, String)> {
+        check_edition(edition, map, &Rules::default())
+            .diagnostics
+            .into_iter()
+            .map(|d| (d.code, d.position.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_every_text_field() {
+        let (clean, map) = edition();
+        assert_eq!(problems(&clean, &map), []);
+        let e = "municipalities[0].editions[0]";
+        let p = format!("{e}.goals[0].policies[0]");
+        let j = format!("{p}.projects[1]");
+        type Change = fn(&mut Edition);
+        let cases: Vec<(Change, String)> = vec![
+            (|x| x.title.push('\u{1b}'), format!("{e}.title")),
+            (|x| x.source.push('\u{0}'), format!("{e}.source")),
+            (|x| x.municipality.name.push('\u{7}'), e.to_owned()),
+            (
+                |x| x.goals[0].title.push('\u{8}'),
+                format!("{e}.goals[0].title"),
+            ),
+            (
+                |x| x.goals[0].field.push('\u{7f}'),
+                format!("{e}.goals[0].field"),
+            ),
+            (
+                |x| x.goals[0].policies[0].title.push('\u{9b}'),
+                format!("{p}.title"),
+            ),
+            (
+                |x| x.goals[0].policies[0].vision.push('\u{c}'),
+                format!("{p}.vision"),
+            ),
+            (
+                |x| x.goals[0].policies[0].projects[1].name.push('\u{1b}'),
+                format!("{j}.name"),
+            ),
+            (
+                |x| x.goals[0].policies[0].projects[1].summary.push('\u{0}'),
+                format!("{j}.summary"),
+            ),
+            (
+                |x| x.goals[0].policies[0].projects[1].status = Status::Other("継\u{1b}続".into()),
+                format!("{j}.status"),
+            ),
+            (
+                |x| {
+                    x.goals[0].policies[0].projects[1]
+                        .departments
+                        .push("課\u{7}".into())
+                },
+                format!("{j}.departments[1]"),
+            ),
+            (
+                |x| {
+                    let project = &mut x.goals[0].policies[0].projects[1];
+                    let code = crate::strategy::StrategyCode::parse("Ⅲ(4)").expect("code");
+                    project.strategies = vec![StrategyLink {
+                        code,
+                        raw: "Ⅲ(4)\u{1b}".into(),
+                    }];
+                },
+                format!("{j}.strategies[0]"),
+            ),
+        ];
+        for (change, at) in cases {
+            let mut edition = clean.clone();
+            change(&mut edition);
+            let found: Vec<(Code, String)> = problems(&edition, &map)
+                .into_iter()
+                .filter(|(code, _)| *code == Code::ControlCharacter)
+                .collect();
+            assert_eq!(found, [(Code::ControlCharacter, at.clone())], "{at}");
+        }
+        // Tabs and line breaks are text.
+        let mut edition = clean.clone();
+        edition.goals[0].policies[0].vision = "一行目\r\n二行目\t続き".into();
+        edition.goals[0].policies[0].projects[0].summary = "概要\n続き".into();
+        assert_eq!(problems(&edition, &map), []);
+    }
+
+    #[test]
+    fn a_split_with_a_part_missing_must_still_make_up_the_total() {
+        let (clean, map) = edition();
+        let money = |v: i64| Some(Money::from_thousand_yen(v));
+        let cases = [
+            (
+                (money(100), None, money(50)),
+                Some(Code::MissingFundingSplit),
+            ),
+            (
+                (money(100), money(30), None),
+                Some(Code::MissingFundingSplit),
+            ),
+            ((money(100), None, None), Some(Code::MissingFundingSplit)),
+            ((money(100), None, money(100)), None),
+            ((money(0), None, None), None),
+            ((money(100), money(30), money(60)), Some(Code::SumMismatch)),
+            ((None, None, None), None),
+            ((None, money(5), None), Some(Code::SumMismatch)),
+        ];
+        for ((total, earmarked, general), expected) in cases {
+            let mut edition = clean.clone();
+            let cost = &mut edition.goals[0].policies[0].projects[0].costs[0];
+            (cost.total, cost.earmarked, cost.general) = (total, earmarked, general);
+            let year = cost.year;
+            let found = problems(&edition, &map);
+            let expected: Vec<(Code, String)> = expected
+                .into_iter()
+                .map(|code| (code, map.field(0, 0, 0, Field::Total(year)).to_string()))
+                .collect();
+            assert_eq!(found, expected, "{total:?} {earmarked:?} {general:?}");
+        }
+    }
+
+    #[test]
+    fn repeated_years_and_goals_are_errors() {
+        let (clean, map) = edition();
+        let mut edition = clean.clone();
+        let project = &mut edition.goals[0].policies[0].projects[0];
+        let first = project.costs[0].clone();
+        project.costs.push(first);
+        let year = project.costs[0].year;
+        assert_eq!(
+            problems(&edition, &map),
+            [(
+                Code::DuplicateYear,
+                map.field(0, 0, 0, Field::Total(year)).to_string()
+            )]
+        );
+        let mut edition = clean.clone();
+        let mut goal = edition.goals[0].clone();
+        goal.policies.clear();
+        edition.goals.push(goal);
+        let found = problems(&edition, &map);
+        assert!(
+            found.contains(&(Code::DuplicateGoal, "municipalities[0].editions[0]".into())),
+            "{found:?}"
+        );
+    }
 }

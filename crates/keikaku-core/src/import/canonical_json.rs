@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use super::{Context, Layout, Parsed, ReadEdition};
 use crate::canonical::{
-    self, CostRecord, EditionRecord, PlanFile, PopulationRecord, ProjectRecord,
+    self, CostRecord, EditionRecord, PlanFile, PopulationRecord, ProjectRecord, Stated,
 };
 use crate::diagnostic::{Code, Diagnostic, Position, Report};
 use crate::fiscal::{EditionSpan, FiscalYear};
@@ -102,8 +102,25 @@ impl Layout for CanonicalJson {
             };
         }
         let mut editions = Vec::new();
+        let mut codes: HashMap<&str, usize> = HashMap::new();
         for (m, record) in file.municipalities.iter().enumerate() {
             let path = format!("municipalities[{m}]");
+            if let Some(first) = codes.get(record.code.as_str()) {
+                report.push(Diagnostic::new(
+                    Code::DuplicateMunicipality,
+                    Position::Path(format!("{path}.code")),
+                    format!(
+                        "団体コード {} が municipalities[{first}] にもあります。1つの団体の計画期間は1か所にまとめてください。",
+                        record.code
+                    ),
+                    format!(
+                        "municipality {} is also at municipalities[{first}]; list each municipality once, with all its editions",
+                        record.code
+                    ),
+                ));
+            } else {
+                codes.insert(&record.code, m);
+            }
             let code = match MunicipalityCode::parse(&record.code) {
                 Ok(code) => code,
                 Err(err) => {
@@ -439,11 +456,50 @@ fn read_cost(
         );
         breakdown.push((kind, Money::from_thousand_yen(value)));
     }
+    check_split(record, year, path, report);
     Some(YearCost {
         year,
         total: record.total.map(Money::from_thousand_yen),
-        earmarked: record.earmarked.map(Money::from_thousand_yen),
-        general: record.general.map(Money::from_thousand_yen),
+        earmarked: record.earmarked.amount().map(Money::from_thousand_yen),
+        general: record.general.amount().map(Money::from_thousand_yen),
         earmarked_breakdown: breakdown,
     })
+}
+
+/// `earmarked` and `general` are required (a `null` is "no amount"). A key left out is
+/// reported as an incomplete split ([`Code::MissingFundingSplit`], as plan text missing its
+/// funding lines is), unless the common checks already report the split: parts that do not
+/// make up the total are theirs, for every layout.
+fn check_split(record: &CostRecord, year: FiscalYear, path: &str, report: &mut Report) {
+    let absent: Vec<&str> = [("earmarked", record.earmarked), ("general", record.general)]
+        .into_iter()
+        .filter(|(_, value)| *value == Stated::Absent)
+        .map(|(key, _)| key)
+        .collect();
+    let Some(first) = absent.first() else {
+        return;
+    };
+    let parts = [record.earmarked, record.general]
+        .iter()
+        .filter_map(|p| p.amount())
+        .fold(0i64, i64::saturating_add);
+    if record.total.is_some_and(|total| total != parts) {
+        return;
+    }
+    let keys = absent.join(", ");
+    report.push(
+        Diagnostic::new(
+            Code::MissingFundingSplit,
+            Position::Path(format!("{path}.{first}")),
+            format!(
+                "{}の {keys} がありません（金額がなければ null と書きます）。特定財源・一般財源の内訳がそろっていません。",
+                year.label()
+            ),
+            format!(
+                "FY{}: {keys} is missing (write null for no amount); the split into 特定財源 and 一般財源 is incomplete",
+                year.year()
+            ),
+        )
+        .with_field("事業費"),
+    );
 }

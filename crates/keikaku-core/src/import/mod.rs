@@ -132,13 +132,40 @@ pub fn read(source: &Source<'_>, layout: Option<&dyn Layout>, context: &Context)
     let mut parsed = layout.read(source, context);
     for read in &parsed.editions {
         let checks = check_edition(&read.edition, &read.map, &context.rules);
-        parsed.report.extend(checks.diagnostics);
+        parsed.report.append(checks);
     }
+    check_editions_once(&parsed.editions, &mut parsed.report);
     parsed
         .report
         .apply_overrides(&context.rules.severity_overrides);
     parsed.report.sort();
     parsed
+}
+
+/// A document holds each edition (municipality and years) once: a second copy could only
+/// replace the first, which is never what was meant.
+fn check_editions_once(editions: &[ReadEdition], report: &mut Report) {
+    let mut seen: HashMap<(String, EditionSpan), &Position> = HashMap::new();
+    for read in editions {
+        let edition = &read.edition;
+        let key = (edition.municipality.code.to_string(), edition.span);
+        if let Some(first) = seen.get(&key) {
+            let (code, span) = (&key.0, edition.span);
+            report.push(Diagnostic::new(
+                Code::DuplicateEdition,
+                read.map.edition.clone(),
+                format!(
+                    "{code} {} の計画期間 {span} がこのファイルに2回あります（最初は {first}）。",
+                    edition.municipality.name
+                ),
+                format!(
+                    "the edition {span} of {code} appears twice in this file (first at {first})"
+                ),
+            ));
+        } else {
+            seen.insert(key, &read.map.edition);
+        }
+    }
 }
 
 /// The report for bytes no layout recognises (after ruling out encoding problems and

@@ -71,17 +71,19 @@ impl Layout for PdfTableText {
                 };
             }
         };
-        let lines: Vec<Line<'_>> = text
-            .split('\n')
-            .enumerate()
-            .map(|(i, raw)| Line {
-                number: u32::try_from(i + 1).unwrap_or(u32::MAX),
-                cells: split_cells(raw.strip_suffix('\r').unwrap_or(raw)),
-            })
-            .collect();
-        Reader::new(context).run(&lines, source.name)
+        // Lines are read one at a time: what is kept is the plan and the problems, never
+        // the whole file split into lines.
+        let lines = text.split('\n').enumerate().map(|(i, raw)| Line {
+            number: u32::try_from(i + 1).unwrap_or(u32::MAX),
+            cells: split_cells(raw.strip_suffix('\r').unwrap_or(raw)),
+        });
+        Reader::new(context).run(lines, source.name)
     }
 }
+
+/// Lines outside any table, heading or vision text from which, when they outnumber the
+/// lines read as the plan, the file is refused as mostly not a plan.
+const MOSTLY_NOT_A_PLAN: usize = 100;
 
 /// One line of the text, split into trimmed cells.
 struct Line<'a> {
@@ -126,7 +128,16 @@ fn split_cells(line: &str) -> Vec<&str> {
 
 /// NFKC with all whitespace removed, for matching labels.
 fn compact(text: &str) -> String {
-    text.nfkc().filter(|c| !c.is_whitespace()).collect()
+    nfkc(text).chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// NFKC, without its cost for text already in that form (most lines): every line is
+/// tested against several labels, and a file may have millions of lines.
+fn nfkc(text: &str) -> std::borrow::Cow<'_, str> {
+    match unicode_normalization::is_nfkc_quick(text.chars()) {
+        unicode_normalization::IsNormalized::Yes => std::borrow::Cow::Borrowed(text),
+        _ => std::borrow::Cow::Owned(text.nfkc().collect()),
+    }
 }
 
 fn is_number_label(cell: &str) -> bool {
@@ -158,7 +169,7 @@ fn parse_count(text: &str) -> Option<u32> {
 
 /// Splits `基本目標7 title【field】` into (7, rest) where rest may be empty.
 fn goal_heading(text: &str) -> Option<(u32, String)> {
-    let t: String = text.nfkc().collect();
+    let t = nfkc(text);
     let rest = t.trim_start().strip_prefix("基本目標")?.trim_start();
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
     let number = digits.parse().ok().filter(|n| *n > 0 && *n < 1_000)?;
@@ -481,6 +492,10 @@ struct Reader<'c> {
     first_header: Option<u32>,
     /// Widest row seen in the current table, to recognise a last line cut short.
     table_width: usize,
+    /// Non-blank lines read, those ignored among them, and the first ignored one.
+    lines: usize,
+    ignored: usize,
+    first_ignored: Option<u32>,
 }
 
 impl<'c> Reader<'c> {
@@ -500,21 +515,59 @@ impl<'c> Reader<'c> {
             last_plan_year: None,
             first_header: None,
             table_width: 0,
+            lines: 0,
+            ignored: 0,
+            first_ignored: None,
         }
     }
 
-    fn run(mut self, lines: &[Line<'_>], source_name: &str) -> Parsed {
+    fn run<'t>(mut self, lines: impl Iterator<Item = Line<'t>>, source_name: &str) -> Parsed {
+        let mut last = None;
         for line in lines {
-            self.line(line);
+            self.line(&line);
+            if !line.is_blank() {
+                last = Some(line);
+            }
         }
-        self.end_of_file(lines);
+        if let Some(last) = &last {
+            self.finish_project_at(Some(last));
+        }
+        self.check_mostly_plan();
         self.finish(source_name)
+    }
+
+    /// Refuses a file most of whose lines are not the plan (a plan followed by megabytes of
+    /// something else): storing its plan would hide that the file is not what it seems.
+    fn check_mostly_plan(&mut self) {
+        let Some(first) = self.first_ignored else {
+            return;
+        };
+        let plan = self.lines.saturating_sub(self.ignored);
+        if self.ignored >= MOSTLY_NOT_A_PLAN && self.ignored > plan {
+            let (ignored, lines) = (
+                crate::money::group_thousands(i64::try_from(self.ignored).unwrap_or(i64::MAX)),
+                crate::money::group_thousands(i64::try_from(self.lines).unwrap_or(i64::MAX)),
+            );
+            self.report.push(Diagnostic::new(
+                Code::NotAPlan,
+                Position::line(first),
+                format!(
+                    "空行を除く {lines} 行のうち {ignored} 行（この行から）が表・見出し・めざすまちの姿のどれにも当たりません。\
+                     ファイルの大部分が実施計画ではないため、取り込みません。計画の部分だけのファイルにしてください。"
+                ),
+                format!(
+                    "{ignored} of the {lines} non-blank lines (from this one on) are not part of a table, a heading or a vision text: \
+                     the file is mostly not a plan and is refused; keep only the plan in the file"
+                ),
+            ));
+        }
     }
 
     fn line(&mut self, line: &Line<'_>) {
         if line.is_blank() {
             return;
         }
+        self.lines += 1;
         if let Some(text) = line.single_text() {
             if text.starts_with('※') {
                 self.finish_project();
@@ -556,6 +609,14 @@ impl<'c> Reader<'c> {
     }
 
     fn ignored_line(&mut self, line: &Line<'_>) {
+        self.ignored += 1;
+        self.first_ignored.get_or_insert(line.number);
+        if self.report.is_full(Code::IgnoredLine) {
+            // Left out of the report anyway: count it without building its message.
+            self.report
+                .left_out(Code::IgnoredLine, Position::line(line.number));
+            return;
+        }
         let text: String = line
             .non_empty()
             .map(|(_, c)| c)
@@ -1148,14 +1209,9 @@ impl<'c> Reader<'c> {
                     "ファイルが事業の途中で終わっています（特定財源・一般財源の行がありません）。ファイルが切れていないか確認してください。",
                     "the file ends inside a project (its 特定財源 and 一般財源 lines are missing); check whether the file was cut short",
                 ));
-            } else {
-                report.push(Diagnostic::new(
-                    Code::MissingFundingSplit,
-                    Position::line(line),
-                    "特定財源・一般財源の内訳がそろっていません。分かる金額だけを読みました。",
-                    "the split into 特定財源 and 一般財源 is incomplete; only the amounts given were read",
-                ).with_field("事業費"));
             }
+            // Otherwise the common checks report the incomplete split (missing-funding-split),
+            // as for every layout.
         }
         let unreadable = report
             .diagnostics
@@ -1174,12 +1230,6 @@ impl<'c> Reader<'c> {
             general: general.flatten(),
             earmarked_breakdown: Vec::new(),
         })
-    }
-
-    fn end_of_file(&mut self, lines: &[Line<'_>]) {
-        if let Some(last) = lines.iter().rev().find(|l| !l.is_blank()) {
-            self.finish_project_at(Some(last));
-        }
     }
 
     fn goal_index(&mut self, number: u32, line: u32) -> usize {

@@ -466,3 +466,36 @@ fn unexpected_lines_and_cells_are_warnings() {
     assert!(!parsed.report.has_errors());
     assert_eq!(problems(&parsed), [(Code::IgnoredCell, Some(FIRST_ROW))]);
 }
+
+#[test]
+fn a_file_mostly_of_stray_lines_is_not_a_plan() {
+    // The row is lines 11–13, the footnote line 15 (HEAD, HEADER, ROW_A, FOOT); stray
+    // lines start at 16.
+    let with = |stray: usize| {
+        let mut text = table(ROW_A);
+        for i in 0..stray {
+            text.push_str(&format!("ログ {i}\n"));
+        }
+        read(&text)
+    };
+    // A few stray lines are warnings; the plan is read.
+    let some = with(99);
+    assert!(!some.report.has_errors(), "{:?}", errors(&some));
+    assert_eq!(some.report.warning_count(), 99);
+    assert_eq!(projects(&some).len(), 1);
+    // When they are at least 100 and outnumber the plan's lines, the file is refused at the
+    // first of them; a hundred are shown and the rest summarised.
+    let most = with(1_000);
+    let first = 16;
+    assert_eq!(errors(&most), [(Code::NotAPlan, Some(first))]);
+    assert_eq!(most.report.warning_count(), 1_000);
+    let shown: Vec<&crate::diagnostic::Diagnostic> = most
+        .report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::IgnoredLine)
+        .collect();
+    assert_eq!(shown.len(), 101);
+    assert_eq!(shown[100].left_out(), 900);
+    assert_eq!(shown[100].position, Position::line(first + 100));
+}

@@ -982,6 +982,9 @@ fn merge(
     // Rows the sheet supplies, in sheet order: changed rows first keep their ids.
     let mut taken: HashSet<String> = base.other_ids.keys().cloned().collect();
     taken.extend(stored.keys().map(|id| (*id).to_owned()));
+    // The next suffix to try per derived id: rows sharing one (no 事業番号, say) must not
+    // each search from -2 again, which made many such rows cost quadratic time.
+    let mut next_suffix: HashMap<String, u32> = HashMap::new();
     let mut applied = HashSet::new();
     updated.sort_by_key(|row| row.row);
     for mut row in updated.into_iter().chain(added) {
@@ -1017,12 +1020,13 @@ fn merge(
                 row.project.number,
             );
             let mut candidate = derived.clone();
-            let mut n = 2;
+            let mut n = next_suffix.get(derived.as_str()).copied().unwrap_or(2);
             while taken.contains(candidate.as_str()) {
                 candidate =
                     ProjectId::parse(&format!("{derived}-{n}")).unwrap_or_else(|| derived.clone());
                 n += 1;
             }
+            next_suffix.insert(derived.to_string(), n);
             taken.insert(candidate.to_string());
             row.project.id = candidate;
             changes

@@ -1,13 +1,12 @@
 //! A spreadsheet as a grid of values with what Excel can hide: hidden rows and merged cells.
-//! Reads xlsx (with calamine; hidden rows from the sheet's XML, which calamine does not
-//! expose) and CSV (UTF-8, with or without BOM, or Shift_JIS), from bytes in memory.
+//! Reads xlsx (through [`super::workbook`], which keeps only the cells that hold something)
+//! and CSV (UTF-8, with or without BOM, or Shift_JIS), from bytes in memory, within
+//! [`Limits`]: a sheet larger than any plan is refused with a located error, never read
+//! into gigabytes.
 
-use std::io::{Cursor, Read};
-
-use calamine::{Data, Reader, Xlsx};
 use encoding_rs::Encoding;
-use quick_xml::events::Event;
 
+use super::workbook::{Limits, Sheet, Workbook};
 use super::{INFO_SHEET, PROJECT_SHEET};
 use crate::diagnostic::{Code, Diagnostic, Position};
 use crate::source::decode_text;
@@ -101,21 +100,12 @@ fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-fn value(data: &Data) -> Value {
-    match data {
-        Data::Empty => Value::Empty,
-        Data::String(s) => {
-            if ERROR_LITERALS.contains(&s.trim()) {
-                Value::Error(s.trim().to_owned())
-            } else {
-                Value::Text(s.clone())
-            }
-        }
-        Data::Float(f) => Value::Number(*f),
-        Data::Int(i) => Value::Number(*i as f64),
-        Data::Bool(b) => Value::Text(if *b { "TRUE".into() } else { "FALSE".into() }),
-        Data::Error(e) => Value::Error(format!("{e}")),
-        other => Value::Text(other.to_string()),
+/// A workbook cell's value as the grid holds it: text that reads like a failed formula
+/// (`#VALUE!` typed or pasted as text) counts as one.
+fn grid_value(value: Value) -> Value {
+    match value {
+        Value::Text(s) if ERROR_LITERALS.contains(&s.trim()) => Value::Error(s.trim().to_owned()),
+        other => other,
     }
 }
 
@@ -128,11 +118,75 @@ fn unreadable(what: impl std::fmt::Display) -> Diagnostic {
     )
 }
 
-/// Reads the projects sheet (and the instructions sheet, if present) of an xlsx workbook.
+fn too_large(position: Position, limits: &Limits) -> Diagnostic {
+    let cells = crate::money::group_thousands(i64::try_from(limits.cells).unwrap_or(i64::MAX));
+    Diagnostic::new(
+        Code::TooLarge,
+        position,
+        format!(
+            "シートが大きすぎます。keikaku が読むのは {cells} セル（値のある最後の行まで・最も右の列までの空欄を含む）までです。"
+        ),
+        format!(
+            "the sheet is too large: keikaku reads at most {cells} cells (counting empty cells up to the last row and the rightmost column holding a value)"
+        ),
+    )
+}
+
+impl Grid {
+    /// The grid of a workbook sheet: every row as wide as the widest, as Excel shows it.
+    /// Its cells, empty ones included, count against `limits.cells`; the first cell that
+    /// would take the grid beyond is reported.
+    pub fn from_sheet(sheet: Sheet, limits: &Limits) -> Result<Grid, Diagnostic> {
+        let mut width = 0usize;
+        for cell in &sheet.cells {
+            width = width.max(cell.column as usize + 1);
+            let area = (cell.row as usize + 1).saturating_mul(width);
+            if area > limits.cells {
+                return Err(too_large(
+                    Position::Cell {
+                        sheet: sheet.name.clone(),
+                        row: cell.row,
+                        column: cell.column,
+                    },
+                    limits,
+                ));
+            }
+        }
+        let height = sheet.cells.last().map_or(0, |c| c.row as usize + 1);
+        let mut rows = vec![vec![Value::Empty; width]; height];
+        for cell in sheet.cells {
+            rows[cell.row as usize][cell.column as usize] = grid_value(cell.value);
+        }
+        Ok(Grid {
+            sheet: Some(sheet.name),
+            rows,
+            hidden_rows: sheet.hidden_rows.iter().map(|r| *r as usize).collect(),
+            merged: sheet
+                .merged
+                .iter()
+                .map(|m| {
+                    (
+                        (m.first.0 as usize, m.first.1 as usize),
+                        (m.last.0 as usize, m.last.1 as usize),
+                    )
+                })
+                .collect(),
+            info: Vec::new(),
+        })
+    }
+}
+
+/// Reads the projects sheet (and the instructions sheet, if present) of an xlsx workbook,
+/// within the default [`Limits`].
 pub fn read_xlsx(bytes: &[u8]) -> Result<Grid, Diagnostic> {
-    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(unreadable)?;
+    read_xlsx_with(bytes, &Limits::default())
+}
+
+/// As [`read_xlsx`], within `limits`.
+pub fn read_xlsx_with(bytes: &[u8], limits: &Limits) -> Result<Grid, Diagnostic> {
+    let mut workbook = Workbook::open(bytes, *limits)?;
     let names = workbook.sheet_names();
-    let sheet = if names.iter().any(|n| n == PROJECT_SHEET) {
+    let name = if names.iter().any(|n| n == PROJECT_SHEET) {
         PROJECT_SHEET.to_owned()
     } else {
         names
@@ -140,165 +194,98 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Grid, Diagnostic> {
             .cloned()
             .ok_or_else(|| unreadable("no sheet"))?
     };
-    let range = workbook.worksheet_range(&sheet).map_err(unreadable)?;
-    let mut grid = Grid {
-        sheet: Some(sheet.clone()),
-        ..Grid::default()
-    };
-    if let (Some((start_row, start_col)), Some((end_row, end_col))) = (range.start(), range.end()) {
-        let (start_row, start_col, end_row, end_col) = (
-            start_row as usize,
-            start_col as usize,
-            end_row as usize,
-            end_col as usize,
-        );
-        grid.rows = vec![vec![Value::Empty; end_col + 1]; end_row + 1];
-        for (r, row) in range.rows().enumerate() {
-            for (c, data) in row.iter().enumerate() {
-                grid.rows[start_row + r][start_col + c] = value(data);
-            }
-        }
-    }
-    grid.merged = workbook
-        .merge_cells_by_sheet_name(&sheet)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|d| {
-            (
-                (d.start.0 as usize, d.start.1 as usize),
-                (d.end.0 as usize, d.end.1 as usize),
-            )
-        })
-        .collect();
-    if names.iter().any(|n| n == INFO_SHEET)
-        && let Ok(info) = workbook.worksheet_range(INFO_SHEET)
-    {
-        let (row0, col0) = info.start().unwrap_or((0, 0));
-        for (r, row) in info.rows().enumerate() {
-            if let (Some(Data::String(key)), Some(val)) = (row.first(), row.get(1)) {
+    let mut grid = Grid::from_sheet(workbook.sheet(&name)?, limits)?;
+    if names.iter().any(|n| n == INFO_SHEET) {
+        let info = workbook.sheet(INFO_SHEET)?;
+        // Keys are in the sheet's first used column, values in the next.
+        let first = info.cells.iter().map(|c| c.column).min().unwrap_or(0);
+        // Cells come ordered by row and column: a lookup per key stays logarithmic.
+        let value_of = |row: u32| {
+            info.cells
+                .binary_search_by_key(&(row, first + 1), |c| (c.row, c.column))
+                .map_or_else(
+                    |_| String::new(),
+                    |i| grid_value(info.cells[i].value.clone()).text(),
+                )
+        };
+        for cell in info.cells.iter().filter(|c| c.column == first) {
+            if let Value::Text(key) = &cell.value {
                 let position = Position::Cell {
                     sheet: INFO_SHEET.to_owned(),
-                    row: row0 + to_u32(r),
-                    column: col0 + 1,
+                    row: cell.row,
+                    column: first + 1,
                 };
                 grid.info
-                    .push((key.trim().to_owned(), value(val).text(), position));
+                    .push((key.trim().to_owned(), value_of(cell.row), position));
             }
         }
     }
-    grid.hidden_rows = hidden_rows(bytes, &sheet).unwrap_or_default();
     Ok(grid)
 }
 
-/// The 0-based rows marked hidden in the sheet's XML.
-fn hidden_rows(bytes: &[u8], sheet: &str) -> Option<Vec<usize>> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
-    let read = |archive: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str| -> Option<String> {
-        let mut text = String::new();
-        archive.by_name(name).ok()?.read_to_string(&mut text).ok()?;
-        Some(text)
-    };
-    // workbook.xml names the sheet's relationship id; its rels file names the part.
-    let workbook = read(&mut archive, "xl/workbook.xml")?;
-    let mut relationship = None;
-    for_each_start(&workbook, |name, attributes| {
-        if name == "sheet" && attributes.iter().any(|(k, v)| k == "name" && v == sheet) {
-            relationship = attributes
-                .iter()
-                .find(|(k, _)| k.ends_with(":id"))
-                .map(|(_, v)| v.clone());
-        }
-    });
-    let relationship = relationship?;
-    let rels = read(&mut archive, "xl/_rels/workbook.xml.rels")?;
-    let mut target = None;
-    for_each_start(&rels, |name, attributes| {
-        if name == "Relationship"
-            && attributes
-                .iter()
-                .any(|(k, v)| k == "Id" && *v == relationship)
-        {
-            target = attributes
-                .iter()
-                .find(|(k, _)| k == "Target")
-                .map(|(_, v)| v.clone());
-        }
-    });
-    let target = target?;
-    let path = match target.strip_prefix('/') {
-        Some(absolute) => absolute.to_owned(),
-        None => format!("xl/{target}"),
-    };
-    let xml = read(&mut archive, &path)?;
-    let mut hidden = Vec::new();
-    for_each_start(&xml, |name, attributes| {
-        let is_hidden = attributes
-            .iter()
-            .any(|(k, v)| k == "hidden" && (v == "1" || v == "true"));
-        let number = attributes
-            .iter()
-            .find(|(k, _)| k == "r")
-            .and_then(|(_, v)| v.parse::<usize>().ok());
-        if name == "row"
-            && is_hidden
-            && let Some(r) = number
-        {
-            hidden.push(r.saturating_sub(1));
-        }
-    });
-    Some(hidden)
-}
-
-/// Calls `f` with the local name and attributes of every start or empty element.
-fn for_each_start(xml: &str, mut f: impl FnMut(&str, &[(String, String)])) {
-    let mut reader = quick_xml::Reader::from_str(xml);
-    loop {
-        match reader.read_event() {
-            Ok(Event::Start(e) | Event::Empty(e)) => {
-                let local = e.local_name();
-                let name: &str = local.as_ref();
-                let attributes: Vec<(String, String)> = e
-                    .attributes()
-                    .filter_map(Result::ok)
-                    .map(|a| {
-                        let key: &str = a.key.as_ref();
-                        let value = a
-                            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                            .map(|v| v.into_owned())
-                            .unwrap_or_default();
-                        (key.to_owned(), value)
-                    })
-                    .collect();
-                f(name, &attributes);
-            }
-            Ok(Event::Eof) | Err(_) => break,
-            Ok(_) => {}
-        }
-    }
-}
-
-/// Reads CSV (UTF-8 with or without BOM, or the given encoding) into a grid. The quote that
-/// keikaku puts in front of text that could start a formula is removed again
-/// ([`crate::export::csv::restore`]), so a sheet written by `template` reads back exactly.
+/// Reads CSV (UTF-8 with or without BOM, or the given encoding) into a grid, within the
+/// default [`Limits`]. The quote that keikaku puts in front of text that could start a formula
+/// is removed again ([`crate::export::csv::restore`]), so a sheet written by `template` reads
+/// back exactly.
 pub fn read_csv(bytes: &[u8], encoding: Option<&'static Encoding>) -> Result<Grid, Diagnostic> {
+    read_csv_with(bytes, encoding, &Limits::default())
+}
+
+/// As [`read_csv`], within `limits`: rows, fields per row and fields in all.
+pub fn read_csv_with(
+    bytes: &[u8],
+    encoding: Option<&'static Encoding>,
+    limits: &Limits,
+) -> Result<Grid, Diagnostic> {
     let text = decode_text(bytes, encoding)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut grid = Grid::default();
-    for (line, record) in reader.records().enumerate() {
-        match record {
-            Ok(record) => grid.rows.push(
-                record
-                    .iter()
-                    .map(|c| Value::Text(crate::export::csv::restore(c).to_owned()))
-                    .collect(),
-            ),
+    let mut area = 0usize;
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = to_u32(grid.rows.len() + 1);
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                // The record's number, as every other CSV position is (`Grid::position`).
+                let at = line;
+                area += record.len();
+                if grid.rows.len() >= limits.rows as usize {
+                    return Err(csv_too_large(
+                        at,
+                        None,
+                        format!("{} 行", group(limits.rows as usize)),
+                        format!("{} rows", group(limits.rows as usize)),
+                    ));
+                }
+                if record.len() > limits.columns as usize {
+                    return Err(csv_too_large(
+                        at,
+                        Some(limits.columns + 1),
+                        format!("1行 {} 列", group(limits.columns as usize)),
+                        format!("{} fields in a row", group(limits.columns as usize)),
+                    ));
+                }
+                if area > limits.cells {
+                    return Err(csv_too_large(
+                        at,
+                        None,
+                        format!("{} セル", group(limits.cells)),
+                        format!("{} fields in all", group(limits.cells)),
+                    ));
+                }
+                grid.rows.push(
+                    record
+                        .iter()
+                        .map(|c| Value::Text(crate::export::csv::restore(c).to_owned()))
+                        .collect(),
+                );
+            }
             Err(err) => {
-                let at = err
-                    .position()
-                    .map_or(to_u32(line + 1), |p| to_u32(p.line() as usize));
+                let at = err.position().map_or(line, |p| to_u32(p.line() as usize));
                 return Err(Diagnostic::new(
                     Code::NotAPlan,
                     Position::line(at),
@@ -311,7 +298,56 @@ pub fn read_csv(bytes: &[u8], encoding: Option<&'static Encoding>) -> Result<Gri
     Ok(grid)
 }
 
+fn group(n: usize) -> String {
+    crate::money::group_thousands(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+fn csv_too_large(line: u32, column: Option<u32>, ja: String, en: String) -> Diagnostic {
+    Diagnostic::new(
+        Code::TooLarge,
+        match column {
+            Some(column) => Position::at(line, column),
+            None => Position::line(line),
+        },
+        format!("CSV が大きすぎます。keikaku が読むのは {ja} までです。"),
+        format!("the CSV is too large: keikaku reads at most {en}"),
+    )
+}
+
 /// True for bytes that start like a zip archive (xlsx files are zips).
 pub fn looks_like_xlsx(bytes: &[u8]) -> bool {
     bytes.starts_with(b"PK\x03\x04")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(rows: u32, columns: u32, cells: usize) -> Limits {
+        Limits {
+            rows,
+            columns,
+            cells,
+            ..Limits::default()
+        }
+    }
+
+    #[test]
+    fn csv_is_read_within_limits() {
+        let csv = b"a,b\r\nc,d,e\r\nf\r\n";
+        assert_eq!(
+            read_csv_with(csv, None, &limits(3, 3, 6))
+                .expect("grid")
+                .rows
+                .len(),
+            3
+        );
+        let error = |limits: Limits| {
+            let err = read_csv_with(csv, None, &limits).expect_err("too large");
+            (err.code, err.position)
+        };
+        assert_eq!(error(limits(3, 2, 6)), (Code::TooLarge, Position::at(2, 3)));
+        assert_eq!(error(limits(2, 3, 6)), (Code::TooLarge, Position::line(3)));
+        assert_eq!(error(limits(3, 3, 5)), (Code::TooLarge, Position::line(3)));
+    }
 }

@@ -11,6 +11,7 @@
 pub mod grid;
 pub mod report;
 pub mod template;
+pub mod workbook;
 
 use crate::fiscal::{EditionSpan, FiscalYear};
 use crate::model::{FundingKind, PolicyCode, Project};
