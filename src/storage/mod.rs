@@ -6,10 +6,12 @@
 //! Reads return domain types from `keikaku-core`; every write goes through a
 //! [`write::WriteTx`] that records who wrote what in the audit log in the same transaction.
 
+pub mod accounts;
 pub mod audit;
 pub mod check;
 pub mod compare;
 pub mod read;
+pub mod workspace;
 pub mod write;
 
 use std::fmt;

@@ -288,7 +288,7 @@ async fn fetch_for(
 }
 
 /// Reads the editions `ids` (at most a few hundred) with one query per table.
-async fn read_editions(
+pub(super) async fn read_editions(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     ids: &[i64],
 ) -> Result<Vec<Edition>, StoreError> {

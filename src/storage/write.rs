@@ -167,7 +167,7 @@ impl Store {
     }
 }
 
-fn now() -> String {
+pub(super) fn now() -> String {
     jiff::Timestamp::now()
         .round(jiff::Unit::Second)
         .unwrap_or_else(|_| jiff::Timestamp::now())
@@ -195,6 +195,11 @@ impl WriteTx {
 
     /// The connection of the transaction, for statements of other storage modules.
     pub(super) fn transaction(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+
+    /// The transaction itself, for the readers of other storage modules.
+    pub(super) fn inner(&mut self) -> &mut Transaction<'static, Any> {
         &mut self.tx
     }
 

@@ -146,6 +146,98 @@ pub fn verify_chain(
     Ok(())
 }
 
+/// One field of a project changed: the key (as the form names it: `name`, `cost.2021.total`…),
+/// and the values before and after as text (`None` where the project or year was absent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldChange {
+    /// The field's key.
+    pub field: String,
+    /// The value before.
+    pub old: Option<String>,
+    /// The value after.
+    pub new: Option<String>,
+}
+
+fn amount(value: Option<crate::Money>) -> String {
+    value.map_or_else(|| "-".to_owned(), |m| m.thousand_yen().to_string())
+}
+
+/// Every field of a project as `(key, value)`, for the years of `span`.
+fn fields(
+    policy: crate::PolicyCode,
+    project: &crate::Project,
+    span: crate::EditionSpan,
+) -> Vec<(String, Option<String>)> {
+    let mut out = vec![
+        ("policy".to_owned(), Some(policy.to_string())),
+        ("number".to_owned(), Some(project.number.to_string())),
+        ("name".to_owned(), Some(project.name.clone())),
+        ("summary".to_owned(), Some(project.summary.clone())),
+        ("status".to_owned(), Some(project.status.label().to_owned())),
+        (
+            "departments".to_owned(),
+            Some(project.departments.join("、")),
+        ),
+        (
+            "strategies".to_owned(),
+            Some(
+                project
+                    .strategies
+                    .iter()
+                    .map(|s| s.code.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+        ),
+    ];
+    for year in span.years() {
+        let cost = project.cost(year);
+        let y = year.year();
+        out.push((format!("cost.{y}.total"), cost.map(|c| amount(c.total))));
+        out.push((
+            format!("cost.{y}.earmarked"),
+            cost.map(|c| amount(c.earmarked)),
+        ));
+        out.push((format!("cost.{y}.general"), cost.map(|c| amount(c.general))));
+        for kind in crate::FundingKind::ALL {
+            let part = cost.and_then(|c| c.earmarked_breakdown.iter().find(|(k, _)| *k == kind));
+            out.push((
+                format!("cost.{y}.{}", kind.key()),
+                part.map(|(_, m)| m.thousand_yen().to_string()),
+            ));
+        }
+    }
+    out
+}
+
+/// The fields that differ between two versions of a project (`None`: it did not exist, or
+/// it is gone), in form order.
+pub fn field_changes(
+    old: Option<(crate::PolicyCode, &crate::Project)>,
+    new: Option<(crate::PolicyCode, &crate::Project)>,
+    span: crate::EditionSpan,
+) -> Vec<FieldChange> {
+    let before = old.map(|(p, j)| fields(p, j, span));
+    let after = new.map(|(p, j)| fields(p, j, span));
+    let keys: Vec<String> = before
+        .as_ref()
+        .or(after.as_ref())
+        .map(|f| f.iter().map(|(k, _)| k.clone()).collect())
+        .unwrap_or_default();
+    let value = |list: &Option<Vec<(String, Option<String>)>>, i: usize| {
+        list.as_ref()
+            .and_then(|l| l.get(i))
+            .and_then(|(_, v)| v.clone())
+    };
+    keys.into_iter()
+        .enumerate()
+        .filter_map(|(i, field)| {
+            let (old, new) = (value(&before, i), value(&after, i));
+            (old != new).then_some(FieldChange { field, old, new })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,5 +307,45 @@ mod tests {
             verify_chain(truncated, head.seq, &head.hash).map_err(|b| b.seq),
             Err(5)
         );
+    }
+
+    #[test]
+    fn field_changes_name_each_changed_field_with_both_values() {
+        use crate::{
+            EditionSpan, FiscalYear, Money, PolicyCode, Project, ProjectId, Status, YearCost,
+        };
+        let span = EditionSpan::parse("R3-R5").expect("span");
+        let policy = PolicyCode::new(7, 1).expect("code");
+        let before = Project {
+            id: ProjectId::parse("072052-r2-7-1-1").expect("id"),
+            number: 1,
+            name: "旧名".into(),
+            summary: "概要".into(),
+            status: Status::Continuing,
+            departments: vec!["企画政策課".into()],
+            strategies: Vec::new(),
+            costs: vec![YearCost {
+                total: Some(Money::from_thousand_yen(100)),
+                ..YearCost::empty(FiscalYear::new(2021).expect("year"))
+            }],
+        };
+        let mut after = before.clone();
+        after.name = "新名".into();
+        after.costs[0].total = None;
+        let changes = field_changes(Some((policy, &before)), Some((policy, &after)), span);
+        let keys: Vec<(&str, Option<&str>, Option<&str>)> = changes
+            .iter()
+            .map(|c| (c.field.as_str(), c.old.as_deref(), c.new.as_deref()))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("name", Some("旧名"), Some("新名")),
+                ("cost.2021.total", Some("100"), Some("-")),
+            ]
+        );
+        let added = field_changes(None, Some((policy, &after)), span);
+        assert!(added.iter().any(|c| c.field == "name" && c.old.is_none()));
+        assert!(field_changes(Some((policy, &before)), Some((policy, &before)), span).is_empty());
     }
 }

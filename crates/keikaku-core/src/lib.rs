@@ -15,6 +15,7 @@ pub mod diff;
 pub mod export;
 pub mod filter;
 pub mod fiscal;
+pub mod form;
 pub mod import;
 pub mod model;
 pub mod money;
