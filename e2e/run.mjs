@@ -64,8 +64,19 @@ async function axe(page, label) {
 }
 
 async function noSidewaysScroll(page, label) {
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  if (overflow > 1) fail(`${label}: page scrolls sideways by ${overflow}px`);
+  const { overflow, culprits } = await page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    // The innermost elements that reach past the right edge outside any scrolling box: what
+    // to fix when the page scrolls sideways.
+    const scrolls = (el) => { for (let a = el.parentElement; a; a = a.parentElement) if (getComputedStyle(a).overflowX !== 'visible') return true; return false; };
+    const culprits = [...document.querySelectorAll('body *')]
+      .filter((el) => el.getBoundingClientRect().right > width + 1 && !scrolls(el))
+      .filter((el, _, all) => !all.some((other) => other !== el && el.contains(other)))
+      .slice(0, 3)
+      .map((el) => `${el.tagName.toLowerCase()}${el.className ? '.' + String(el.className).split(' ').join('.') : ''} right=${Math.round(el.getBoundingClientRect().right)} "${(el.textContent || '').trim().slice(0, 30)}"`);
+    return { overflow: document.documentElement.scrollWidth - width, culprits };
+  });
+  if (overflow > 1) fail(`${label}: page scrolls sideways by ${overflow}px (${culprits.join('; ') || 'no element found'})`);
   else pass(`${label}: no sideways scrolling`);
 }
 

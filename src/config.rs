@@ -23,6 +23,13 @@
 //! header_timeout_secs = 10               # a request's head must arrive within this
 //! max_connections = 1024                 # connections served at once; more wait
 //! cache_bytes = "128MiB"                 # rendered pages kept in memory (bytes, KiB, MiB, GiB)
+//!
+//! [workspace]                            # the staff workspace under /admin/
+//! session_idle_minutes = 120             # a session unused this long ends
+//! session_max_hours = 12                 # and every session ends this long after sign-in
+//! lockout_after = 5                      # failed sign-ins before sign-in waits
+//! secure_cookies = false                 # true behind an HTTPS reverse proxy
+//! public_editors = false                 # true: the portal's project history names who changed what
 //! ```
 
 use std::fmt;
@@ -65,6 +72,8 @@ pub struct Config {
     pub max_connections: usize,
     /// Most bytes of rendered responses the web server keeps (0: none).
     pub cache_bytes: usize,
+    /// The staff workspace's sessions and sign-ins.
+    pub workspace: WorkspaceConfig,
 }
 
 impl fmt::Debug for Config {
@@ -79,6 +88,7 @@ impl fmt::Debug for Config {
             .field("header_timeout", &self.header_timeout)
             .field("max_connections", &self.max_connections)
             .field("cache_bytes", &self.cache_bytes)
+            .field("workspace", &self.workspace)
             .finish()
     }
 }
@@ -135,6 +145,45 @@ struct FileConfig {
     validation: FileValidation,
     #[serde(default)]
     server: FileServer,
+    #[serde(default)]
+    workspace: FileWorkspace,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileWorkspace {
+    session_idle_minutes: Option<u32>,
+    session_max_hours: Option<u32>,
+    lockout_after: Option<u32>,
+    secure_cookies: Option<bool>,
+    public_editors: Option<bool>,
+}
+
+/// How the staff workspace treats sessions and sign-ins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceConfig {
+    /// A session unused this long ends.
+    pub session_idle: std::time::Duration,
+    /// Every session ends this long after sign-in.
+    pub session_max: std::time::Duration,
+    /// Failed sign-ins in a row after which sign-in waits (longer each time).
+    pub lockout_after: u32,
+    /// Mark the session cookie `Secure` (serve behind HTTPS).
+    pub secure_cookies: bool,
+    /// Show who made each change in the portal's public project history.
+    pub public_editors: bool,
+}
+
+impl Default for WorkspaceConfig {
+    fn default() -> Self {
+        WorkspaceConfig {
+            session_idle: std::time::Duration::from_secs(120 * 60),
+            session_max: std::time::Duration::from_secs(12 * 3600),
+            lockout_after: 5,
+            secure_cookies: false,
+            public_editors: false,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -306,6 +355,40 @@ impl Config {
             }
         };
 
+        let defaults = WorkspaceConfig::default();
+        let minutes = |m: u32| std::time::Duration::from_secs(u64::from(m) * 60);
+        let workspace = WorkspaceConfig {
+            session_idle: match file.workspace.session_idle_minutes {
+                Some(0) => {
+                    return Err(value_error(
+                        "workspace.session_idle_minutes must be at least 1".to_owned(),
+                    ));
+                }
+                Some(m) => minutes(m),
+                None => defaults.session_idle,
+            },
+            session_max: match file.workspace.session_max_hours {
+                Some(0) => {
+                    return Err(value_error(
+                        "workspace.session_max_hours must be at least 1".to_owned(),
+                    ));
+                }
+                Some(h) => minutes(h.saturating_mul(60)),
+                None => defaults.session_max,
+            },
+            lockout_after: match file.workspace.lockout_after {
+                Some(0) => {
+                    return Err(value_error(
+                        "workspace.lockout_after must be at least 1".to_owned(),
+                    ));
+                }
+                Some(n) => n,
+                None => defaults.lockout_after,
+            },
+            secure_cookies: file.workspace.secure_cookies.unwrap_or(false),
+            public_editors: file.workspace.public_editors.unwrap_or(false),
+        };
+
         Ok(Config {
             database_url,
             lang,
@@ -315,6 +398,7 @@ impl Config {
             header_timeout,
             max_connections,
             cache_bytes,
+            workspace,
         })
     }
 }

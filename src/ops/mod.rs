@@ -2,6 +2,7 @@
 //! [`Store`] and plain inputs, does one thing, and returns domain values or an [`OpsError`];
 //! rendering is the caller's business.
 
+pub mod accounts;
 pub mod backup;
 pub mod compare;
 pub mod diff;

@@ -1,0 +1,466 @@
+//! Accounts and signing in: the use cases behind `keikaku user` and the workspace's sign-in.
+//!
+//! Works offline: an administrator sets the first password, the user changes it. Repeated
+//! failed sign-ins make sign-in wait, longer each time (one minute after the configured
+//! number of failures, doubling up to an hour); the answer to a wrong login name is the same,
+//! and takes as long, as the answer to a wrong password. Signing in always starts a new
+//! session (a session id set before sign-in is never taken over).
+
+use jiff::{SignedDuration, Timestamp};
+use keikaku_core::workspace::{Actor, Role};
+use keikaku_core::{Lang, MunicipalityCode};
+
+use super::OpsError;
+use crate::auth::{self, AuthError, PasswordProblem};
+use crate::config::WorkspaceConfig;
+use crate::storage::Store;
+use crate::storage::accounts::{Account, NewAccount, Session};
+use crate::storage::write::Via;
+
+/// Longest login name.
+pub const MAX_LOGIN_CHARS: usize = 64;
+/// Longest wait after repeated failures.
+const MAX_LOCKOUT_MINUTES: i64 = 60;
+
+/// An account to add.
+#[derive(Debug, Clone)]
+pub struct AddAccount {
+    /// Login name: letters, digits, `.`, `_`, `-`.
+    pub login: String,
+    /// Name shown (the login when empty).
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+    /// Municipality code (required but for an administrator of every municipality).
+    pub municipality: Option<String>,
+    /// Departments (department accounts: at least one).
+    pub departments: Vec<String>,
+    /// First password.
+    pub password: String,
+}
+
+/// Why an account could not be added or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// Something in the request is not acceptable.
+    #[error("{}", .0.message(Lang::En))]
+    Invalid(AccountProblem),
+    /// Storage failed.
+    #[error(transparent)]
+    Ops(#[from] OpsError),
+}
+
+/// What is wrong with an account request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountProblem {
+    /// The login has characters other than letters, digits, `.`, `_`, `-`, or is too long.
+    BadLogin(String),
+    /// A role other than admin needs a municipality.
+    NeedsMunicipality(Role),
+    /// The municipality code is malformed.
+    BadMunicipality(String),
+    /// A department account needs at least one department.
+    NeedsDepartment,
+    /// Departments are for department accounts only.
+    DepartmentsNotAllowed(Role),
+    /// The password breaks a rule.
+    Password(PasswordProblem),
+    /// The login is taken.
+    Taken(String),
+    /// No such account.
+    Unknown(String),
+}
+
+impl AccountProblem {
+    /// The message in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        let ja = lang == Lang::Ja;
+        match self {
+            AccountProblem::BadLogin(login) if ja => format!(
+                "ログイン名「{login}」は使えません（英数字と . _ - で{MAX_LOGIN_CHARS}文字以内）。"
+            ),
+            AccountProblem::BadLogin(login) => format!(
+                "login {login:?} is not allowed (letters, digits, . _ - up to {MAX_LOGIN_CHARS} characters)"
+            ),
+            AccountProblem::NeedsMunicipality(role) if ja => format!(
+                "{}のアカウントには団体（--municipality）が必要です。",
+                role.label()
+            ),
+            AccountProblem::NeedsMunicipality(role) => {
+                format!("a {role} account needs its municipality (--municipality CODE)")
+            }
+            AccountProblem::BadMunicipality(code) if ja => {
+                format!("団体コード「{code}」が正しくありません。")
+            }
+            AccountProblem::BadMunicipality(code) => {
+                format!("{code:?} is not a municipality code")
+            }
+            AccountProblem::NeedsDepartment if ja => {
+                "担当課のアカウントには担当課（--department）が1つ以上必要です。".to_owned()
+            }
+            AccountProblem::NeedsDepartment => {
+                "a department account needs at least one --department".to_owned()
+            }
+            AccountProblem::DepartmentsNotAllowed(role) if ja => format!(
+                "担当課（--department）は担当課のアカウントだけに付けます（{}には付けません）。",
+                role.label()
+            ),
+            AccountProblem::DepartmentsNotAllowed(role) => {
+                format!("--department is for department accounts only, not for a {role} account")
+            }
+            AccountProblem::Password(problem) => problem.message(lang),
+            AccountProblem::Taken(login) if ja => {
+                format!("ログイン名「{login}」のアカウントはすでにあります。")
+            }
+            AccountProblem::Taken(login) => format!("an account named {login:?} already exists"),
+            AccountProblem::Unknown(login) if ja => {
+                format!("ログイン名「{login}」のアカウントはありません。")
+            }
+            AccountProblem::Unknown(login) => format!("no account is named {login:?}"),
+        }
+    }
+}
+
+fn invalid(problem: AccountProblem) -> AccountError {
+    AccountError::Invalid(problem)
+}
+
+fn from_store(err: crate::storage::StoreError) -> AccountError {
+    AccountError::Ops(OpsError::from(err))
+}
+
+fn hashed(login: &str, password: &str) -> Result<String, AccountError> {
+    auth::hash_password(login, password).map_err(|e| match e {
+        AuthError::Weak(problem) => invalid(AccountProblem::Password(problem)),
+        AuthError::Crypto(message) => AccountError::Ops(OpsError::BadRequest(message)),
+    })
+}
+
+/// The current time as stored (RFC 3339, UTC, whole seconds).
+pub fn now() -> Timestamp {
+    let now = Timestamp::now();
+    now.round(jiff::Unit::Second).unwrap_or(now)
+}
+
+/// True for a login name keikaku accepts.
+pub fn is_login(login: &str) -> bool {
+    !login.is_empty()
+        && login.chars().count() <= MAX_LOGIN_CHARS
+        && login
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// Adds an account on behalf of `by` (recorded in the audit log).
+pub async fn add(
+    store: &Store,
+    by: &str,
+    via: Via,
+    request: &AddAccount,
+) -> Result<Account, AccountError> {
+    if !is_login(&request.login) {
+        return Err(invalid(AccountProblem::BadLogin(request.login.clone())));
+    }
+    let municipality = match &request.municipality {
+        Some(code) => Some(
+            MunicipalityCode::parse(code)
+                .map_err(|_| invalid(AccountProblem::BadMunicipality(code.clone())))?,
+        ),
+        None if request.role == Role::Admin => None,
+        None => return Err(invalid(AccountProblem::NeedsMunicipality(request.role))),
+    };
+    let departments: Vec<String> = request
+        .departments
+        .iter()
+        .map(|d| d.trim().to_owned())
+        .filter(|d| !d.is_empty())
+        .collect();
+    match (request.role, departments.is_empty()) {
+        (Role::Department, true) => return Err(invalid(AccountProblem::NeedsDepartment)),
+        (role, false) if role != Role::Department => {
+            return Err(invalid(AccountProblem::DepartmentsNotAllowed(role)));
+        }
+        _ => {}
+    }
+    let hash = hashed(&request.login, &request.password)?;
+    let display_name = if request.display_name.trim().is_empty() {
+        request.login.clone()
+    } else {
+        request.display_name.trim().to_owned()
+    };
+    let at = now().to_string();
+    let mut tx = store.begin_write(by).await.map_err(from_store)?.via(via);
+    match tx
+        .add_account(&NewAccount {
+            login: &request.login,
+            display_name: &display_name,
+            role: request.role,
+            municipality: municipality.as_ref(),
+            departments: &departments,
+            password_hash: &hash,
+            now: &at,
+        })
+        .await
+    {
+        Ok(_) => {}
+        Err(crate::storage::StoreError::Repeated(_)) => {
+            return Err(invalid(AccountProblem::Taken(request.login.clone())));
+        }
+        Err(other) => return Err(from_store(other)),
+    }
+    tx.commit().await.map_err(from_store)?;
+    store
+        .account_for_login(&request.login)
+        .await
+        .map_err(from_store)?
+        .map(|(account, _)| account)
+        .ok_or_else(|| invalid(AccountProblem::Unknown(request.login.clone())))
+}
+
+/// Every account.
+pub async fn list(store: &Store) -> Result<Vec<Account>, OpsError> {
+    Ok(store.accounts().await?)
+}
+
+/// Sets `login`'s password (ending its sessions) on behalf of `by`.
+pub async fn set_password(
+    store: &Store,
+    by: &str,
+    via: Via,
+    login: &str,
+    password: &str,
+) -> Result<(), AccountError> {
+    let hash = hashed(login, password)?;
+    let mut tx = store.begin_write(by).await.map_err(from_store)?.via(via);
+    match tx.set_password_hash(login, &hash, &now().to_string()).await {
+        Err(crate::storage::StoreError::NotFound(_)) => {
+            Err(invalid(AccountProblem::Unknown(login.to_owned())))
+        }
+        Err(other) => Err(from_store(other)),
+        Ok(()) => tx.commit().await.map_err(from_store),
+    }
+}
+
+/// Disables (ending its sessions) or enables `login` on behalf of `by`.
+pub async fn set_disabled(
+    store: &Store,
+    by: &str,
+    login: &str,
+    disabled: bool,
+) -> Result<(), AccountError> {
+    let mut tx = store.begin_write(by).await.map_err(from_store)?;
+    match tx.set_disabled(login, disabled).await {
+        Err(crate::storage::StoreError::NotFound(_)) => {
+            Err(invalid(AccountProblem::Unknown(login.to_owned())))
+        }
+        Err(other) => Err(from_store(other)),
+        Ok(()) => tx.commit().await.map_err(from_store),
+    }
+}
+
+/// A new session.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// The account.
+    pub account: Account,
+    /// The token for the browser's cookie (only its digest is stored).
+    pub token: String,
+    /// The CSRF token for forms and the `X-CSRF-Token` header.
+    pub csrf_token: String,
+}
+
+/// Why signing in failed. The first two read the same to the person signing in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignInRefused {
+    /// No such login, a wrong password or a disabled account.
+    Wrong,
+    /// Too many failures: sign-in waits until then (RFC 3339).
+    Locked(String),
+}
+
+impl SignInRefused {
+    /// The message in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (SignInRefused::Wrong, Lang::Ja) => "ログイン名またはパスワードが違います。".to_owned(),
+            (SignInRefused::Wrong, Lang::En) => "wrong login or password".to_owned(),
+            (SignInRefused::Locked(until), Lang::Ja) => format!(
+                "ログインの失敗が続いたため、{} まで待ってからもう一度お試しください。",
+                local_time(until)
+            ),
+            (SignInRefused::Locked(until), Lang::En) => format!(
+                "too many failed sign-ins: try again after {}",
+                local_time(until)
+            ),
+        }
+    }
+}
+
+/// `2026-12-01T10:00:00Z` as people in Japan read it: `2026-12-01 19:00`.
+pub fn local_time(rfc3339: &str) -> String {
+    rfc3339
+        .parse::<Timestamp>()
+        .map(|t| {
+            t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(9)))
+                .strftime("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_else(|_| rfc3339.to_owned())
+}
+
+/// How long sign-in waits after `failures` failures in a row (none below `after`).
+pub fn lockout(failures: i64, after: u32) -> Option<SignedDuration> {
+    let beyond = failures - i64::from(after);
+    if beyond < 0 {
+        return None;
+    }
+    let minutes = 1i64
+        .checked_shl(u32::try_from(beyond).unwrap_or(u32::MAX).min(16))
+        .unwrap_or(MAX_LOCKOUT_MINUTES)
+        .min(MAX_LOCKOUT_MINUTES);
+    Some(SignedDuration::from_mins(minutes))
+}
+
+/// Signs `login` in with `password`, starting a new session.
+pub async fn sign_in(
+    store: &Store,
+    config: &WorkspaceConfig,
+    login: &str,
+    password: &str,
+) -> Result<Result<SignedIn, SignInRefused>, OpsError> {
+    let at = now();
+    let Some((account, hash)) = store.account_for_login(login).await? else {
+        auth::dummy_verify(password);
+        return Ok(Err(SignInRefused::Wrong));
+    };
+    if let Some(until) = &account.locked_until
+        && until.as_str() > at.to_string().as_str()
+    {
+        return Ok(Err(SignInRefused::Locked(until.clone())));
+    }
+    if account.disabled || !auth::verify_password(&hash, password) {
+        let failures = account.failed_logins + 1;
+        let locked = lockout(failures, config.lockout_after).map(|wait| (at + wait).to_string());
+        store
+            .record_login_failure(account.id, locked.as_deref())
+            .await?;
+        if account.disabled {
+            return Ok(Err(SignInRefused::Wrong));
+        }
+        return Ok(Err(match locked {
+            Some(until) => SignInRefused::Locked(until),
+            None => SignInRefused::Wrong,
+        }));
+    }
+    store.record_login_success(account.id).await?;
+    let token = auth::new_token().map_err(|e| OpsError::BadRequest(e.to_string()))?;
+    let csrf_token = auth::new_token().map_err(|e| OpsError::BadRequest(e.to_string()))?;
+    let expires = session_end(config, at, at);
+    store
+        .create_session(
+            account.id,
+            &auth::token_digest(&token),
+            &csrf_token,
+            &at.to_string(),
+            &expires.to_string(),
+        )
+        .await?;
+    // Sessions that ended are removed now and then (here: at each sign-in).
+    store.purge_sessions(&at.to_string()).await?;
+    Ok(Ok(SignedIn {
+        account,
+        token,
+        csrf_token,
+    }))
+}
+
+/// When a session last used at `seen` and begun at `began` ends.
+fn session_end(config: &WorkspaceConfig, began: Timestamp, seen: Timestamp) -> Timestamp {
+    let idle = SignedDuration::try_from(config.session_idle).unwrap_or(SignedDuration::ZERO);
+    let max = SignedDuration::try_from(config.session_max).unwrap_or(SignedDuration::ZERO);
+    (seen + idle).min(began + max)
+}
+
+/// The session and account of a browser's token, if the session is still open; using it
+/// moves its end (within the session's longest life).
+pub async fn session(
+    store: &Store,
+    config: &WorkspaceConfig,
+    token: &str,
+) -> Result<Option<(Session, Account)>, OpsError> {
+    if !auth::is_token(token) {
+        return Ok(None);
+    }
+    let at = now();
+    let digest = auth::token_digest(token);
+    let Some((session, account)) = store.session(&digest, &at.to_string()).await? else {
+        return Ok(None);
+    };
+    let began = session.created_at.parse::<Timestamp>().unwrap_or(at);
+    let end = session_end(config, began, at).to_string();
+    // Written at most once a minute per session: a page view is not a write.
+    let seen = session.last_seen_at.parse::<Timestamp>().unwrap_or(at);
+    if at.duration_since(seen) >= SignedDuration::from_mins(1) {
+        store.touch_session(&digest, &at.to_string(), &end).await?;
+    }
+    Ok(Some((session, account)))
+}
+
+/// Ends the session of `token`.
+pub async fn sign_out(store: &Store, token: &str) -> Result<(), OpsError> {
+    if auth::is_token(token) {
+        store.delete_session(&auth::token_digest(token)).await?;
+    }
+    Ok(())
+}
+
+/// The workspace's view of an account: what the rules of [`keikaku_core::workspace`] judge.
+pub fn actor(account: &Account) -> Actor {
+    Actor {
+        role: account.role,
+        municipality: account.municipality.clone(),
+        departments: account.departments.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_in_waits_longer_after_each_failure_beyond_the_limit() {
+        assert_eq!(lockout(4, 5), None);
+        assert_eq!(lockout(5, 5), Some(SignedDuration::from_mins(1)));
+        assert_eq!(lockout(6, 5), Some(SignedDuration::from_mins(2)));
+        assert_eq!(lockout(8, 5), Some(SignedDuration::from_mins(8)));
+        assert_eq!(lockout(60, 5), Some(SignedDuration::from_mins(60)));
+        assert_eq!(lockout(i64::MAX, 5), Some(SignedDuration::from_mins(60)));
+    }
+
+    #[test]
+    fn logins_are_plain() {
+        assert!(is_login("tanaka.k"));
+        assert!(is_login("kikaku-01"));
+        assert!(!is_login(""));
+        assert!(!is_login("田中"));
+        assert!(!is_login("a b"));
+        assert!(!is_login(&"a".repeat(65)));
+    }
+
+    #[test]
+    fn sessions_end_when_idle_or_at_their_longest() {
+        let config = WorkspaceConfig::default();
+        let began: Timestamp = "2026-12-01T00:00:00Z".parse().expect("time");
+        let seen: Timestamp = "2026-12-01T01:00:00Z".parse().expect("time");
+        assert_eq!(
+            session_end(&config, began, seen).to_string(),
+            "2026-12-01T03:00:00Z"
+        );
+        let late: Timestamp = "2026-12-01T11:30:00Z".parse().expect("time");
+        assert_eq!(
+            session_end(&config, began, late).to_string(),
+            "2026-12-01T12:00:00Z"
+        );
+        assert_eq!(local_time("2026-12-01T10:00:00Z"), "2026-12-01 19:00");
+    }
+}
