@@ -94,7 +94,11 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let state = AppState::starting(store.clone())
         .with_default_municipality(args.municipality)
-        .with_cache_bytes(args.cache_bytes.unwrap_or(config.cache_bytes));
+        .with_cache_bytes(args.cache_bytes.unwrap_or(config.cache_bytes))
+        .with_workspace(web::WorkspaceSettings {
+            config: config.workspace.clone(),
+            rules: config.rules.clone(),
+        });
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;

@@ -13,6 +13,7 @@ pub mod publish;
 pub mod query;
 pub mod sample;
 pub mod sheet;
+pub mod workspace;
 
 use keikaku_core::EditionSpan;
 

@@ -162,6 +162,33 @@ impl WriteTx {
         Ok(())
     }
 
+    /// Makes this transaction the only writer of edition `id` until it ends: PostgreSQL locks
+    /// the edition's row (SQLite's write transactions already exclude each other).
+    pub async fn lock_edition(&mut self, id: i64) -> Result<(), StoreError> {
+        if self.backend() == super::Backend::Postgres {
+            sqlx::query("SELECT id FROM edition WHERE id = $1 FOR UPDATE")
+                .bind(id)
+                .execute(self.transaction())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The state of edition `id` as this transaction sees it.
+    pub async fn edition_state(
+        &mut self,
+        id: i64,
+    ) -> Result<keikaku_core::EditionState, StoreError> {
+        let state: Option<String> = sqlx::query_scalar("SELECT state FROM edition WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.transaction())
+            .await?;
+        let state =
+            state.ok_or_else(|| StoreError::NotFound(format!("no edition with id {id}")))?;
+        keikaku_core::EditionState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("edition state {state:?}")))
+    }
+
     /// The edition with database id `id` as this transaction sees it.
     pub async fn edition_in_transaction(&mut self, id: i64) -> Result<Edition, StoreError> {
         super::read::read_editions(self.inner(), &[id])

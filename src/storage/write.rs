@@ -188,6 +188,11 @@ impl WriteTx {
         self
     }
 
+    /// The backend this transaction runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
     /// Who is writing.
     pub fn actor(&self) -> &str {
         &self.actor

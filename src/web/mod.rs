@@ -7,6 +7,7 @@
 //! security headers; every error is rendered one way per audience (an HTML page for people, a
 //! JSON object with a stable code for programs), with internal details kept in the log.
 
+pub mod admin;
 pub mod api;
 mod chart;
 mod error;
@@ -55,6 +56,17 @@ pub struct AppState {
     default_municipality: Option<String>,
     /// The response cache's budget in bytes, given to every snapshot's cache.
     cache_bytes: usize,
+    /// The staff workspace's settings and the validation rules its forms apply.
+    workspace: Arc<WorkspaceSettings>,
+}
+
+/// What the staff workspace needs from the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct WorkspaceSettings {
+    /// Sessions, lockout and cookies.
+    pub config: crate::config::WorkspaceConfig,
+    /// The validation rules of the municipality (as every import applies them).
+    pub rules: keikaku_core::validate::Rules,
 }
 
 impl AppState {
@@ -65,7 +77,14 @@ impl AppState {
             store,
             default_municipality: None,
             cache_bytes: snapshot::DEFAULT_CACHE_BYTES,
+            workspace: Arc::new(WorkspaceSettings::default()),
         }
+    }
+
+    /// The same state, with the workspace's settings from the configuration.
+    pub fn with_workspace(mut self, settings: WorkspaceSettings) -> AppState {
+        self.workspace = Arc::new(settings);
+        self
     }
 
     /// The same state, keeping at most `bytes` of rendered responses (`[server]
@@ -232,15 +251,18 @@ pub fn app(state: AppState) -> Router {
         ));
     // Whole-database downloads are streamed: they never pass through the response cache,
     // which holds whole bodies in memory.
-    opendata::streamed_routes()
+    let public = opendata::streamed_routes()
         .with_state(state.clone())
         .merge(cached)
-        .layer(middleware::from_fn_with_state(state, while_loading))
-        .layer(middleware::from_fn(canonical_query))
+        .layer(middleware::from_fn_with_state(state.clone(), while_loading))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_BODY_BYTES,
-        ))
+        ));
+    // The staff workspace: never cached, its own sessions, CSRF checks and body limit.
+    admin::routes(state)
+        .merge(public)
+        .layer(middleware::from_fn(canonical_query))
         .layer(middleware::from_fn(limit_uri))
         // Outermost, so that the limits' own answers (413, 414) carry them too.
         .layer(middleware::from_fn(security_headers))
@@ -268,21 +290,24 @@ async fn limit_uri(request: Request, next: Next) -> Response {
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if let Some(declared) = declared.filter(|n| *n > MAX_BODY_BYTES as u64) {
+    let limit = if admin::is_admin_path(request.uri().path()) {
+        admin::MAX_ADMIN_BODY_BYTES
+    } else {
+        MAX_BODY_BYTES
+    };
+    if let Some(declared) = declared.filter(|n| *n > limit as u64) {
         return if api {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
-                format!(
-                    "the request body is {declared} bytes; the limit is {MAX_BODY_BYTES} (the API only reads)"
-                ),
+                format!("the request body is {declared} bytes; the limit is {limit}"),
             )
             .into_response()
         } else {
             PageError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!(
-                    "送信されたデータが大きすぎます（{declared} バイト、上限 {MAX_BODY_BYTES} バイト）。このサイトは閲覧専用です。"
+                    "送信されたデータが大きすぎます（{declared} バイト、上限 {limit} バイト）。"
                 ),
             )
             .into_response()

@@ -104,6 +104,16 @@ impl FieldError {
         }
     }
 
+    /// Amounts for a fiscal year the edition does not cover.
+    pub fn outside_span(year: i32, span: EditionSpan) -> FieldError {
+        FieldError::new(
+            &format!("cost.{year}.total"),
+            Code::YearOutsideEdition,
+            format!("{year}年度はこの計画期間（{}）にありません。", span.label()),
+            format!("fiscal year {year} is outside the edition {}", span.label()),
+        )
+    }
+
     fn new(field: &str, code: Code, ja: String, en: String) -> FieldError {
         FieldError {
             field: Some(FieldKey(field.to_owned())),

@@ -1,0 +1,1420 @@
+//! The staff workspace through the web (pages and admin API), in-process: the authorization
+//! matrix over every admin route × role × own/other department × own/other municipality ×
+//! draft/published edition, CSRF on every unsafe route, sign-in (cookies, session fixation,
+//! lockout, logout, expiry), optimistic versions, escaping, review steps and publishing.
+//! Runs on SQLite and PostgreSQL.
+//!
+//! The expected answers are written here from the rules of docs/workspace.md (who may do
+//! what), not taken from the code: planning reviews its whole municipality, a department
+//! changes only its own projects of a draft, a viewer reads, another municipality's objects
+//! do not exist, an administrator of every municipality may do what planning may.
+
+use std::collections::BTreeSet;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use keikaku::ops::accounts::{self, AddAccount};
+use keikaku::ops::editions;
+use keikaku::ops::import::{self, ImportRequest};
+use keikaku::ops::workspace;
+use keikaku::ops::{EditionSelector, OpsError};
+use keikaku::storage::Store;
+use keikaku::storage::write::Via;
+use keikaku::web::admin::{CSRF_HEADER, ROUTES, SESSION_COOKIE};
+use keikaku::web::{self, AppState, WorkspaceSettings};
+use keikaku_core::import::Context;
+use keikaku_core::workspace::{PartState, Role};
+use keikaku_core::{EditionSpan, EditionState, Municipality, MunicipalityCode};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use super::support::{Backend, database, on_every_backend, seed_path};
+
+const PASSWORD: &str = "correct horse battery";
+/// Departments of the sample plan (基本目標7 of 白河市 R2–R4).
+const DEPT_A: &str = "企画政策課";
+const DEPT_B: &str = "建築住宅課";
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+    fn header(&self, name: &str) -> String {
+        self.headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+async fn send(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    headers: &[(&str, String)],
+    body: Body,
+) -> Reply {
+    let mut builder = Request::builder().method(method).uri(uri);
+    for (name, value) in headers {
+        builder = builder.header(*name, value.as_str());
+    }
+    let response = app
+        .clone()
+        .oneshot(builder.body(body).expect("request"))
+        .await
+        .expect("response");
+    Reply {
+        status: response.status(),
+        headers: response.headers().clone(),
+        body: axum::body::to_bytes(response.into_body(), 16 * 1024 * 1024)
+            .await
+            .expect("body")
+            .to_vec(),
+    }
+}
+
+/// A signed-in session (or none).
+#[derive(Clone, Default)]
+struct Session {
+    token: String,
+    csrf: String,
+}
+
+fn form_body(pairs: &[(&str, String)]) -> String {
+    let mut out = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        out.append_pair(k, v);
+    }
+    out.finish()
+}
+
+/// A page form post with the session's cookie and (unless `csrf` is false) its token.
+async fn post_form(
+    app: &Router,
+    session: &Session,
+    uri: &str,
+    pairs: &[(&str, String)],
+    csrf: bool,
+) -> Reply {
+    let mut pairs = pairs.to_vec();
+    if csrf {
+        pairs.push(("csrf", session.csrf.clone()));
+    }
+    send(
+        app,
+        Method::POST,
+        uri,
+        &[
+            ("cookie", format!("{SESSION_COOKIE}={}", session.token)),
+            (
+                "content-type",
+                "application/x-www-form-urlencoded".to_owned(),
+            ),
+        ],
+        Body::from(form_body(&pairs)),
+    )
+    .await
+}
+
+async fn get_as(app: &Router, session: &Session, uri: &str) -> Reply {
+    send(
+        app,
+        Method::GET,
+        uri,
+        &[("cookie", format!("{SESSION_COOKIE}={}", session.token))],
+        Body::empty(),
+    )
+    .await
+}
+
+async fn api(
+    app: &Router,
+    session: &Session,
+    method: Method,
+    uri: &str,
+    body: Option<Value>,
+    extra: &[(&str, String)],
+) -> Reply {
+    let mut headers = vec![
+        ("cookie", format!("{SESSION_COOKIE}={}", session.token)),
+        (CSRF_HEADER, session.csrf.clone()),
+        ("content-type", "application/json".to_owned()),
+    ];
+    headers.extend(extra.iter().cloned());
+    let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
+    send(app, method, uri, &headers, body).await
+}
+
+struct World {
+    app: Router,
+    store: Store,
+    _db: super::support::TestDb,
+    /// A project of DEPT_A only and one of DEPT_B only, in the draft R3-R5.
+    project_a: String,
+    project_b: String,
+}
+
+fn code() -> MunicipalityCode {
+    MunicipalityCode::parse("072052").expect("code")
+}
+
+fn draft() -> EditionSpan {
+    EditionSpan::parse("R3-R5").expect("span")
+}
+
+fn published() -> EditionSpan {
+    EditionSpan::parse("R2-R4").expect("span")
+}
+
+async fn add(
+    store: &Store,
+    login: &str,
+    role: Role,
+    municipality: Option<&str>,
+    departments: &[&str],
+) {
+    accounts::add(
+        store,
+        "test",
+        Via::Cli,
+        &AddAccount {
+            login: login.to_owned(),
+            display_name: String::new(),
+            role,
+            municipality: municipality.map(str::to_owned),
+            departments: departments.iter().map(|d| (*d).to_owned()).collect(),
+            password: PASSWORD.to_owned(),
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("add {login}: {e}"));
+}
+
+async fn sign_in(store: &Store, login: &str) -> Session {
+    let signed = accounts::sign_in(store, &Default::default(), login, PASSWORD)
+        .await
+        .expect("sign in")
+        .expect("accepted");
+    Session {
+        token: signed.token,
+        csrf: signed.csrf_token,
+    }
+}
+
+/// The sample plan (R2–R4, published), its roll R3–R5 (draft), another municipality's plan,
+/// and one account of each kind.
+async fn world(backend: Backend) -> World {
+    let db = database(backend).await;
+    let store = db.store().await;
+    let bytes = std::fs::read(seed_path()).expect("seed");
+    import::import(
+        &store,
+        ImportRequest {
+            name: "shirakawa.txt",
+            bytes: &bytes,
+            layout: None,
+            context: Context {
+                municipality: Some(Municipality {
+                    code: code(),
+                    name: "白河市".into(),
+                }),
+                ..Context::default()
+            },
+            replace: false,
+            actor: "test",
+        },
+    )
+    .await
+    .expect("import");
+    let selector = |span| EditionSelector {
+        municipality: Some("072052".into()),
+        span: Some(span),
+    };
+    editions::set_state(
+        &store,
+        &selector(published()),
+        EditionState::Published,
+        true,
+        "test",
+    )
+    .await
+    .map_err(|_| "publish")
+    .expect("publish R2-R4");
+    editions::roll(&store, Some("072052".into()), published(), draft(), "test")
+        .await
+        .expect("roll");
+    add(&store, "admin", Role::Admin, None, &[]).await;
+    add(&store, "planning", Role::Planning, Some("072052"), &[]).await;
+    add(
+        &store,
+        "dept-a",
+        Role::Department,
+        Some("072052"),
+        &[DEPT_A],
+    )
+    .await;
+    add(
+        &store,
+        "dept-b",
+        Role::Department,
+        Some("072052"),
+        &[DEPT_B],
+    )
+    .await;
+    add(&store, "viewer", Role::Viewer, Some("072052"), &[]).await;
+    add(&store, "other", Role::Planning, Some("073016"), &[]).await;
+    let edition = store
+        .edition(
+            store
+                .edition_id(&code(), draft())
+                .await
+                .expect("id")
+                .expect("R3-R5 stored"),
+        )
+        .await
+        .expect("edition");
+    let only = |d: &str| {
+        edition
+            .projects()
+            .find(|(_, p)| p.departments == [d.to_owned()])
+            .map(|(_, p)| p.id.as_str().to_owned())
+            .unwrap_or_else(|| panic!("a project of {d} alone"))
+    };
+    let (project_a, project_b) = (only(DEPT_A), only(DEPT_B));
+    let state = AppState::load(store.clone())
+        .await
+        .expect("state")
+        .with_workspace(WorkspaceSettings::default());
+    World {
+        app: web::app(state),
+        store,
+        _db: db,
+        project_a,
+        project_b,
+    }
+}
+
+/// The version of a project as stored now.
+async fn version(store: &Store, span: EditionSpan, id: &str) -> String {
+    let actor = keikaku_core::workspace::Actor {
+        role: Role::Planning,
+        municipality: Some(code()),
+        departments: Vec::new(),
+    };
+    workspace::project(store, &actor, &code(), span, id)
+        .await
+        .map(|(_, view)| view.version)
+        .unwrap_or_default()
+}
+
+/// Puts a department's part back to 入力中 (between two cases of the matrix).
+async fn reopen(store: &Store, department: &str) {
+    let mut tx = store.begin_write("test").await.expect("tx");
+    let from = tx
+        .part_state(&code(), draft(), department)
+        .await
+        .expect("state");
+    if from != PartState::Open {
+        tx.set_part_state(&code(), draft(), department, from, PartState::Open, "")
+            .await
+            .expect("reopen");
+        tx.commit().await.expect("commit");
+    }
+}
+
+async fn set_part(store: &Store, department: &str, to: PartState) {
+    let mut tx = store.begin_write("test").await.expect("tx");
+    let from = tx
+        .part_state(&code(), draft(), department)
+        .await
+        .expect("state");
+    tx.set_part_state(&code(), draft(), department, from, to, "")
+        .await
+        .expect("set part");
+    tx.commit().await.expect("commit");
+}
+
+async fn back_to_draft(store: &Store) -> Result<(), OpsError> {
+    editions::set_state(
+        store,
+        &EditionSelector {
+            municipality: Some("072052".into()),
+            span: Some(draft()),
+        },
+        EditionState::Draft,
+        true,
+        "test",
+    )
+    .await
+    .map(|_| ())
+    .map_err(|_| OpsError::BadRequest("draft".into()))
+}
+
+/// The roles of the matrix, with the login of each.
+const ROLES: [(&str, &str); 6] = [
+    ("admin", "admin"),
+    ("planning", "planning"),
+    ("department of the project", "dept-a"),
+    ("department of another project", "dept-b"),
+    ("viewer", "viewer"),
+    ("another municipality", "other"),
+];
+
+/// What each role gets: [admin, planning, own department, other department, viewer, other
+/// municipality].
+type Expect = [u16; 6];
+
+/// One case of the matrix: a request made as each role, and the status each should get.
+struct Case {
+    method: Method,
+    /// The route's path as [`ROUTES`] writes it.
+    route: &'static str,
+    /// What the case is about (shown when it fails).
+    about: &'static str,
+    expect: Expect,
+}
+
+const OK: u16 = 200;
+const SEE: u16 = 303;
+const NO: u16 = 403;
+const GONE: u16 = 404;
+const LOCKED: u16 = 409;
+
+fn cases() -> Vec<Case> {
+    use Method as M;
+    let c = |method, route, about, expect| Case {
+        method,
+        route,
+        about,
+        expect,
+    };
+    vec![
+        c(
+            M::GET,
+            "/admin",
+            "list of editions",
+            [OK, OK, OK, OK, OK, OK],
+        ),
+        c(
+            M::GET,
+            "/admin/login",
+            "sign-in form",
+            [OK, OK, OK, OK, OK, OK],
+        ),
+        c(
+            M::POST,
+            "/admin/login",
+            "sign-in without the form's token",
+            [NO, NO, NO, NO, NO, NO],
+        ),
+        c(
+            M::POST,
+            "/admin/logout",
+            "sign out",
+            [SEE, SEE, SEE, SEE, SEE, SEE],
+        ),
+        c(
+            M::GET,
+            "/admin/{code}/{edition}",
+            "dashboard of the draft",
+            [OK, OK, OK, OK, OK, GONE],
+        ),
+        c(
+            M::GET,
+            "/admin/{code}/{edition}/projects",
+            "project list",
+            [OK, OK, OK, OK, OK, GONE],
+        ),
+        c(
+            M::GET,
+            "/admin/{code}/{edition}/projects/new",
+            "new project form",
+            [OK, OK, OK, OK, OK, GONE],
+        ),
+        c(
+            M::POST,
+            "/admin/{code}/{edition}/projects/new",
+            "add a project of the own department",
+            [SEE, SEE, SEE, NO, NO, GONE],
+        ),
+        c(
+            M::GET,
+            "/admin/{code}/{edition}/projects/{id}",
+            "project form",
+            [OK, OK, OK, OK, OK, GONE],
+        ),
+        c(
+            M::POST,
+            "/admin/{code}/{edition}/projects/{id}",
+            "save a project of the draft",
+            [SEE, SEE, SEE, NO, NO, GONE],
+        ),
+        c(
+            M::POST,
+            "/admin/{code}/{edition}/projects/{id}",
+            "save a project of the published edition",
+            [LOCKED, LOCKED, LOCKED, LOCKED, NO, GONE],
+        ),
+        c(
+            M::POST,
+            "/admin/{code}/{edition}/departments/{department}/{step}",
+            "submit the department's part",
+            [SEE, SEE, SEE, NO, NO, GONE],
+        ),
+        c(
+            M::POST,
+            "/admin/{code}/{edition}/departments/{department}/{step}",
+            "approve a submitted part",
+            [SEE, SEE, NO, NO, NO, GONE],
+        ),
+        c(
+            M::POST,
+            "/admin/{code}/{edition}/publish",
+            "publish with force",
+            [SEE, SEE, NO, NO, NO, GONE],
+        ),
+        c(
+            M::GET,
+            "/admin/{code}/audit",
+            "audit log page",
+            [OK, OK, OK, OK, NO, GONE],
+        ),
+        c(
+            M::POST,
+            "/api/admin/v1/session",
+            "API sign-in with a wrong password",
+            [401, 401, 401, 401, 401, 401],
+        ),
+        c(
+            M::DELETE,
+            "/api/admin/v1/session",
+            "API sign-out",
+            [204, 204, 204, 204, 204, 204],
+        ),
+        c(
+            M::GET,
+            "/api/admin/v1/municipalities/{code}/editions/{edition}/projects/{id}",
+            "API read a project",
+            [OK, OK, OK, OK, OK, GONE],
+        ),
+        c(
+            M::PATCH,
+            "/api/admin/v1/municipalities/{code}/editions/{edition}/projects/{id}",
+            "API change a project of the draft",
+            [OK, OK, OK, NO, NO, GONE],
+        ),
+        c(
+            M::PATCH,
+            "/api/admin/v1/municipalities/{code}/editions/{edition}/projects/{id}",
+            "API change a project of the published edition",
+            [LOCKED, LOCKED, LOCKED, LOCKED, NO, GONE],
+        ),
+        c(
+            M::POST,
+            "/api/admin/v1/municipalities/{code}/editions/{edition}/departments/{department}/{step}",
+            "API submit the department's part",
+            [OK, OK, OK, NO, NO, GONE],
+        ),
+        c(
+            M::POST,
+            "/api/admin/v1/municipalities/{code}/editions/{edition}/departments/{department}/{step}",
+            "API return a submitted part",
+            [OK, OK, NO, NO, NO, GONE],
+        ),
+        c(
+            M::GET,
+            "/api/admin/v1/audit",
+            "API audit log of the municipality",
+            [OK, OK, OK, OK, NO, GONE],
+        ),
+    ]
+}
+
+/// Runs one case as one role on a fresh session; returns the status.
+async fn run_case(w: &World, case: &Case, login: &str, n: usize) -> u16 {
+    let session = sign_in(&w.store, login).await;
+    // Every case starts with the department's part open for entry.
+    reopen(&w.store, DEPT_A).await;
+    let id = &w.project_a;
+    let on_published = case.about.contains("published");
+    let span = if on_published { published() } else { draft() };
+    let path = |route: &str| {
+        route
+            .replace("{code}", "072052")
+            .replace("{edition}", &span.slug())
+            .replace("{id}", id)
+            .replace("{department}", &enc(DEPT_A))
+    };
+    let reply = match (case.method.as_str(), case.route) {
+        ("GET", "/admin/login") => {
+            send(&w.app, Method::GET, "/admin/login", &[], Body::empty()).await
+        }
+        ("POST", "/admin/login") => {
+            post_form(
+                &w.app,
+                &session,
+                "/admin/login",
+                &[
+                    ("login", login.to_owned()),
+                    ("password", PASSWORD.to_owned()),
+                ],
+                false,
+            )
+            .await
+        }
+        ("GET", route) if !route.starts_with("/api/") => {
+            get_as(&w.app, &session, &path(route)).await
+        }
+        ("POST", "/admin/{code}/{edition}/projects/new") => {
+            let mut pairs = vec![
+                ("policy", "7-1".to_owned()),
+                ("number", (900 + n).to_string()),
+                ("name", format!("新しい事業{n}")),
+                ("summary", "概要".to_owned()),
+                ("status", "新規".to_owned()),
+                ("departments", DEPT_A.to_owned()),
+                ("strategies", String::new()),
+                ("comment", "追加".to_owned()),
+            ];
+            for year in [2021, 2022, 2023] {
+                pairs.push((leak(format!("cost.{year}.total")), "100".into()));
+                pairs.push((leak(format!("cost.{year}.earmarked")), "0".into()));
+                pairs.push((leak(format!("cost.{year}.general")), "100".into()));
+            }
+            post_form(&w.app, &session, &path(case.route), &pairs, true).await
+        }
+        ("POST", "/admin/{code}/{edition}/projects/{id}") => {
+            let (policy, form) = current_form(w, span, id).await;
+            let mut pairs = form;
+            pairs.retain(|(k, _)| *k != "name");
+            pairs.push(("name", format!("名前を変えた事業{n}")));
+            pairs.push(("version", version(&w.store, span, id).await));
+            pairs.push(("comment", "表記の修正".into()));
+            let _ = policy;
+            post_form(&w.app, &session, &path(case.route), &pairs, true).await
+        }
+        ("POST", "/admin/{code}/{edition}/departments/{department}/{step}") => {
+            reopen(&w.store, DEPT_A).await;
+            let step = if case.about.starts_with("approve") {
+                set_part(&w.store, DEPT_A, PartState::Submitted).await;
+                "approve"
+            } else {
+                "submit"
+            };
+            let uri = path(case.route).replace("{step}", step);
+            post_form(&w.app, &session, &uri, &[("comment", String::new())], true).await
+        }
+        ("POST", "/admin/{code}/{edition}/publish") => {
+            let reply = post_form(
+                &w.app,
+                &session,
+                &path(case.route),
+                &[("force", "1".into())],
+                true,
+            )
+            .await;
+            back_to_draft(&w.store).await.expect("draft again");
+            reply
+        }
+        ("POST", "/admin/logout") => post_form(&w.app, &session, "/admin/logout", &[], true).await,
+        ("POST", "/api/admin/v1/session") => {
+            api(
+                &w.app,
+                &Session::default(),
+                Method::POST,
+                "/api/admin/v1/session",
+                Some(json!({"login": login, "password": "wrong password!"})),
+                &[],
+            )
+            .await
+        }
+        ("DELETE", "/api/admin/v1/session") => {
+            api(
+                &w.app,
+                &session,
+                Method::DELETE,
+                "/api/admin/v1/session",
+                None,
+                &[],
+            )
+            .await
+        }
+        ("GET", "/api/admin/v1/audit") => {
+            api(
+                &w.app,
+                &session,
+                Method::GET,
+                "/api/admin/v1/audit?municipality=072052",
+                None,
+                &[],
+            )
+            .await
+        }
+        ("GET", route) => api(&w.app, &session, Method::GET, &path(route), None, &[]).await,
+        ("PATCH", route) => {
+            let etag = format!("\"{}\"", version(&w.store, span, id).await);
+            api(
+                &w.app,
+                &session,
+                Method::PATCH,
+                &path(route),
+                Some(json!({"summary": format!("概要を更新{n}"), "comment": "更新"})),
+                &[("if-match", etag)],
+            )
+            .await
+        }
+        ("POST", route) if route.ends_with("{step}") => {
+            reopen(&w.store, DEPT_A).await;
+            let (step, body) = if case.about.contains("return") {
+                set_part(&w.store, DEPT_A, PartState::Submitted).await;
+                ("return", json!({"comment": "金額を確認してください"}))
+            } else {
+                ("submit", json!({}))
+            };
+            let uri = path(route).replace("{step}", step);
+            api(&w.app, &session, Method::POST, &uri, Some(body), &[]).await
+        }
+        (method, route) => panic!("the matrix has no request for {method} {route}"),
+    };
+    reply.status.as_u16()
+}
+
+fn leak(text: String) -> &'static str {
+    Box::leak(text.into_boxed_str())
+}
+
+/// The form fields of a stored project, as the page fills them.
+async fn current_form(
+    w: &World,
+    span: EditionSpan,
+    id: &str,
+) -> (String, Vec<(&'static str, String)>) {
+    let actor = keikaku_core::workspace::Actor {
+        role: Role::Planning,
+        municipality: Some(code()),
+        departments: Vec::new(),
+    };
+    let (_, view) = workspace::project(&w.store, &actor, &code(), span, id)
+        .await
+        .expect("project");
+    let form = keikaku_core::form::ProjectForm::of(view.policy, &view.project, span);
+    let mut pairs = vec![
+        ("policy", form.policy.clone()),
+        ("number", form.number.clone()),
+        ("name", form.name.clone()),
+        ("summary", form.summary.clone()),
+        ("status", form.status.clone()),
+        ("departments", form.departments.clone()),
+        ("strategies", form.strategies.clone()),
+    ];
+    for (year, [total, earmarked, general]) in &form.costs {
+        pairs.push((leak(format!("cost.{}.total", year.year())), total.clone()));
+        pairs.push((
+            leak(format!("cost.{}.earmarked", year.year())),
+            earmarked.clone(),
+        ));
+        pairs.push((
+            leak(format!("cost.{}.general", year.year())),
+            general.clone(),
+        ));
+    }
+    (form.policy, pairs)
+}
+
+fn enc(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// Every admin route × every role: the status each gets is the one the rules give; a route
+/// of the router that no case covers fails the test.
+async fn authorization_matrix(backend: Backend) {
+    let w = world(backend).await;
+    let cases = cases();
+    let covered: BTreeSet<(String, &str)> = cases
+        .iter()
+        .map(|c| (c.method.to_string(), c.route))
+        .collect();
+    for route in ROUTES {
+        assert!(
+            covered.contains(&(route.method.to_string(), route.path)),
+            "no case of the authorization matrix covers {} {}: add one",
+            route.method,
+            route.path
+        );
+    }
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for case in &cases {
+        for (i, (role, login)) in ROLES.iter().enumerate() {
+            n += 1;
+            let got = run_case(&w, case, login, n).await;
+            if got != case.expect[i] {
+                failures.push(format!(
+                    "{} {} ({}) as {role}: got {got}, expected {}",
+                    case.method, case.route, case.about, case.expect[i]
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "authorization matrix:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// Without a session: pages send people to the sign-in form, the API answers 401; nothing
+/// changes.
+async fn anonymous_requests_are_refused(backend: Backend) {
+    let w = world(backend).await;
+    let before = w.store.audit_head().await.expect("head");
+    for route in ROUTES
+        .iter()
+        .filter(|r| r.access == keikaku::web::admin::Access::SignedIn)
+    {
+        let uri = route
+            .path
+            .replace("{code}", "072052")
+            .replace("{edition}", "r3-r5")
+            .replace("{id}", &w.project_a)
+            .replace("{department}", &enc(DEPT_A))
+            .replace("{step}", "submit");
+        let reply = send(
+            &w.app,
+            route.method.clone(),
+            &uri,
+            &[("content-type", "application/json".into())],
+            Body::from("{}"),
+        )
+        .await;
+        if uri.starts_with("/api/") {
+            assert_eq!(
+                reply.status,
+                StatusCode::UNAUTHORIZED,
+                "{} {uri}",
+                route.method
+            );
+            assert_eq!(reply.json()["error"]["code"], "unauthorized");
+        } else {
+            assert_eq!(
+                reply.status,
+                StatusCode::SEE_OTHER,
+                "{} {uri}",
+                route.method
+            );
+            assert_eq!(reply.header("location"), "/admin/login");
+        }
+    }
+    assert_eq!(
+        w.store.audit_head().await.expect("head"),
+        before,
+        "nothing was recorded"
+    );
+}
+
+/// Every unsafe route refuses a request without the session's CSRF token (and with a wrong
+/// one), whoever sends it, and changes nothing.
+async fn csrf_is_required_on_every_unsafe_route(backend: Backend) {
+    let w = world(backend).await;
+    let session = sign_in(&w.store, "planning").await;
+    let before = w.store.audit_head().await.expect("head");
+    for route in ROUTES
+        .iter()
+        .filter(|r| r.is_unsafe() && r.access == keikaku::web::admin::Access::SignedIn)
+    {
+        let uri = route
+            .path
+            .replace("{code}", "072052")
+            .replace("{edition}", "r3-r5")
+            .replace("{id}", &w.project_a)
+            .replace("{department}", &enc(DEPT_A))
+            .replace("{step}", "submit");
+        for token in [None, Some("0".repeat(43))] {
+            let mut headers = vec![("cookie", format!("{SESSION_COOKIE}={}", session.token))];
+            let body = if uri.starts_with("/api/") {
+                headers.push(("content-type", "application/json".into()));
+                if let Some(t) = &token {
+                    headers.push((CSRF_HEADER, t.clone()));
+                }
+                Body::from("{\"comment\":\"x\"}")
+            } else {
+                headers.push(("content-type", "application/x-www-form-urlencoded".into()));
+                let mut pairs = vec![("comment", "x".to_owned()), ("force", "1".to_owned())];
+                if let Some(t) = &token {
+                    pairs.push(("csrf", t.clone()));
+                }
+                Body::from(form_body(&pairs))
+            };
+            let reply = send(&w.app, route.method.clone(), &uri, &headers, body).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::FORBIDDEN,
+                "{} {uri} with token {token:?}",
+                route.method
+            );
+        }
+    }
+    assert_eq!(
+        w.store.audit_head().await.expect("head"),
+        before,
+        "nothing was recorded"
+    );
+    // The session still works: a refused request does not end it.
+    assert_eq!(
+        get_as(&w.app, &session, "/admin").await.status,
+        StatusCode::OK
+    );
+}
+
+/// Sign-in through the form: the cookie's attributes, a new session id (a planted one is
+/// not kept), logout ends the session in the database, repeated failures lock the account.
+async fn sign_in_sessions_and_lockout(backend: Backend) {
+    let w = world(backend).await;
+    let form = send(&w.app, Method::GET, "/admin/login", &[], Body::empty()).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let login_cookie = form.header("set-cookie");
+    assert!(
+        login_cookie.contains("HttpOnly") && login_cookie.contains("SameSite=Strict"),
+        "{login_cookie}"
+    );
+    let token = login_cookie
+        .split(';')
+        .next()
+        .and_then(|c| c.split_once('='))
+        .map(|(_, v)| v.to_owned())
+        .expect("login token");
+    let planted = "a".repeat(43);
+    let reply = send(
+        &w.app,
+        Method::POST,
+        "/admin/login",
+        &[
+            (
+                "cookie",
+                format!("keikaku_login={token}; {SESSION_COOKIE}={planted}"),
+            ),
+            ("content-type", "application/x-www-form-urlencoded".into()),
+        ],
+        Body::from(form_body(&[
+            ("login", "dept-a".into()),
+            ("password", PASSWORD.into()),
+            ("token", token.clone()),
+        ])),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
+    let set = reply.header("set-cookie");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/"),
+        "{set}"
+    );
+    assert!(
+        !set.contains("Secure"),
+        "not Secure unless configured: {set}"
+    );
+    let session_token = set
+        .lines()
+        .find(|l| l.starts_with(SESSION_COOKIE))
+        .and_then(|l| l.split(';').next())
+        .and_then(|c| c.split_once('='))
+        .map(|(_, v)| v.to_owned())
+        .expect("session cookie");
+    assert_ne!(session_token, planted, "a new session id at sign-in");
+    let session = Session {
+        token: session_token.clone(),
+        csrf: String::new(),
+    };
+    let home = get_as(&w.app, &session, "/admin").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.text().contains("R3-R5"), "{}", home.text());
+    // Logout: the session is gone from the database, the old cookie opens nothing.
+    let csrf = home
+        .text()
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(str::to_owned)
+        .expect("csrf field");
+    let out = post_form(
+        &w.app,
+        &Session {
+            token: session_token.clone(),
+            csrf,
+        },
+        "/admin/logout",
+        &[],
+        true,
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert!(
+        accounts::session(&w.store, &Default::default(), &session_token)
+            .await
+            .expect("lookup")
+            .is_none()
+    );
+    assert_eq!(
+        get_as(&w.app, &session, "/admin").await.status,
+        StatusCode::SEE_OTHER
+    );
+    // Lockout: after five wrong passwords even the right one waits.
+    for _ in 0..5 {
+        let r = api(
+            &w.app,
+            &Session::default(),
+            Method::POST,
+            "/api/admin/v1/session",
+            Some(json!({"login": "viewer", "password": "wrong password!"})),
+            &[],
+        )
+        .await;
+        assert!(matches!(r.status.as_u16(), 401 | 429), "{}", r.status);
+    }
+    let r = api(
+        &w.app,
+        &Session::default(),
+        Method::POST,
+        "/api/admin/v1/session",
+        Some(json!({"login": "viewer", "password": PASSWORD})),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text());
+    assert_eq!(r.json()["error"]["code"], "locked_out");
+    // A form sign-in from another site (no token of this site's form) is refused.
+    let r = send(
+        &w.app,
+        Method::POST,
+        "/admin/login",
+        &[("content-type", "application/x-www-form-urlencoded".into())],
+        Body::from(form_body(&[
+            ("login", "planning".into()),
+            ("password", PASSWORD.into()),
+        ])),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(!r.header("set-cookie").contains(SESSION_COOKIE));
+}
+
+/// Two people edit the same project: the second save is refused with what changed, never a
+/// silent overwrite; the first change is on record with its reason.
+async fn second_save_of_the_same_version_is_refused(backend: Backend) {
+    let w = world(backend).await;
+    let planning = sign_in(&w.store, "planning").await;
+    let dept = sign_in(&w.store, "dept-a").await;
+    let id = w.project_a.clone();
+    let uri = format!("/api/admin/v1/municipalities/072052/editions/r3-r5/projects/{id}");
+    let read = api(&w.app, &dept, Method::GET, &uri, None, &[]).await;
+    assert_eq!(read.status, StatusCode::OK);
+    let etag = read.header("etag");
+    assert!(!etag.is_empty());
+    let first = api(
+        &w.app,
+        &planning,
+        Method::PATCH,
+        &uri,
+        Some(json!({"name": "企画担当が直した名前", "comment": "名称変更"})),
+        &[("if-match", etag.clone())],
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text());
+    assert_ne!(first.header("etag"), etag);
+    let second = api(
+        &w.app,
+        &dept,
+        Method::PATCH,
+        &uri,
+        Some(json!({"name": "担当課の名前", "comment": "古い版から"})),
+        &[("if-match", etag.clone())],
+    )
+    .await;
+    assert_eq!(
+        second.status,
+        StatusCode::PRECONDITION_FAILED,
+        "{}",
+        second.text()
+    );
+    let body = second.json();
+    assert_eq!(body["error"]["code"], "stale");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("planning"),
+        "{body}"
+    );
+    let diff = &body["error"]["differences"][0];
+    assert_eq!(diff["field"], "name");
+    assert_eq!(diff["old"], "企画担当が直した名前");
+    assert_eq!(diff["new"], "担当課の名前");
+    // Without If-Match: 428.
+    let none = api(
+        &w.app,
+        &dept,
+        Method::PATCH,
+        &uri,
+        Some(json!({"name": "x"})),
+        &[],
+    )
+    .await;
+    assert_eq!(none.status, StatusCode::PRECONDITION_REQUIRED);
+    // Invalid: 422 with the field.
+    let now = api(&w.app, &dept, Method::GET, &uri, None, &[])
+        .await
+        .header("etag");
+    let bad = api(
+        &w.app,
+        &dept,
+        Method::PATCH,
+        &uri,
+        Some(json!({"costs": [{"year": 2021, "total": 100, "earmarked": 30, "general": 50}]})),
+        &[("if-match", now)],
+    )
+    .await;
+    assert_eq!(
+        bad.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        bad.text()
+    );
+    let fields: Vec<String> = bad.json()["error"]["fields"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f["field"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        fields.iter().any(|f| f.starts_with("cost.2021")),
+        "{fields:?}"
+    );
+    // The stored name is the first save's; the audit log names who, the field, old → new and
+    // the reason.
+    let stored = api(&w.app, &dept, Method::GET, &uri, None, &[])
+        .await
+        .json();
+    assert_eq!(stored["name"], "企画担当が直した名前");
+    let log = api(
+        &w.app,
+        &planning,
+        Method::GET,
+        &format!("/api/admin/v1/audit?municipality=072052&project={id}"),
+        None,
+        &[],
+    )
+    .await
+    .json();
+    let items = log["items"].as_array().cloned().unwrap_or_default();
+    let entry = items
+        .iter()
+        .find(|e| e["field"] == "name")
+        .expect("name change on record");
+    assert_eq!(entry["actor"], "planning");
+    assert_eq!(entry["via"], "api");
+    assert_eq!(entry["new"], "企画担当が直した名前");
+    assert_eq!(entry["comment"], "名称変更");
+    assert_eq!(items.len(), 1, "one change, one entry: {items:?}");
+    assert!(w.store.verify_audit_chain().await.expect("verify").is_ok());
+}
+
+/// The yearly round: the department edits and submits; planning returns with a comment; the
+/// department cannot edit a submitted part, fixes after the return and resubmits; planning
+/// approves; publishing waits for every part, then publishes.
+async fn review_round_from_entry_to_publication(backend: Backend) {
+    let w = world(backend).await;
+    let planning = sign_in(&w.store, "planning").await;
+    let dept = sign_in(&w.store, "dept-a").await;
+    let base = "/api/admin/v1/municipalities/072052/editions/r3-r5";
+    let uri = format!("{base}/projects/{}", w.project_a);
+    let step = |s: &str| format!("{base}/departments/{}/{s}", enc(DEPT_A));
+    let etag = api(&w.app, &dept, Method::GET, &uri, None, &[])
+        .await
+        .header("etag");
+    let edit = api(
+        &w.app,
+        &dept,
+        Method::PATCH,
+        &uri,
+        Some(json!({"summary": "内容を更新した"})),
+        &[("if-match", etag)],
+    )
+    .await;
+    assert_eq!(edit.status, StatusCode::OK, "{}", edit.text());
+    assert_eq!(
+        api(
+            &w.app,
+            &dept,
+            Method::POST,
+            &step("submit"),
+            Some(json!({})),
+            &[]
+        )
+        .await
+        .json()["state"],
+        "submitted"
+    );
+    // Submitted: the department may not edit until it is returned.
+    let etag = api(&w.app, &dept, Method::GET, &uri, None, &[])
+        .await
+        .header("etag");
+    let locked = api(
+        &w.app,
+        &dept,
+        Method::PATCH,
+        &uri,
+        Some(json!({"summary": "提出後の変更"})),
+        &[("if-match", etag.clone())],
+    )
+    .await;
+    assert_eq!(locked.status, StatusCode::CONFLICT, "{}", locked.text());
+    assert_eq!(locked.json()["error"]["code"], "locked");
+    // A return needs a comment.
+    let bare = api(
+        &w.app,
+        &planning,
+        Method::POST,
+        &step("return"),
+        Some(json!({})),
+        &[],
+    )
+    .await;
+    assert_eq!(bare.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let back = api(
+        &w.app,
+        &planning,
+        Method::POST,
+        &step("return"),
+        Some(json!({"comment": "R4の金額を確認してください"})),
+        &[],
+    )
+    .await;
+    assert_eq!(back.json()["state"], "returned", "{}", back.text());
+    let fixed = api(
+        &w.app,
+        &dept,
+        Method::PATCH,
+        &uri,
+        Some(json!({"summary": "差戻し後に修正"})),
+        &[("if-match", etag)],
+    )
+    .await;
+    assert_eq!(fixed.status, StatusCode::OK, "{}", fixed.text());
+    api(
+        &w.app,
+        &dept,
+        Method::POST,
+        &step("submit"),
+        Some(json!({})),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        api(
+            &w.app,
+            &planning,
+            Method::POST,
+            &step("approve"),
+            Some(json!({})),
+            &[]
+        )
+        .await
+        .json()["state"],
+        "approved"
+    );
+    // Publishing waits for the other departments (they have accounts of their own: dept-b).
+    let page = get_as(&w.app, &planning, "/admin/072052/r3-r5").await;
+    assert!(
+        page.text().contains("承認を待っている担当課"),
+        "{}",
+        page.text()
+    );
+    let refused = post_form(&w.app, &planning, "/admin/072052/r3-r5/publish", &[], true).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert!(
+        refused.text().contains(DEPT_B),
+        "names the waiting departments"
+    );
+    let published = post_form(
+        &w.app,
+        &planning,
+        "/admin/072052/r3-r5/publish",
+        &[("force", "1".into())],
+        true,
+    )
+    .await;
+    assert_eq!(
+        published.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        published.text()
+    );
+    let log = w.store.audit_log(50).await.expect("log");
+    let actions: Vec<&str> = log.iter().map(|r| r.action.as_str()).collect();
+    for expected in ["submit", "return", "approve", "publish-forced"] {
+        assert!(
+            actions.contains(&expected),
+            "{expected} on record: {actions:?}"
+        );
+    }
+    let returned = log.iter().find(|r| r.action == "return").expect("return");
+    assert_eq!(returned.comment, "R4の金額を確認してください");
+    assert_eq!(returned.actor, "planning");
+    // Published: nothing changes any more.
+    let etag = api(&w.app, &dept, Method::GET, &uri, None, &[])
+        .await
+        .header("etag");
+    let late = api(
+        &w.app,
+        &planning,
+        Method::PATCH,
+        &uri,
+        Some(json!({"summary": "公開後"})),
+        &[("if-match", etag)],
+    )
+    .await;
+    assert_eq!(late.status, StatusCode::CONFLICT);
+    assert_eq!(late.json()["error"]["code"], "published");
+}
+
+/// Names, comments and values containing markup are shown as text on every workspace page.
+async fn markup_is_escaped_on_every_workspace_page(backend: Backend) {
+    let w = world(backend).await;
+    let planning = sign_in(&w.store, "planning").await;
+    let hostile = "<script>alert(1)</script>\"'&";
+    let uri = format!(
+        "/api/admin/v1/municipalities/072052/editions/r3-r5/projects/{}",
+        w.project_a
+    );
+    let etag = api(&w.app, &planning, Method::GET, &uri, None, &[])
+        .await
+        .header("etag");
+    let saved = api(
+        &w.app,
+        &planning,
+        Method::PATCH,
+        &uri,
+        Some(json!({"name": hostile, "summary": hostile, "comment": hostile})),
+        &[("if-match", etag)],
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text());
+    let step = format!(
+        "/api/admin/v1/municipalities/072052/editions/r3-r5/departments/{}/",
+        enc(DEPT_A)
+    );
+    api(
+        &w.app,
+        &planning,
+        Method::POST,
+        &format!("{step}submit"),
+        Some(json!({})),
+        &[],
+    )
+    .await;
+    api(
+        &w.app,
+        &planning,
+        Method::POST,
+        &format!("{step}return"),
+        Some(json!({"comment": hostile})),
+        &[],
+    )
+    .await;
+    for page in [
+        "/admin".to_owned(),
+        "/admin/072052/r3-r5".to_owned(),
+        "/admin/072052/r3-r5/projects".to_owned(),
+        format!("/admin/072052/r3-r5/projects/{}", w.project_a),
+        "/admin/072052/audit".to_owned(),
+    ] {
+        let reply = get_as(&w.app, &planning, &page).await;
+        assert_eq!(reply.status, StatusCode::OK, "{page}");
+        let html = reply.text();
+        assert!(!html.contains("<script>"), "{page} shows markup unescaped");
+        assert!(
+            reply
+                .header("content-security-policy")
+                .contains("default-src 'self'"),
+            "{page}"
+        );
+        assert_eq!(reply.header("cache-control"), "no-store", "{page}");
+    }
+    let dashboard = get_as(&w.app, &planning, "/admin/072052/r3-r5")
+        .await
+        .text();
+    assert!(
+        dashboard.contains("&#60;script&#62;alert(1)&#60;/script&#62;")
+            || dashboard.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "the comment is shown, escaped: {dashboard}"
+    );
+}
+
+/// A department sees its own projects; another department's project form is read-only with
+/// the reason; the form shows errors next to their fields and keeps what was typed.
+async fn department_forms_show_errors_next_to_fields(backend: Backend) {
+    let w = world(backend).await;
+    let dept = sign_in(&w.store, "dept-a").await;
+    let list = get_as(&w.app, &dept, "/admin/072052/r3-r5/projects")
+        .await
+        .text();
+    assert!(list.contains("担当する事業"));
+    assert!(
+        list.contains(&w.project_a) && !list.contains(&w.project_b),
+        "own projects only"
+    );
+    let other = get_as(
+        &w.app,
+        &dept,
+        &format!("/admin/072052/r3-r5/projects/{}", w.project_b),
+    )
+    .await
+    .text();
+    assert!(
+        other.contains("readonly") && !other.contains("保存する"),
+        "read-only form"
+    );
+    let (_, mut pairs) = current_form(&w, draft(), &w.project_a).await;
+    pairs.retain(|(k, _)| *k != "cost.2021.general");
+    pairs.push(("cost.2021.general", "12,3x".into()));
+    pairs.push(("version", version(&w.store, draft(), &w.project_a).await));
+    let reply = post_form(
+        &w.app,
+        &dept,
+        &format!("/admin/072052/r3-r5/projects/{}", w.project_a),
+        &pairs,
+        true,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = reply.text();
+    assert!(
+        html.contains("id=\"f-cost-2021-general-error\""),
+        "error next to the field"
+    );
+    assert!(html.contains("value=\"12,3x\""), "what was typed is kept");
+}
+
+on_every_backend!(
+    authorization_matrix,
+    anonymous_requests_are_refused,
+    csrf_is_required_on_every_unsafe_route,
+    sign_in_sessions_and_lockout,
+    second_save_of_the_same_version_is_refused,
+    review_round_from_entry_to_publication,
+    markup_is_escaped_on_every_workspace_page,
+    department_forms_show_errors_next_to_fields,
+);
