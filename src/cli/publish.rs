@@ -22,6 +22,10 @@ pub struct PublishArgs {
     /// Publish even though projects have no amount (事業費) for a year the edition covers.
     #[arg(long)]
     pub allow_incomplete: bool,
+    /// Publish even though departments' parts are not approved in the workspace (recorded in
+    /// the audit log with the parts passed over).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Runs `publish`.
@@ -36,15 +40,29 @@ pub async fn run(config: &Config, args: PublishArgs) -> anyhow::Result<ExitCode>
         &store,
         &args.select.selector(),
         state,
-        args.allow_incomplete,
+        editions::PublishOverrides {
+            allow_incomplete: args.allow_incomplete,
+            force: args.force,
+        },
         "cli",
     )
     .await;
     store.close().await;
     let before = match result {
         Ok(before) => before,
-        Err(StateError::Incomplete(missing)) => {
-            eprintln!("{}", missing.message(config.lang));
+        Err(e @ (StateError::Incomplete(_) | StateError::Unapproved(_))) => {
+            eprintln!("{}", e.message(config.lang));
+            if matches!(e, StateError::Unapproved(_)) {
+                eprintln!(
+                    "{}",
+                    match config.lang {
+                        keikaku_core::Lang::Ja =>
+                            "（企画担当の判断で公開するときは --force。記録されます）",
+                        keikaku_core::Lang::En =>
+                            "(to publish anyway, as the planning office, add --force; it is recorded)",
+                    }
+                );
+            }
             return Ok(ExitCode::FAILURE);
         }
         Err(StateError::Ops(e)) => return Err(e.into()),

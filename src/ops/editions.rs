@@ -9,7 +9,7 @@ use keikaku_core::{EditionSpan, EditionState, Status};
 use super::{EditionSelector, OpsError, find_edition};
 use crate::storage::Store;
 use crate::storage::read::EditionInfo;
-use crate::storage::write::Replace;
+use crate::storage::write::{Entry, Replace, Via};
 
 /// A project that ended with the edition rolled from and was not carried forward.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +94,33 @@ pub enum StateError {
     /// Publishing was refused: projects have no 事業費 for a year the edition covers.
     #[error("{}", .0.message(keikaku_core::Lang::En))]
     Incomplete(Unfilled),
+    /// Publishing was refused: the municipality works in the workspace and these
+    /// departments' parts (department, state) are not approved.
+    #[error("not every department's part is approved: {}", .0.iter().map(|(d, s)| format!("{d} ({})", s.key())).collect::<Vec<_>>().join(", "))]
+    Unapproved(Vec<(String, keikaku_core::workspace::PartState)>),
+}
+
+impl StateError {
+    /// The message in `lang`.
+    pub fn message(&self, lang: keikaku_core::Lang) -> String {
+        match self {
+            StateError::Incomplete(missing) => missing.message(lang),
+            StateError::Unapproved(parts) => {
+                super::workspace::WorkspaceError::Unapproved(parts.clone()).message(lang)
+            }
+            StateError::Ops(e) => e.to_string(),
+        }
+    }
+}
+
+/// What publishing may pass over, each only when asked for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PublishOverrides {
+    /// Publish although projects have no 事業費 for a year the edition covers.
+    pub allow_incomplete: bool,
+    /// Publish although departments' parts are not approved (the planning office's call,
+    /// recorded in the audit log with the parts passed over).
+    pub force: bool,
 }
 
 impl From<crate::storage::StoreError> for StateError {
@@ -109,18 +136,57 @@ pub async fn set_state(
     store: &Store,
     selector: &EditionSelector,
     state: EditionState,
-    allow_incomplete: bool,
+    overrides: PublishOverrides,
     actor: &str,
 ) -> Result<EditionInfo, StateError> {
     let info = find_edition(store, selector).await?;
+    change_state(store, &info, state, overrides, actor, Via::Cli).await?;
+    Ok(info)
+}
+
+/// Sets the state of edition `info` on behalf of `actor` through `via`: the rules of
+/// [`set_state`], shared by the command line and the workspace.
+pub async fn change_state(
+    store: &Store,
+    info: &EditionInfo,
+    state: EditionState,
+    overrides: PublishOverrides,
+    actor: &str,
+    via: Via,
+) -> Result<(), StateError> {
     let publishing = state == EditionState::Published && info.state != state.as_str();
-    if publishing && !allow_incomplete {
+    let waiting = if publishing {
+        super::workspace::unapproved(store, &info).await?
+    } else {
+        Vec::new()
+    };
+    if !waiting.is_empty() && !overrides.force {
+        return Err(StateError::Unapproved(waiting));
+    }
+    if publishing && !overrides.allow_incomplete {
         let missing = unfilled(&store.edition(info.id).await?);
         if !missing.is_complete() {
             return Err(StateError::Incomplete(missing));
         }
     }
-    let mut tx = store.begin_write(actor).await?;
+    let mut tx = store.begin_write(actor).await?.via(via);
+    if !waiting.is_empty() {
+        let list: Vec<String> = waiting
+            .iter()
+            .map(|(d, s)| format!("{d}={}", s.key()))
+            .collect();
+        tx.record(&Entry {
+            action: "publish-forced",
+            subject: &format!("{} {}", info.municipality.code, info.span.label()),
+            detail: &list.join(", "),
+            project: "",
+            field: "",
+            old: None,
+            new: None,
+            comment: "",
+        })
+        .await?;
+    }
     tx.set_state(
         info.id,
         state,
@@ -128,5 +194,5 @@ pub async fn set_state(
     )
     .await?;
     tx.commit().await?;
-    Ok(info)
+    Ok(())
 }

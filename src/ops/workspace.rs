@@ -707,8 +707,8 @@ pub async fn unapproved(
         .collect())
 }
 
-/// Publishes a draft edition: every part approved, or `force` (recorded with the parts it
-/// passed over). Amounts not filled in are refused as by `keikaku publish` unless `force`.
+/// Publishes a draft edition by the rules of `keikaku publish`: every part approved and
+/// every amount filled in, or `force` (recorded with the parts it passed over).
 pub async fn publish(
     store: &Store,
     acting: &Acting<'_>,
@@ -722,38 +722,23 @@ pub async fn publish(
     if state == EditionState::Published {
         return Err(Refusal::Published.into());
     }
-    let waiting = unapproved(store, &info).await?;
-    if !waiting.is_empty() && !force {
-        return Err(WorkspaceError::Unapproved(waiting));
-    }
-    let missing =
-        keikaku_core::roll::unfilled(&store.edition(info.id).await.map_err(OpsError::from)?);
-    if !missing.is_complete() && !force {
-        return Err(WorkspaceError::Incomplete(missing));
-    }
-    let mut tx = begin(store, acting, info.id).await?;
-    let subject = format!("{code} {}", span.label());
-    if force && !waiting.is_empty() {
-        let list: Vec<String> = waiting
-            .iter()
-            .map(|(d, s)| format!("{d}={}", s.key()))
-            .collect();
-        tx.record(&Entry {
-            action: "publish-forced",
-            subject: &subject,
-            detail: &list.join(", "),
-            project: "",
-            field: "",
-            old: None,
-            new: None,
-            comment: "",
-        })
-        .await?;
-    }
-    tx.set_state(info.id, EditionState::Published, &subject)
-        .await?;
-    tx.commit().await?;
-    Ok(())
+    super::editions::change_state(
+        store,
+        &info,
+        EditionState::Published,
+        super::editions::PublishOverrides {
+            allow_incomplete: force,
+            force,
+        },
+        acting.login,
+        acting.via,
+    )
+    .await
+    .map_err(|e| match e {
+        super::editions::StateError::Unapproved(parts) => WorkspaceError::Unapproved(parts),
+        super::editions::StateError::Incomplete(missing) => WorkspaceError::Incomplete(missing),
+        super::editions::StateError::Ops(e) => WorkspaceError::Ops(e),
+    })
 }
 
 /// The audit log of the actor's municipality (entries whose subject is one of its editions),

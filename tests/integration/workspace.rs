@@ -29,7 +29,7 @@ use keikaku_core::{EditionSpan, EditionState, Municipality, MunicipalityCode};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use super::support::{Backend, database, on_every_backend, seed_path};
+use super::support::{Backend, database, keikaku, on_every_backend, seed_path, stderr};
 
 const PASSWORD: &str = "correct horse battery";
 /// Departments of the sample plan (基本目標7 of 白河市 R2–R4).
@@ -246,7 +246,10 @@ async fn world(backend: Backend) -> World {
         &store,
         &selector(published()),
         EditionState::Published,
-        true,
+        editions::PublishOverrides {
+            allow_incomplete: true,
+            force: false,
+        },
         "test",
     )
     .await
@@ -354,7 +357,7 @@ async fn back_to_draft(store: &Store) -> Result<(), OpsError> {
             span: Some(draft()),
         },
         EditionState::Draft,
-        true,
+        editions::PublishOverrides::default(),
         "test",
     )
     .await
@@ -1408,7 +1411,56 @@ async fn department_forms_show_errors_next_to_fields(backend: Backend) {
     assert!(html.contains("value=\"12,3x\""), "what was typed is kept");
 }
 
+/// `keikaku publish` waits for every department's part once the municipality has department
+/// accounts; `--force` publishes anyway and is on record with the parts it passed over.
+async fn cli_publish_waits_for_approval(backend: Backend) {
+    let w = world(backend).await;
+    let refused = keikaku(
+        &w._db,
+        &[
+            "--lang",
+            "ja",
+            "publish",
+            "--municipality",
+            "072052",
+            "--edition",
+            "R3-R5",
+            "--allow-incomplete",
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    let message = stderr(&refused);
+    assert!(
+        message.contains(DEPT_A) && message.contains(DEPT_B) && message.contains("--force"),
+        "{message}"
+    );
+    let forced = keikaku(
+        &w._db,
+        &[
+            "publish",
+            "--municipality",
+            "072052",
+            "--edition",
+            "R3-R5",
+            "--allow-incomplete",
+            "--force",
+        ],
+    );
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    let log = w.store.audit_log(5).await.expect("log");
+    let entry = log
+        .iter()
+        .find(|r| r.action == "publish-forced")
+        .expect("forced publish on record");
+    assert!(
+        entry.detail.contains(&format!("{DEPT_A}=open")),
+        "{}",
+        entry.detail
+    );
+}
+
 on_every_backend!(
+    cli_publish_waits_for_approval,
     authorization_matrix,
     anonymous_requests_are_refused,
     csrf_is_required_on_every_unsafe_route,
