@@ -156,7 +156,7 @@ pub async fn change_state(
 ) -> Result<(), StateError> {
     let publishing = state == EditionState::Published && info.state != state.as_str();
     let waiting = if publishing {
-        super::workspace::unapproved(store, &info).await?
+        super::workspace::unapproved(store, info).await?
     } else {
         Vec::new()
     };
