@@ -68,3 +68,24 @@ pub async fn contents(store: &Store, infos: &[EditionInfo]) -> Result<Vec<Editio
 pub async fn version(store: &Store) -> Result<i64, OpsError> {
     Ok(store.data_version().await?)
 }
+
+/// Corrections made to published editions (the workspace's `correct-project` entries), by
+/// edition subject (`072052 R3-R5`). Few: read whole at each reload.
+pub async fn corrections(
+    store: &Store,
+) -> Result<std::collections::HashMap<String, Vec<keikaku_core::audit::AuditRecord>>, OpsError> {
+    let records = store
+        .audit_entries(&crate::storage::audit::AuditFilter {
+            action: Some(super::workspace::CORRECTION.to_owned()),
+            ..Default::default()
+        })
+        .await?;
+    let mut by_subject: std::collections::HashMap<String, Vec<_>> = Default::default();
+    for record in records {
+        by_subject
+            .entry(record.subject.clone())
+            .or_default()
+            .push(record);
+    }
+    Ok(by_subject)
+}

@@ -44,6 +44,8 @@ pub enum WorkspaceError {
     Conflict(String),
     /// A step that needs a comment was given none.
     CommentRequired(Transition),
+    /// A correction of a published edition was given no reason (the public sees it).
+    ReasonRequired,
     /// Publishing waits for these parts (department, state) to be approved.
     Unapproved(Vec<(String, PartState)>),
     /// Publishing waits for amounts not filled in.
@@ -173,6 +175,12 @@ impl WorkspaceError {
                     format!("{} needs a comment (the reason)", step.key())
                 }
             }
+            WorkspaceError::ReasonRequired => if ja {
+                "公開中の計画の訂正には理由が必要です（訂正の理由は公開されます）。"
+            } else {
+                "correcting a published edition needs a reason (the reason is shown to the public)"
+            }
+            .to_owned(),
             WorkspaceError::Unapproved(parts) => {
                 let list: Vec<String> = parts
                     .iter()
@@ -383,6 +391,9 @@ pub async fn project(
     Ok((opened, view))
 }
 
+/// The audit action of a correction to a published edition (shown on the public portal).
+pub const CORRECTION: &str = "correct-project";
+
 /// Who acts, and through what: the login recorded in the audit log.
 #[derive(Debug, Clone)]
 pub struct Acting<'a> {
@@ -466,6 +477,12 @@ pub async fn save_project(
         ),
         None => None,
     };
+    // A published edition is changed only by the planning office, as a correction with a
+    // reason that the public project page shows; review states do not apply to it.
+    let correcting = state == EditionState::Published && actor.role.reviews() && old.is_some();
+    if correcting && request.comment.trim().is_empty() {
+        return Err(WorkspaceError::ReasonRequired);
+    }
     // Authorisation first, on what is stored: a department may touch only its own projects.
     let old_parts = match &old {
         Some((_, project)) => {
@@ -473,7 +490,7 @@ pub async fn save_project(
         }
         None => Vec::new(),
     };
-    if old.is_some() {
+    if old.is_some() && !correcting {
         check(actor, request.code, state, Action::EditProject(&old_parts))?;
     }
     // A stale form is refused before it is read: whatever it says, it was made from another
@@ -545,7 +562,9 @@ pub async fn save_project(
     } else {
         Action::AddProject(&new_parts)
     };
-    check(actor, request.code, state, action)?;
+    if !correcting {
+        check(actor, request.code, state, action)?;
+    }
     let next = with_project(&edition, policy, &project);
     let (errors, warnings): (Vec<FieldError>, Vec<FieldError>) =
         check_in_edition(&next, &project.id, rules)
@@ -578,10 +597,10 @@ pub async fn save_project(
     )
     .await?;
     let subject = format!("{} {}", request.code, request.span.label());
-    let action = if old.is_some() {
-        "edit-project"
-    } else {
-        "add-project"
+    let action = match (&old, correcting) {
+        (_, true) => CORRECTION,
+        (Some(_), false) => "edit-project",
+        (None, false) => "add-project",
     };
     for change in &changes {
         tx.record(&Entry {

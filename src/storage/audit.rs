@@ -22,6 +22,10 @@ pub struct AuditFilter {
     pub since: Option<String>,
     /// Entries whose subject starts with this (a municipality code: `072052`).
     pub subject_prefix: Option<String>,
+    /// Entries whose subject is exactly this (an edition: `072052 R3-R5`).
+    pub subject: Option<String>,
+    /// Entries of this action (`correct-project`, `submit`…).
+    pub action: Option<String>,
     /// At most this many, the newest (all when `None`).
     pub limit: Option<i64>,
 }
@@ -72,6 +76,12 @@ impl Store {
         }
         if let Some(since) = &filter.since {
             add("at >= ?", since.clone());
+        }
+        if let Some(subject) = &filter.subject {
+            add("subject = ?", subject.clone());
+        }
+        if let Some(action) = &filter.action {
+            add("action = ?", action.clone());
         }
         if let Some(prefix) = &filter.subject_prefix {
             // A prefix of letters and digits only (a municipality code): no LIKE wildcards.

@@ -31,6 +31,8 @@ pub struct EditionInfo {
     pub state: String,
     /// When it was stored (RFC 3339, UTC).
     pub imported_at: String,
+    /// When a project of it was last changed in place (a form of the workspace), if ever.
+    pub updated_at: Option<String>,
     /// Number of projects.
     pub projects: i64,
 }
@@ -65,7 +67,7 @@ impl Store {
     pub async fn editions(&self) -> Result<Vec<EditionInfo>, StoreError> {
         let rows = sqlx::query(
             "SELECT e.id, e.municipality_code, m.name, e.first_year, e.last_year, e.title, e.source, e.state, \
-                    e.imported_at, (SELECT COUNT(*) FROM project p WHERE p.edition_id = e.id) AS projects \
+                    e.imported_at, e.updated_at, (SELECT COUNT(*) FROM project p WHERE p.edition_id = e.id) AS projects \
              FROM edition e JOIN municipality m ON m.code = e.municipality_code \
              ORDER BY e.municipality_code, e.first_year, e.last_year",
         )
@@ -195,6 +197,7 @@ fn edition_info(r: &AnyRow) -> Result<EditionInfo, StoreError> {
         source: r.try_get("source")?,
         state: r.try_get("state")?,
         imported_at: r.try_get("imported_at")?,
+        updated_at: r.try_get("updated_at")?,
         projects: r.try_get("projects")?,
     })
 }

@@ -166,19 +166,35 @@ async fn build_snapshot(store: &Store, previous: Option<&Snapshot>) -> Result<Sn
         }
     }
     let loaded = to_load.len();
+    let mut corrections = if to_load.is_empty() {
+        Default::default()
+    } else {
+        ops::publish::corrections(store).await?
+    };
     // In batches: a few queries per batch, and the indexing of one batch (CPU work, kept off
     // the threads that answer requests) while the next is read.
     let mut indexing: Option<tokio::task::JoinHandle<Vec<EditionView>>> = None;
     for batch in to_load.chunks(LOAD_BATCH) {
         let editions = ops::publish::contents(store, batch).await?;
-        let pairs: Vec<_> = batch.iter().cloned().zip(editions).collect();
+        let pairs: Vec<_> = batch
+            .iter()
+            .cloned()
+            .zip(editions)
+            .map(|(info, edition)| {
+                let subject = format!("{} {}", info.municipality.code, info.span.label());
+                let fixes = corrections.remove(&subject).unwrap_or_default();
+                (info, edition, fixes)
+            })
+            .collect();
         if let Some(previous) = indexing.take() {
             views.extend(finish(previous).await?);
         }
         indexing = Some(tokio::task::spawn_blocking(move || {
             pairs
                 .into_iter()
-                .map(|(info, edition)| EditionView::new(info, edition))
+                .map(|(info, edition, fixes)| {
+                    EditionView::new(info, edition).with_corrections(fixes)
+                })
                 .collect()
         }));
     }

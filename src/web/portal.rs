@@ -706,6 +706,42 @@ struct ProjectPage {
     previous: Option<Link>,
     next: Option<Link>,
     history: Vec<HistoryRow>,
+    corrections: Vec<CorrectionRow>,
+}
+
+/// A correction made to the project after its edition was published.
+struct CorrectionRow {
+    date: String,
+    field: String,
+    change: String,
+    reason: String,
+    by: Option<String>,
+}
+
+/// The published corrections of a project: date, field, old → new and the reason; who made
+/// them only where the municipality shows editors' names.
+fn correction_rows(
+    records: &[keikaku_core::audit::AuditRecord],
+    show_editors: bool,
+) -> Vec<CorrectionRow> {
+    records
+        .iter()
+        .map(|r| CorrectionRow {
+            date: crate::ops::accounts::local_time(&r.at)
+                .split(' ')
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+            field: keikaku_core::form::field_label(&r.field, keikaku_core::Lang::Ja),
+            change: format!(
+                "{} → {}",
+                r.old.as_deref().unwrap_or("（なし）"),
+                r.new.as_deref().unwrap_or("（なし）")
+            ),
+            reason: r.comment.clone(),
+            by: show_editors.then(|| r.actor.clone()),
+        })
+        .collect()
 }
 
 /// The project in one edition of its municipality.
@@ -738,6 +774,7 @@ async fn project(
     PagePath((code, slug, reference)): PagePath<(String, String, String)>,
     PageQuery(NoParams {}): PageQuery<NoParams>,
 ) -> Response {
+    let show_editors = state.workspace.config.public_editors;
     page(&state, |snapshot| {
         let (municipality, edition) = find(snapshot, &code, &slug)?;
         let entry = edition.project(&reference).ok_or_else(|| {
@@ -794,8 +831,16 @@ async fn project(
             }
         }
         let history = project_history(municipality, edition, &entry.reference);
+        let corrections = correction_rows(
+            edition
+                .corrections
+                .get(project.id.as_str())
+                .map_or(&[][..], Vec::as_slice),
+            show_editors,
+        );
         let page = ProjectPage {
             history,
+            corrections,
             layout: Layout::edition(
                 municipality,
                 edition,

@@ -258,6 +258,8 @@ pub struct EditionView {
     aggregates: HashMap<GroupBy, Aggregate>,
     /// Search index over the projects (with their text as search sees it).
     pub index: Index,
+    /// Corrections made after publication, by project stable id, oldest first.
+    pub corrections: HashMap<String, Vec<keikaku_core::audit::AuditRecord>>,
 }
 
 impl EditionView {
@@ -291,7 +293,23 @@ impl EditionView {
             projects,
             aggregates,
             index,
+            corrections: HashMap::new(),
         }
+    }
+
+    /// The same view with the corrections made to it after publication (audit entries of
+    /// the edition, any order).
+    pub fn with_corrections(mut self, records: Vec<keikaku_core::audit::AuditRecord>) -> Self {
+        for record in records {
+            self.corrections
+                .entry(record.project.clone())
+                .or_default()
+                .push(record);
+        }
+        for list in self.corrections.values_mut() {
+            list.sort_by_key(|r| r.seq);
+        }
+        self
     }
 
     /// Totals grouped by `by`, over every year.
@@ -438,6 +456,7 @@ impl Snapshot {
             .find(|e| {
                 e.info.id == info.id
                     && e.info.imported_at == info.imported_at
+                    && e.info.updated_at == info.updated_at
                     && e.info.municipality == info.municipality
             })
             .cloned()

@@ -159,6 +159,7 @@ async fn api(
 
 struct World {
     app: Router,
+    state: AppState,
     store: Store,
     _db: super::support::TestDb,
     /// A project of DEPT_A only and one of DEPT_B only, in the draft R3-R5.
@@ -301,7 +302,8 @@ async fn world(backend: Backend) -> World {
         .expect("state")
         .with_workspace(WorkspaceSettings::default());
     World {
-        app: web::app(state),
+        app: web::app(state.clone()),
+        state,
         store,
         _db: db,
         project_a,
@@ -467,8 +469,8 @@ fn cases() -> Vec<Case> {
         c(
             M::POST,
             "/admin/{code}/{edition}/projects/{id}",
-            "save a project of the published edition",
-            [LOCKED, LOCKED, LOCKED, LOCKED, NO, GONE],
+            "correct a project of the published edition (with a reason)",
+            [SEE, SEE, LOCKED, LOCKED, NO, GONE],
         ),
         c(
             M::POST,
@@ -521,8 +523,8 @@ fn cases() -> Vec<Case> {
         c(
             M::PATCH,
             "/api/admin/v1/municipalities/{code}/editions/{edition}/projects/{id}",
-            "API change a project of the published edition",
-            [LOCKED, LOCKED, LOCKED, LOCKED, NO, GONE],
+            "API correct a project of the published edition (with a reason)",
+            [OK, OK, LOCKED, LOCKED, NO, GONE],
         ),
         c(
             M::POST,
@@ -1276,21 +1278,74 @@ async fn review_round_from_entry_to_publication(backend: Backend) {
     let returned = log.iter().find(|r| r.action == "return").expect("return");
     assert_eq!(returned.comment, "R4の金額を確認してください");
     assert_eq!(returned.actor, "planning");
-    // Published: nothing changes any more.
+    // Published: departments change nothing; the planning office corrects, with a reason
+    // that the public project page shows (without the login).
     let etag = api(&w.app, &dept, Method::GET, &uri, None, &[])
         .await
         .header("etag");
     let late = api(
         &w.app,
-        &planning,
+        &dept,
         Method::PATCH,
         &uri,
         Some(json!({"summary": "公開後"})),
-        &[("if-match", etag)],
+        &[("if-match", etag.clone())],
     )
     .await;
     assert_eq!(late.status, StatusCode::CONFLICT);
     assert_eq!(late.json()["error"]["code"], "published");
+    let bare = api(
+        &w.app,
+        &planning,
+        Method::PATCH,
+        &uri,
+        Some(json!({"summary": "公開後"})),
+        &[("if-match", etag.clone())],
+    )
+    .await;
+    assert_eq!(bare.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bare.json()["error"]["code"], "reason_required");
+    let fixed = api(
+        &w.app,
+        &planning,
+        Method::PATCH,
+        &uri,
+        Some(json!({"summary": "訂正後の概要", "comment": "誤字の訂正"})),
+        &[("if-match", etag)],
+    )
+    .await;
+    assert_eq!(fixed.status, StatusCode::OK, "{}", fixed.text());
+    let project = fixed.json();
+    w.state.refresh().await.expect("refresh");
+    let reference = format!(
+        "{}-{}",
+        project["policy"].as_str().unwrap_or(""),
+        project["number"]
+    );
+    let public = send(
+        &w.app,
+        Method::GET,
+        &format!("/072052/r3-r5/projects/{reference}"),
+        &[],
+        Body::empty(),
+    )
+    .await;
+    assert_eq!(public.status, StatusCode::OK);
+    let html = public.text();
+    assert!(
+        html.contains("公開後の訂正")
+            && html.contains("訂正後の概要")
+            && html.contains("誤字の訂正"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("planning"),
+        "no user names on the public page unless enabled"
+    );
+    assert!(
+        !html.contains("R4の金額を確認してください"),
+        "review comments are never public"
+    );
 }
 
 /// Names, comments and values containing markup are shown as text on every workspace page.

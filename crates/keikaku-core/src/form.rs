@@ -46,6 +46,44 @@ impl FieldKey {
     }
 }
 
+/// The name of a form field as people read it: `name` → 事業名 / project name,
+/// `cost.2021.total` → 令和3年度 事業費 / FY2021 total. Unknown keys are returned as they are.
+pub fn field_label(key: &str, lang: Lang) -> String {
+    let ja = lang == Lang::Ja;
+    let text = |j: &str, e: &str| if ja { j.to_owned() } else { e.to_owned() };
+    match key {
+        "policy" => return text("施策コード", "policy code"),
+        "number" => return text("事業番号", "project number"),
+        "name" => return text("事業名", "project name"),
+        "summary" => return text("事業概要", "summary"),
+        "status" => return text("区分", "status"),
+        "departments" => return text("担当課", "departments"),
+        "strategies" => return text("地方創生事業", "strategy codes"),
+        _ => {}
+    }
+    let mut parts = key.split('.');
+    if let (Some("cost"), Some(year), Some(part), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    {
+        let fiscal = year.parse::<i32>().ok().and_then(FiscalYear::new);
+        let part = match (part, ja) {
+            ("total", true) => "事業費",
+            ("total", false) => "total",
+            ("earmarked", true) => "特定財源",
+            ("earmarked", false) => "earmarked funds",
+            ("general", true) => "一般財源",
+            ("general", false) => "general funds",
+            (other, _) => other,
+        };
+        return match (fiscal, ja) {
+            (Some(y), true) => format!("{} {part}", y.label()),
+            (_, false) => format!("FY{year} {part}"),
+            (None, true) => format!("{year}年度 {part}"),
+        };
+    }
+    key.to_owned()
+}
+
 /// A project's form, every field as text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProjectForm {

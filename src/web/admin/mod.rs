@@ -352,6 +352,7 @@ pub fn status_of(err: &WorkspaceError) -> (StatusCode, &'static str) {
         WorkspaceError::CommentRequired(_) => {
             (StatusCode::UNPROCESSABLE_ENTITY, "comment_required")
         }
+        WorkspaceError::ReasonRequired => (StatusCode::UNPROCESSABLE_ENTITY, "reason_required"),
         WorkspaceError::Stale(_) => (StatusCode::PRECONDITION_FAILED, "stale"),
         WorkspaceError::VersionRequired => (StatusCode::PRECONDITION_REQUIRED, "version_required"),
         WorkspaceError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),

@@ -718,23 +718,7 @@ const COST_PARTS: [(&str, &str); 3] = [
 ];
 
 fn field_label(key: &str) -> String {
-    if let Some((_, label, _, _)) = TEXT_FIELDS.iter().find(|(k, ..)| *k == key) {
-        return (*label).to_owned();
-    }
-    let mut parts = key.split('.');
-    if let (Some("cost"), Some(year), Some(part)) = (parts.next(), parts.next(), parts.next()) {
-        let year = year
-            .parse::<i32>()
-            .ok()
-            .and_then(keikaku_core::FiscalYear::new)
-            .map_or_else(|| year.to_owned(), |y| y.label());
-        let part = COST_PARTS
-            .iter()
-            .find(|(k, _)| *k == part)
-            .map_or(part, |(_, l)| l);
-        return format!("{year} {part}");
-    }
-    key.to_owned()
+    keikaku_core::form::field_label(key, PAGE_LANG)
 }
 
 fn field_id(key: &str) -> String {
@@ -879,35 +863,45 @@ pub(super) async fn project_form(
             Err(err) => return refused(&err),
         };
     let form = ProjectForm::of(view.policy, &view.project, span);
-    let editable = check(
-        &signed.actor,
-        &code,
-        opened.state,
-        Action::EditProject(&view.parts),
-    )
-    .map_err(|r| r.message(PAGE_LANG));
+    // The planning office corrects a published edition, with a reason the public sees.
+    let correcting = opened.state == EditionState::Published && signed.actor.role.reviews();
+    let editable = if correcting {
+        Ok(())
+    } else {
+        check(
+            &signed.actor,
+            &code,
+            opened.state,
+            Action::EditProject(&view.parts),
+        )
+        .map_err(|r| r.message(PAGE_LANG))
+    };
     let base = edition_href(&code, span);
     let title = view.project.name.clone();
-    page(
-        StatusCode::OK,
-        &project_page(
-            &signed,
-            &opened,
-            title,
-            format!("{base}/projects/{}", encode(&id)),
-            view.version,
-            FormState {
-                form: &form,
-                span,
-                errors: &[],
-                differences: Vec::new(),
-                comment: String::new(),
-            },
-            editable,
-            (signed.account.role != Role::Viewer)
-                .then(|| format!("/admin/{code}/audit?project={}", encode(&id))),
-        ),
-    )
+    let mut view_page = project_page(
+        &signed,
+        &opened,
+        title,
+        format!("{base}/projects/{}", encode(&id)),
+        view.version,
+        FormState {
+            form: &form,
+            span,
+            errors: &[],
+            differences: Vec::new(),
+            comment: String::new(),
+        },
+        editable,
+        (signed.account.role != Role::Viewer)
+            .then(|| format!("/admin/{code}/audit?project={}", encode(&id))),
+    );
+    if correcting {
+        view_page.frame.notices.push(
+            "この計画は公開中です。保存すると訂正として記録され、訂正の日付と理由（変更理由）が公開ページに表示されます。"
+                .into(),
+        );
+    }
+    page(StatusCode::OK, &view_page)
 }
 
 /// Which policy a new project goes to.
