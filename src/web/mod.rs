@@ -58,6 +58,10 @@ pub struct AppState {
     cache_bytes: usize,
     /// The staff workspace's settings and the validation rules its forms apply.
     workspace: Arc<WorkspaceSettings>,
+    /// The data version last compared with what is served: a change to drafts alone moves
+    /// the version without changing what the public sees, and keeps the snapshot (and its
+    /// response cache) as it is.
+    checked: Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// What the staff workspace needs from the configuration.
@@ -78,6 +82,7 @@ impl AppState {
             default_municipality: None,
             cache_bytes: snapshot::DEFAULT_CACHE_BYTES,
             workspace: Arc::new(WorkspaceSettings::default()),
+            checked: Arc::new(std::sync::atomic::AtomicI64::new(snapshot::NOT_LOADED)),
         }
     }
 
@@ -126,16 +131,25 @@ impl AppState {
         self.snapshot.load_full()
     }
 
-    /// Rebuilds the snapshot if the data changed since it was read, reloading only the
-    /// editions that changed. Returns whether it did.
+    /// Rebuilds the snapshot if what is published changed since it was read, reloading only
+    /// the editions that changed. Returns whether it did. A change to drafts alone (the
+    /// workspace's saves) keeps the snapshot and its cached responses.
     pub async fn refresh(&self) -> Result<bool, OpsError> {
+        use std::sync::atomic::Ordering;
         let current = self.snapshot.load_full();
-        if ops::publish::version(&self.store).await? == current.version {
+        let version = ops::publish::version(&self.store).await?;
+        if version == current.version || version == self.checked.load(Ordering::Acquire) {
             return Ok(false);
         }
-        let next = build_snapshot(&self.store, Some(&current)).await?;
+        let published = ops::publish::published(&self.store).await?;
+        if current.serves(&published) {
+            self.checked.store(published.version, Ordering::Release);
+            return Ok(false);
+        }
+        let next = build_snapshot_of(&self.store, published, Some(&current)).await?;
         next.cache.set_budget(self.cache_bytes);
         let version = next.version;
+        self.checked.store(version, Ordering::Release);
         self.snapshot.store(Arc::new(next));
         tracing::info!(version, "published plans reloaded");
         Ok(true)
@@ -157,6 +171,15 @@ async fn finish(
 /// Reads what is public and builds a snapshot, taking unchanged editions from `previous`.
 async fn build_snapshot(store: &Store, previous: Option<&Snapshot>) -> Result<Snapshot, OpsError> {
     let published = ops::publish::published(store).await?;
+    build_snapshot_of(store, published, previous).await
+}
+
+/// Builds a snapshot of `published`, taking unchanged editions from `previous`.
+async fn build_snapshot_of(
+    store: &Store,
+    published: ops::publish::Published,
+    previous: Option<&Snapshot>,
+) -> Result<Snapshot, OpsError> {
     let mut views = Vec::with_capacity(published.editions.len());
     let mut to_load = Vec::new();
     for info in published.editions {

@@ -462,6 +462,31 @@ impl Snapshot {
             .cloned()
     }
 
+    /// True when `published` lists exactly what this snapshot serves: the same
+    /// municipalities (names, populations) and the same stored copies of the same editions.
+    /// A change to drafts alone moves the data version but leaves the public set as it was.
+    pub fn serves(&self, published: &crate::ops::publish::Published) -> bool {
+        let editions = self
+            .municipalities
+            .iter()
+            .map(|m| m.editions.len())
+            .sum::<usize>();
+        self.version != NOT_LOADED
+            && self.municipalities.len() == published.municipalities.len()
+            && editions == published.editions.len()
+            && published.municipalities.iter().all(|p| {
+                self.municipality(p.municipality.code.as_str())
+                    .is_some_and(|m| {
+                        m.municipality == p.municipality && m.population == p.population
+                    })
+            })
+            && published.editions.iter().all(|info| {
+                self.reusable(info).is_some_and(|view| {
+                    view.info.state == info.state && view.info.title == info.title
+                })
+            })
+    }
+
     /// The recorded populations of the public municipalities.
     pub fn populations(&self) -> keikaku_core::canonical::Populations {
         self.municipalities

@@ -1561,13 +1561,32 @@ async fn the_response_cache_stays_within_its_byte_budget_and_large_files_pass_th
     assert_eq!(json.json()["format"], "keikaku-plan", "the whole file");
     assert!(cache().cache.get("/opendata/all/json").is_none());
 
-    // A reload of the plans (a new edition rolled) starts an empty cache with the same budget.
+    // A draft rolled changes nothing public: the cache stays. Publishing it reloads the
+    // plans, which starts an empty cache with the same budget.
     let store = db.store().await;
     let from = keikaku_core::EditionSpan::parse("R2-R4").expect("span");
     let to = keikaku_core::EditionSpan::parse("R3-R5").expect("span");
     keikaku::ops::editions::roll(&store, None, from, to, "test")
         .await
         .expect("roll");
+    assert!(!state.refresh().await.expect("refresh"));
+    assert!(!cache().cache.is_empty());
+    keikaku::ops::editions::set_state(
+        &store,
+        &keikaku::ops::EditionSelector {
+            municipality: None,
+            span: Some(to),
+        },
+        keikaku_core::EditionState::Published,
+        keikaku::ops::editions::PublishOverrides {
+            allow_incomplete: true,
+            force: false,
+        },
+        "test",
+    )
+    .await
+    .map_err(|e| e.to_string())
+    .expect("publish");
     assert!(state.refresh().await.expect("refresh"));
     assert!(cache().cache.is_empty());
     assert_eq!(cache().cache.budget(), budget);

@@ -1514,7 +1514,64 @@ async fn cli_publish_waits_for_approval(backend: Backend) {
     );
 }
 
+/// Saves to a draft do not reload the public portal or empty its response cache: the public
+/// figures stay as they are while departments work. Publishing reloads it.
+async fn draft_saves_keep_the_public_snapshot(backend: Backend) {
+    let w = world(backend).await;
+    w.state.refresh().await.expect("refresh");
+    let page = send(&w.app, Method::GET, "/072052/r2-r4", &[], Body::empty()).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let before = w.state.snapshot();
+    let planning = sign_in(&w.store, "planning").await;
+    let uri = format!(
+        "/api/admin/v1/municipalities/072052/editions/r3-r5/projects/{}",
+        w.project_a
+    );
+    let etag = api(&w.app, &planning, Method::GET, &uri, None, &[])
+        .await
+        .header("etag");
+    let saved = api(
+        &w.app,
+        &planning,
+        Method::PATCH,
+        &uri,
+        Some(json!({"summary": "下書きの変更"})),
+        &[("if-match", etag)],
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text());
+    assert!(
+        !w.state.refresh().await.expect("refresh"),
+        "a draft change reloads nothing"
+    );
+    assert!(
+        std::sync::Arc::ptr_eq(&before, &w.state.snapshot()),
+        "same snapshot, same cache"
+    );
+    let published = post_form(
+        &w.app,
+        &planning,
+        "/admin/072052/r3-r5/publish",
+        &[("force", "1".into())],
+        true,
+    )
+    .await;
+    assert_eq!(
+        published.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        published.text()
+    );
+    assert!(
+        w.state.refresh().await.expect("refresh"),
+        "publishing reloads"
+    );
+    let html = send(&w.app, Method::GET, "/072052/r3-r5", &[], Body::empty()).await;
+    assert_eq!(html.status, StatusCode::OK);
+}
+
 on_every_backend!(
+    draft_saves_keep_the_public_snapshot,
     cli_publish_waits_for_approval,
     authorization_matrix,
     anonymous_requests_are_refused,
