@@ -71,16 +71,23 @@ pub fn routes() -> Router<AppState> {
 /// The OpenAPI document and the Swagger UI that shows it.
 pub fn docs() -> Router {
     SwaggerUi::new("/api/docs")
-        .url("/api/openapi.json", ApiDoc::openapi())
+        .url("/api/openapi.json", openapi())
         .into()
 }
 
-/// The OpenAPI description of the API.
+/// The whole OpenAPI document: the public API and the admin API of the staff workspace.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(super::admin::api::AdminApiDoc::openapi());
+    doc
+}
+
+/// The OpenAPI description of the public API.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "keikaku API",
-        description = "市町村の実施計画（事業・事業費・財源）を返す読み取り専用の API です。金額は千円単位の整数で、null は計上なし（0 ではありません）を表します。\n\nRead-only API over municipalities' 実施計画 (rolling implementation plans). Amounts are integers of 千円 (thousand yen); null means no amount, never zero.",
+        description = "市町村の実施計画（事業・事業費・財源）を返す API です。/api/v1 は公開中の計画を誰でも読めます（読み取り専用）。/api/admin/v1 は作業画面の API で、ログインが必要です。金額は千円単位の整数で、null は計上なし（0 ではありません）を表します。\n\nAPI over municipalities' 実施計画 (rolling implementation plans). /api/v1 reads the published plans, for anyone (read-only); /api/admin/v1 is the staff workspace and needs a session. Amounts are integers of 千円 (thousand yen); null means no amount, never zero.",
         license(name = "Data: CC-BY-4.0", identifier = "CC-BY-4.0")
     ),
     paths(municipalities, municipality, editions, edition, goals, policies, policy, projects, project, aggregate, search, compare),

@@ -1348,6 +1348,11 @@ async fn every_route_refuses_unknown_parameters_and_ignores_tracking_ones() {
     // Every API route from its own description, with example values.
     let spec = get(&app, "/api/openapi.json").await.json();
     for path in spec["paths"].as_object().expect("paths").keys() {
+        // The admin API answers 401 before anything else without a session; its parameters
+        // are checked in tests/integration/workspace.rs.
+        if path.starts_with("/api/admin/") {
+            continue;
+        }
         let uri = path
             .replace("{code}", "072052")
             .replace("{edition}", "r2-r4")

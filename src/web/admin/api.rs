@@ -15,6 +15,7 @@ use keikaku_core::form::{FieldError, ProjectForm};
 use keikaku_core::workspace::Transition;
 use keikaku_core::{FiscalYear, MunicipalityCode};
 use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
 
 use super::{SESSION_COOKIE, Signed, place, set_cookie, status_of};
 use crate::ops::accounts::{self, SignInRefused};
@@ -24,6 +25,18 @@ use crate::storage::write::Via;
 use crate::web::AppState;
 
 const LANG: Lang = Lang::En;
+
+/// The admin API's part of the OpenAPI document (merged into the public API's).
+#[derive(OpenApi)]
+#[openapi(
+    paths(sign_in, sign_out, get_project, patch_project, step, audit),
+    components(schemas(SignIn, SignedInBody, ProjectJson, ProjectPatch, CostJson, StepBody, StepDone, PartJson)),
+    tags((name = "admin", description = "The staff workspace (sign-in required): projects of draft editions, review steps, the audit log. \
+        Sign in with POST /api/admin/v1/session; send the session cookie it sets, and on every unsafe request the X-CSRF-Token header with the csrf_token it answered. \
+        Error codes: unauthorized (401), csrf and forbidden (403), not_found (404, also for another municipality's objects), \
+        published, locked, conflict, unapproved, incomplete (409), stale (412), invalid, comment_required, reason_required (422), version_required (428), locked_out (429)."))
+)]
+pub struct AdminApiDoc;
 
 fn error(status: StatusCode, code: &str, message: String, extra: serde_json::Value) -> Response {
     let mut body = serde_json::json!({ "error": { "code": code, "message": message } });
@@ -80,15 +93,36 @@ fn acting(signed: &Signed) -> Acting<'_> {
 }
 
 /// Sign-in request.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SignIn {
     login: String,
     password: String,
 }
 
+/// The answer to a sign-in.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct SignedInBody {
+    /// Repeat in the `X-CSRF-Token` header of every unsafe request.
+    csrf_token: String,
+    login: String,
+    /// admin, planning, department or viewer.
+    role: String,
+    municipality: Option<String>,
+    departments: Vec<String>,
+}
+
 /// `POST /api/admin/v1/session`: `{"login", "password"}` → the session cookie and
 /// `{"csrf_token", "login", "role"}`. JSON only: a form of another site cannot send it.
+#[utoipa::path(post, path = "/api/admin/v1/session", tag = "admin",
+    request_body = SignIn,
+    responses(
+        (status = 200, description = "Signed in: the session cookie is set (HttpOnly, SameSite=Strict)", body = SignedInBody),
+        (status = 400, description = "Malformed JSON", body = crate::web::error::ErrorBody),
+        (status = 401, description = "Wrong login or password", body = crate::web::error::ErrorBody),
+        (status = 415, description = "Not JSON", body = crate::web::error::ErrorBody),
+        (status = 422, description = "Missing fields", body = crate::web::error::ErrorBody),
+        (status = 429, description = "Too many failures: sign-in waits (locked_out)", body = crate::web::error::ErrorBody)))]
 pub(super) async fn sign_in(State(state): State<AppState>, Json(body): Json<SignIn>) -> Response {
     match accounts::sign_in(
         &state.store,
@@ -99,13 +133,17 @@ pub(super) async fn sign_in(State(state): State<AppState>, Json(body): Json<Sign
     .await
     {
         Ok(Ok(signed)) => {
-            let mut response = Json(serde_json::json!({
-                "csrf_token": signed.csrf_token,
-                "login": signed.account.login,
-                "role": signed.account.role.as_str(),
-                "municipality": signed.account.municipality.as_ref().map(|c| c.as_str().to_owned()),
-                "departments": signed.account.departments,
-            }))
+            let mut response = Json(SignedInBody {
+                csrf_token: signed.csrf_token,
+                login: signed.account.login,
+                role: signed.account.role.as_str().to_owned(),
+                municipality: signed
+                    .account
+                    .municipality
+                    .as_ref()
+                    .map(|c| c.as_str().to_owned()),
+                departments: signed.account.departments,
+            })
             .into_response();
             response.headers_mut().append(
                 header::SET_COOKIE,
@@ -125,6 +163,12 @@ pub(super) async fn sign_in(State(state): State<AppState>, Json(body): Json<Sign
 }
 
 /// `DELETE /api/admin/v1/session`: ends the session.
+#[utoipa::path(delete, path = "/api/admin/v1/session", tag = "admin",
+    params(("X-CSRF-Token" = String, Header, description = "The csrf_token of the sign-in")),
+    responses(
+        (status = 204, description = "Signed out; the session ends in the database too"),
+        (status = 401, description = "No session", body = crate::web::error::ErrorBody),
+        (status = 403, description = "Missing or wrong X-CSRF-Token (csrf)", body = crate::web::error::ErrorBody)))]
 pub(super) async fn sign_out(State(state): State<AppState>, signed: Signed) -> Response {
     let _ = accounts::sign_out(&state.store, signed.token()).await;
     let mut response = StatusCode::NO_CONTENT.into_response();
@@ -135,7 +179,7 @@ pub(super) async fn sign_out(State(state): State<AppState>, signed: Signed) -> R
 }
 
 /// One year's amounts in 千円: `null` is a stated "no amount" (`-`), never 0.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CostJson {
     year: i32,
@@ -146,9 +190,17 @@ pub(super) struct CostJson {
     general: Option<i64>,
 }
 
+/// A department's part of the edition and its review state.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct PartJson {
+    department: String,
+    /// open, submitted, returned, approved or final.
+    state: String,
+}
+
 /// A project as the admin API shows it (the canonical JSON's field names).
-#[derive(Debug, Serialize)]
-struct ProjectJson {
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct ProjectJson {
     id: String,
     policy: String,
     number: u32,
@@ -158,8 +210,9 @@ struct ProjectJson {
     departments: Vec<String>,
     strategies: Vec<String>,
     costs: Vec<CostJson>,
+    /// The version to send back in `If-Match` (also the `ETag`).
     version: String,
-    parts: Vec<serde_json::Value>,
+    parts: Vec<PartJson>,
 }
 
 fn project_json(view: &ProjectView) -> ProjectJson {
@@ -187,7 +240,10 @@ fn project_json(view: &ProjectView) -> ProjectJson {
         parts: view
             .parts
             .iter()
-            .map(|(d, s)| serde_json::json!({ "department": d, "state": s.key() }))
+            .map(|(d, s)| PartJson {
+                department: d.clone(),
+                state: s.key().to_owned(),
+            })
             .collect(),
     }
 }
@@ -201,6 +257,15 @@ fn with_etag(view: &ProjectView) -> Response {
 }
 
 /// `GET …/projects/{id}`: the project with its `ETag`.
+#[utoipa::path(get, path = "/api/admin/v1/municipalities/{code}/editions/{edition}/projects/{id}", tag = "admin",
+    params(
+        ("code" = String, Path, description = "全国地方公共団体コード", example = "072052"),
+        ("edition" = String, Path, description = "計画期間", example = "r3-r5"),
+        ("id" = String, Path, description = "The project's stable id")),
+    responses(
+        (status = 200, description = "The project; the ETag header is its version", body = ProjectJson),
+        (status = 401, description = "No session", body = crate::web::error::ErrorBody),
+        (status = 404, description = "No such project, edition or municipality (another municipality's objects read as not found)", body = crate::web::error::ErrorBody)))]
 pub(super) async fn get_project(
     State(state): State<AppState>,
     signed: Signed,
@@ -217,7 +282,7 @@ pub(super) async fn get_project(
 }
 
 /// A change to a project: only the fields given change.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ProjectPatch {
     policy: Option<String>,
@@ -239,6 +304,23 @@ fn amount(value: Option<i64>) -> String {
 }
 
 /// `PATCH …/projects/{id}` with `If-Match`: changes the fields given.
+#[utoipa::path(patch, path = "/api/admin/v1/municipalities/{code}/editions/{edition}/projects/{id}", tag = "admin",
+    params(
+        ("code" = String, Path, description = "全国地方公共団体コード", example = "072052"),
+        ("edition" = String, Path, description = "計画期間", example = "r3-r5"),
+        ("id" = String, Path, description = "The project's stable id"),
+        ("If-Match" = String, Header, description = "The version (ETag) the change was made from"),
+        ("X-CSRF-Token" = String, Header, description = "The csrf_token of the sign-in")),
+    request_body = ProjectPatch,
+    responses(
+        (status = 200, description = "Saved (validated as every import; each changed field on record)", body = ProjectJson),
+        (status = 401, description = "No session", body = crate::web::error::ErrorBody),
+        (status = 403, description = "The role or department may not (forbidden), or the CSRF token is wrong (csrf)", body = crate::web::error::ErrorBody),
+        (status = 404, description = "Not found (or another municipality's)", body = crate::web::error::ErrorBody),
+        (status = 409, description = "Published edition (published) or a part handed in (locked)", body = crate::web::error::ErrorBody),
+        (status = 412, description = "Changed since the version given (stale): error.differences lists the fields", body = crate::web::error::ErrorBody),
+        (status = 422, description = "Invalid (error.fields names each field), or a correction without a reason", body = crate::web::error::ErrorBody),
+        (status = 428, description = "If-Match missing", body = crate::web::error::ErrorBody)))]
 pub(super) async fn patch_project(
     State(state): State<AppState>,
     signed: Signed,
@@ -326,14 +408,37 @@ pub(super) async fn patch_project(
 }
 
 /// A review step's body.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct StepBody {
     #[serde(default)]
     comment: String,
 }
 
+/// The part's state after a step.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct StepDone {
+    department: String,
+    /// open, submitted, returned, approved or final.
+    state: String,
+}
+
 /// `POST …/departments/{department}/{submit|return|approve|finalize}`.
+#[utoipa::path(post, path = "/api/admin/v1/municipalities/{code}/editions/{edition}/departments/{department}/{step}", tag = "admin",
+    params(
+        ("code" = String, Path, description = "全国地方公共団体コード", example = "072052"),
+        ("edition" = String, Path, description = "計画期間", example = "r3-r5"),
+        ("department" = String, Path, description = "担当課"),
+        ("step" = String, Path, description = "submit (department), return (needs a comment), approve, finalize (planning)"),
+        ("X-CSRF-Token" = String, Header, description = "The csrf_token of the sign-in")),
+    request_body = StepBody,
+    responses(
+        (status = 200, description = "The part's new state", body = StepDone),
+        (status = 401, description = "No session", body = crate::web::error::ErrorBody),
+        (status = 403, description = "The role or department may not, or the CSRF token is wrong", body = crate::web::error::ErrorBody),
+        (status = 404, description = "No such step, department, edition or municipality", body = crate::web::error::ErrorBody),
+        (status = 409, description = "The step does not apply in the part's state, or someone else took a step meanwhile", body = crate::web::error::ErrorBody),
+        (status = 422, description = "A return without a comment", body = crate::web::error::ErrorBody)))]
 pub(super) async fn step(
     State(state): State<AppState>,
     signed: Signed,
@@ -372,7 +477,8 @@ pub(super) async fn step(
 }
 
 /// Which audit entries to list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct AuditQuery {
     municipality: Option<String>,
@@ -393,6 +499,14 @@ fn record_json(r: &AuditRecord) -> serde_json::Value {
 
 /// `GET /api/admin/v1/audit?municipality=&project=&user=&since=&limit=`: entries, oldest
 /// first.
+#[utoipa::path(get, path = "/api/admin/v1/audit", tag = "admin",
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "Entries, oldest first: who (login), when, through what (browser, upload, api, cli), project, field, old and new value, comment, file and its SHA-256, chain hash"),
+        (status = 400, description = "No municipality named (an administrator of every municipality must name one)", body = crate::web::error::ErrorBody),
+        (status = 401, description = "No session", body = crate::web::error::ErrorBody),
+        (status = 403, description = "Viewers do not read the audit log", body = crate::web::error::ErrorBody),
+        (status = 404, description = "Another municipality", body = crate::web::error::ErrorBody)))]
 pub(super) async fn audit(
     State(state): State<AppState>,
     signed: Signed,

@@ -8,7 +8,7 @@
 //! something, and its handler. The router is built from that table, so the authorization
 //! matrix test, which walks the same table, sees every route there is.
 
-mod api;
+pub mod api;
 mod pages;
 
 use axum::Router;
