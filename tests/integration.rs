@@ -19,4 +19,5 @@ mod integration {
     pub mod storage;
     pub mod support;
     pub mod web;
+    pub mod workspace_cli;
 }

@@ -1,0 +1,414 @@
+//! The staff workspace at the command line: `keikaku user` (accounts), `keikaku audit` (the
+//! audit log), the `cli:$USER` actor of command-line changes and `template --department`
+//! (one department's sheet, imported without touching the other departments' projects).
+
+use std::io::Write as _;
+use std::process::{Command, Output, Stdio};
+
+use keikaku::config::WorkspaceConfig;
+use keikaku::ops::accounts;
+use serde_json::{Value, json};
+
+use super::support::{
+    Backend, TestDb, database, import_seed, keikaku, on_every_backend, stderr, stdout,
+};
+
+/// Runs `keikaku ARGS` against `db` as the machine user `tester`, in `lang`, with `input` on
+/// standard input.
+fn keikaku_with(db: &TestDb, args: &[&str], input: &str, lang: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keikaku"))
+        .args(args)
+        .current_dir(db.dir.path())
+        .env("KEIKAKU_DATABASE_URL", db.url_text())
+        .env("KEIKAKU_LANG", lang)
+        .env("USER", "tester")
+        .env_remove("KEIKAKU_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run keikaku");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+/// `keikaku user …` in English, the password on standard input.
+fn user(db: &TestDb, args: &[&str], password: &str) -> Output {
+    let mut all = vec!["user"];
+    all.extend_from_slice(args);
+    keikaku_with(db, &all, password, "en")
+}
+
+/// Asserts that `out` failed with status `code` and an error containing each of `parts`.
+fn refused(out: &Output, code: i32, parts: &[&str]) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout: {}\nstderr: {}",
+        stdout(out),
+        stderr(out)
+    );
+    for part in parts {
+        assert!(
+            stderr(out).contains(part),
+            "{part:?} not in {}",
+            stderr(out)
+        );
+    }
+}
+
+/// The accounts as `user list --format json` gives them.
+fn listed(db: &TestDb) -> Vec<Value> {
+    let out = user(db, &["list", "--format", "json"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_str::<Vec<Value>>(&stdout(&out)).expect("json")
+}
+
+async fn accounts_are_added_listed_disabled_and_given_new_passwords(backend: Backend) {
+    let db = database(backend).await;
+    import_seed(&db);
+    let out = user(
+        &db,
+        &[
+            "add",
+            "kenko",
+            "--role",
+            "department",
+            "--department",
+            "企画政策課",
+            "--department",
+            "財政課",
+            "--municipality",
+            "072052",
+            "--name",
+            "企画 太郎",
+            "--password-stdin",
+        ],
+        "first-password-1\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).trim(),
+        "added kenko (department, municipality 072052, departments 企画政策課, 財政課)"
+    );
+    let out = user(
+        &db,
+        &["add", "root", "--role", "admin", "--password-stdin"],
+        "admin-password-1\r\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = user(
+        &db,
+        &[
+            "add",
+            "kikaku",
+            "--role",
+            "planning",
+            "--municipality",
+            "072052",
+            "--password-stdin",
+        ],
+        "planning-password",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let list = listed(&db);
+    let without_times: Vec<Value> = list
+        .iter()
+        .map(|a| {
+            let mut a = a.clone();
+            let object = a.as_object_mut().expect("object");
+            for time in ["created_at", "password_changed_at"] {
+                let at = object.remove(time).expect(time);
+                assert!(at.as_str().is_some_and(|t| t.ends_with('Z')), "{at}");
+            }
+            a
+        })
+        .collect();
+    assert_eq!(
+        without_times,
+        [
+            json!({"login": "kenko", "name": "企画 太郎", "role": "department",
+                   "municipality": "072052", "departments": ["企画政策課", "財政課"],
+                   "disabled": false, "locked_until": null}),
+            json!({"login": "kikaku", "name": "kikaku", "role": "planning",
+                   "municipality": "072052", "departments": [],
+                   "disabled": false, "locked_until": null}),
+            json!({"login": "root", "name": "root", "role": "admin",
+                   "municipality": null, "departments": [],
+                   "disabled": false, "locked_until": null}),
+        ]
+    );
+    let out = user(&db, &["list"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = stdout(&out);
+    for cell in [
+        "login",
+        "locked until (JST)",
+        "kenko",
+        "企画 太郎",
+        "企画政策課、財政課",
+        "*",
+    ] {
+        assert!(table.contains(cell), "{cell} not in\n{table}");
+    }
+
+    let store = db.store().await;
+    let config = WorkspaceConfig::default();
+    let signed = accounts::sign_in(&store, &config, "kenko", "first-password-1")
+        .await
+        .expect("sign in");
+    assert!(
+        signed.is_ok(),
+        "the password read from stdin is the one set"
+    );
+    let signed = accounts::sign_in(&store, &config, "root", "admin-password-1")
+        .await
+        .expect("sign in");
+    assert!(signed.is_ok(), "CRLF is not part of the password");
+
+    let out = user(&db, &["disable", "kenko"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(listed(&db)[0]["disabled"], true);
+    let signed = accounts::sign_in(&store, &config, "kenko", "first-password-1")
+        .await
+        .expect("sign in");
+    assert_eq!(signed.err(), Some(accounts::SignInRefused::Wrong));
+    let out = user(&db, &["enable", "kenko"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(listed(&db)[0]["disabled"], false);
+
+    let out = user(
+        &db,
+        &["password", "kenko", "--password-stdin"],
+        "second-password-2\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let signed = accounts::sign_in(&store, &config, "kenko", "first-password-1")
+        .await
+        .expect("sign in");
+    assert!(signed.is_err(), "the old password no longer signs in");
+    let signed = accounts::sign_in(&store, &config, "kenko", "second-password-2")
+        .await
+        .expect("sign in");
+    assert!(signed.is_ok(), "the new password signs in");
+
+    // Every change is on record as the machine's user; no password is.
+    let entries = store
+        .audit_entries(&keikaku::storage::audit::AuditFilter {
+            actor: Some("cli:tester".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("audit");
+    let actions: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| (e.action.as_str(), e.subject.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("add-account", "kenko"),
+            ("add-account", "root"),
+            ("add-account", "kikaku"),
+            ("disable-account", "kenko"),
+            ("enable-account", "kenko"),
+            ("set-password", "kenko"),
+        ]
+    );
+    for entry in &entries {
+        let text = format!("{entry:?}");
+        assert!(
+            !text.contains("password-") && !text.contains("argon2"),
+            "{text}"
+        );
+    }
+    store.close().await;
+}
+
+async fn bad_account_requests_are_refused_clearly_and_change_nothing(backend: Backend) {
+    let db = database(backend).await;
+    import_seed(&db);
+    let good = "a-good-password";
+    let department = |extra: &[&'static str]| {
+        let mut args = vec!["add", "department-user", "--role", "department"];
+        args.extend_from_slice(extra);
+        args.push("--password-stdin");
+        args
+    };
+    // Password rules (src/auth.rs), in English and in Japanese.
+    let short = department(&["--department", "財政課", "--municipality", "072052"]);
+    refused(
+        &user(&db, &short, "short\n"),
+        1,
+        &["at least 10 characters"],
+    );
+    let mut ja = vec!["user"];
+    ja.extend_from_slice(&short);
+    refused(
+        &keikaku_with(&db, &ja, "short\n", "ja"),
+        1,
+        &["パスワードは10文字以上"],
+    );
+    refused(
+        &user(&db, &short, "DEPARTMENT-USER\n"),
+        1,
+        &["may not be the login name"],
+    );
+    refused(
+        &user(&db, &short, "aaaaaaaaaaaaaa\n"),
+        1,
+        &["one character repeated"],
+    );
+    refused(
+        &user(&db, &short, "tab\there-is-a-tab\n"),
+        1,
+        &["control characters"],
+    );
+    refused(
+        &user(&db, &short, ""),
+        1,
+        &["no password on standard input"],
+    );
+    refused(
+        &user(&db, &short, &"x1".repeat(5_000)),
+        1,
+        &["longer than 1024 bytes"],
+    );
+    // Roles and their municipality and departments.
+    refused(
+        &user(&db, &department(&["--municipality", "072052"]), good),
+        1,
+        &["at least one --department"],
+    );
+    refused(
+        &user(&db, &department(&["--department", "財政課"]), good),
+        1,
+        &["department account needs its municipality"],
+    );
+    refused(
+        &user(
+            &db,
+            &["add", "someone", "--role", "planning", "--password-stdin"],
+            good,
+        ),
+        1,
+        &["planning account needs its municipality"],
+    );
+    refused(
+        &user(
+            &db,
+            &department(&["--department", "健康福祉課", "--municipality", "072052"]),
+            good,
+        ),
+        1,
+        &[
+            "no department \"健康福祉課\"",
+            "its departments: ",
+            "企画政策課",
+            "財政課",
+        ],
+    );
+    refused(
+        &user(
+            &db,
+            &department(&["--department", "財政課", "--municipality", "072051"]),
+            good,
+        ),
+        1,
+        &["\"072051\" is not a municipality code"],
+    );
+    refused(
+        &user(
+            &db,
+            &department(&["--department", "財政課", "--municipality", "011002"]),
+            good,
+        ),
+        1,
+        &["no municipality 011002"],
+    );
+    refused(
+        &user(
+            &db,
+            &[
+                "add",
+                "someone",
+                "--role",
+                "viewer",
+                "--department",
+                "財政課",
+                "--municipality",
+                "072052",
+                "--password-stdin",
+            ],
+            good,
+        ),
+        1,
+        &["--department is for department accounts only"],
+    );
+    refused(
+        &user(
+            &db,
+            &["add", "someone", "--role", "boss", "--password-stdin"],
+            good,
+        ),
+        2,
+        &[
+            "invalid value 'boss'",
+            "admin, planning, department, viewer",
+        ],
+    );
+    refused(
+        &user(&db, &["add", "someone", "--role", "admin"], good),
+        2,
+        &["--password-stdin"],
+    );
+    refused(
+        &user(
+            &db,
+            &["add", "山田", "--role", "admin", "--password-stdin"],
+            good,
+        ),
+        1,
+        &["login \"山田\" is not allowed"],
+    );
+    assert!(listed(&db).is_empty(), "a refused request added an account");
+
+    let admin = ["add", "root", "--role", "admin", "--password-stdin"];
+    assert!(user(&db, &admin, good).status.success());
+    refused(&user(&db, &admin, good), 1, &["already exists"]);
+    refused(
+        &user(&db, &["disable", "nobody"], ""),
+        1,
+        &["no account is named \"nobody\""],
+    );
+    refused(
+        &user(&db, &["password", "nobody", "--password-stdin"], good),
+        1,
+        &["no account is named \"nobody\""],
+    );
+    refused(
+        &user(&db, &["password", "root", "--password-stdin"], "short"),
+        1,
+        &["at least 10 characters"],
+    );
+    assert_eq!(listed(&db).len(), 1);
+}
+
+#[tokio::test]
+async fn user_list_on_an_empty_database_is_an_empty_table() {
+    let db = super::support::sqlite_db();
+    let out = keikaku(&db, &["user", "list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("login"), "{}", stdout(&out));
+}
+
+on_every_backend!(
+    accounts_are_added_listed_disabled_and_given_new_passwords,
+    bad_account_requests_are_refused_clearly_and_change_nothing,
+);
