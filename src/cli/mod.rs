@@ -1,6 +1,7 @@
 //! Command-line definitions (clap) and dispatch: one file per subcommand. Each command
 //! reads its arguments, calls one `ops` function and prints the result.
 
+mod audit;
 mod backup;
 mod bench;
 mod bench_queries;
@@ -112,6 +113,8 @@ pub enum Command {
     Backup(backup::BackupArgs),
     /// Restore a backup into an empty database (SQLite or PostgreSQL), verified.
     Restore(backup::RestoreArgs),
+    /// The audit log: who changed what, when (JST), through what, old → new.
+    Audit(audit::AuditArgs),
     /// Accounts of the staff workspace: add, list, disable, enable, password.
     User(user::UserArgs),
 }
@@ -231,6 +234,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check => check::run(&config).await,
         Command::Backup(args) => backup::backup(&config, args).await,
         Command::Restore(args) => backup::restore(&config, args).await,
+        Command::Audit(args) => audit::run(&config, args).await,
         Command::User(args) => user::run(&config, args).await,
     }
 }

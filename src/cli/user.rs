@@ -333,7 +333,7 @@ fn list_table(list: &[Account], now: &str) -> String {
                     .as_ref()
                     .map_or_else(|| "*".to_owned(), |m| m.as_str().to_owned()),
                 a.departments.join("、"),
-                if a.disabled { "yes" } else { "" }.to_owned(),
+                if a.disabled { "無効" } else { "" }.to_owned(),
                 locked_now(a, now)
                     .map(accounts::local_time)
                     .unwrap_or_default(),
@@ -342,13 +342,13 @@ fn list_table(list: &[Account], now: &str) -> String {
         .collect();
     table(
         &[
-            "login",
-            "name",
-            "role",
-            "municipality",
-            "departments",
-            "disabled",
-            "locked until (JST)",
+            "ログイン名",
+            "表示名",
+            "役割",
+            "団体コード",
+            "担当課",
+            "無効",
+            "ロック解除（JST）",
         ],
         &[],
         rows,

@@ -7,6 +7,7 @@ use std::process::{Command, Output, Stdio};
 
 use keikaku::config::WorkspaceConfig;
 use keikaku::ops::accounts;
+use keikaku::storage::write::{Entry, Via};
 use serde_json::{Value, json};
 
 use super::support::{
@@ -28,12 +29,16 @@ fn keikaku_with(db: &TestDb, args: &[&str], input: &str, lang: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run keikaku");
-    child
+    // keikaku reads one line at most, or nothing when it refuses the arguments: the rest of
+    // the input may find the pipe closed.
+    if let Err(e) = child
         .stdin
         .take()
         .expect("stdin")
         .write_all(input.as_bytes())
-        .expect("write stdin");
+    {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+    }
     child.wait_with_output().expect("wait")
 }
 
@@ -148,8 +153,8 @@ async fn accounts_are_added_listed_disabled_and_given_new_passwords(backend: Bac
     assert!(out.status.success(), "{}", stderr(&out));
     let table = stdout(&out);
     for cell in [
-        "login",
-        "locked until (JST)",
+        "ログイン名",
+        "ロック解除（JST）",
         "kenko",
         "企画 太郎",
         "企画政策課、財政課",
@@ -400,15 +405,249 @@ async fn bad_account_requests_are_refused_clearly_and_change_nothing(backend: Ba
     assert_eq!(listed(&db).len(), 1);
 }
 
+/// `keikaku audit ARGS` in English, successful, its standard output.
+fn audit(db: &TestDb, args: &[&str]) -> Output {
+    let mut all = vec!["audit"];
+    all.extend_from_slice(args);
+    let out = keikaku_with(db, &all, "", "en");
+    assert!(out.status.success(), "{}", stderr(&out));
+    out
+}
+
+fn audit_json(db: &TestDb, args: &[&str]) -> Vec<Value> {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    serde_json::from_str(&stdout(&audit(db, &all))).expect("json")
+}
+
+fn actions(entries: &[Value]) -> Vec<&str> {
+    entries
+        .iter()
+        .map(|e| e["action"].as_str().expect("action"))
+        .collect()
+}
+
+const SHA: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+async fn the_audit_log_is_listed_filtered_and_written_as_json_and_csv(backend: Backend) {
+    let db = database(backend).await;
+    let seed = super::support::seed_path();
+    let out = keikaku_with(
+        &db,
+        &[
+            "import",
+            seed.to_str().expect("path"),
+            "--municipality",
+            "072052",
+            "--municipality-name",
+            "白河市",
+        ],
+        "",
+        "en",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = user(
+        &db,
+        &["add", "root", "--role", "admin", "--password-stdin"],
+        "admin-password-1",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A change from the workspace: an uploaded file, one field, a comment; values holding
+    // CSV's separators and what a spreadsheet would run as a formula.
+    let store = db.store().await;
+    let mut tx = store
+        .begin_write("tanaka")
+        .await
+        .expect("begin")
+        .via(Via::Upload)
+        .with_file("生活防災課.xlsx", SHA);
+    tx.record(&Entry {
+        action: "edit-project",
+        subject: "072052 R2-R4",
+        project: "072052-r2-7-1-1",
+        field: "name",
+        old: Some("旧名"),
+        new: Some("=新名,\"引用\""),
+        comment: "誤字の訂正",
+        ..Entry::default()
+    })
+    .await
+    .expect("record");
+    tx.commit().await.expect("commit");
+    store.close().await;
+
+    let all = audit_json(&db, &[]);
+    assert_eq!(
+        actions(&all),
+        ["import-edition", "add-account", "edit-project"]
+    );
+    let seqs: Vec<i64> = all
+        .iter()
+        .map(|e| e["seq"].as_i64().expect("seq"))
+        .collect();
+    assert_eq!(seqs, [1, 2, 3], "oldest first, in chain order");
+    for entry in &all[..2] {
+        assert_eq!(entry["actor"], "cli:tester");
+        assert_eq!(entry["via"], "cli");
+    }
+    let edit = &all[2];
+    let fields = [
+        "seq",
+        "at",
+        "at_jst",
+        "actor",
+        "via",
+        "action",
+        "subject",
+        "detail",
+        "project",
+        "field",
+        "old",
+        "new",
+        "comment",
+        "file_name",
+        "file_sha256",
+        "prev_hash",
+        "hash",
+    ];
+    let mut keys: Vec<&str> = edit
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    let mut sorted = fields.to_vec();
+    sorted.sort_unstable();
+    assert_eq!(keys, sorted, "stable field names");
+    assert_eq!(
+        (
+            &edit["actor"],
+            &edit["via"],
+            &edit["project"],
+            &edit["field"],
+            &edit["old"],
+            &edit["new"],
+            &edit["comment"],
+            &edit["file_name"],
+            &edit["file_sha256"],
+            &edit["detail"],
+        ),
+        (
+            &json!("tanaka"),
+            &json!("upload"),
+            &json!("072052-r2-7-1-1"),
+            &json!("name"),
+            &json!("旧名"),
+            &json!("=新名,\"引用\""),
+            &json!("誤字の訂正"),
+            &json!("生活防災課.xlsx"),
+            &json!(SHA),
+            &Value::Null,
+        )
+    );
+    assert_eq!(
+        edit["prev_hash"], all[1]["hash"],
+        "chained to the entry before"
+    );
+    let at: jiff::Timestamp = edit["at"].as_str().expect("at").parse().expect("time");
+    let jst = at.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(9)));
+    assert_eq!(
+        edit["at_jst"],
+        jst.strftime("%Y-%m-%dT%H:%M:%S+09:00").to_string()
+    );
+
+    // Filters.
+    assert_eq!(
+        actions(&audit_json(&db, &["--project", "072052-r2-7-1-1"])),
+        ["edit-project"]
+    );
+    assert!(audit_json(&db, &["--project", "072052-r2-7-9-9"]).is_empty());
+    assert_eq!(
+        actions(&audit_json(&db, &["--user", "tanaka"])),
+        ["edit-project"]
+    );
+    assert_eq!(
+        actions(&audit_json(&db, &["--user", "cli:tester"])),
+        ["import-edition", "add-account"]
+    );
+    assert_eq!(
+        actions(&audit_json(&db, &["--limit", "2"])),
+        ["add-account", "edit-project"],
+        "the newest N, oldest first"
+    );
+    let today = jst.strftime("%Y-%m-%d").to_string();
+    assert_eq!(audit_json(&db, &["--since", &today]).len(), 3);
+    assert!(audit_json(&db, &["--since", "2999-01-01"]).is_empty());
+    let an_hour_later = (at + jiff::SignedDuration::from_hours(1)).to_string();
+    assert!(audit_json(&db, &["--since", &an_hour_later]).is_empty());
+    refused(
+        &keikaku_with(&db, &["audit", "--since", "yesterday"], "", "en"),
+        1,
+        &["--since \"yesterday\" is not a date (YYYY-MM-DD"],
+    );
+    refused(
+        &keikaku_with(&db, &["audit", "--since", "2026-02-30"], "", "ja"),
+        1,
+        &["--since「2026-02-30」は日付"],
+    );
+    refused(
+        &keikaku_with(&db, &["audit", "--limit", "0"], "", "en"),
+        2,
+        &["--limit"],
+    );
+
+    // CSV: BOM, CRLF, the JSON's fields as columns, formulas neutralised.
+    let out = audit(&db, &["--format", "csv"]);
+    assert!(out.stdout.starts_with(b"\xEF\xBB\xBF"), "UTF-8 BOM");
+    let text = String::from_utf8(out.stdout[3..].to_vec()).expect("utf-8");
+    assert!(text.ends_with("\r\n") && !text.replace("\r\n", "").contains('\n'));
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(header, fields, "the JSON's fields, in order");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), 3);
+    let row: Vec<&str> = rows[2].iter().collect();
+    assert_eq!(row[0], "3");
+    assert_eq!(row[3], "tanaka");
+    assert_eq!(row[11], "'=新名,\"引用\"", "a formula is neutralised");
+    assert_eq!(row[13], "生活防災課.xlsx");
+    assert_eq!(row[14], SHA);
+    assert_eq!(row[2], edit["at_jst"].as_str().expect("at_jst"));
+
+    // Table: times in JST, old → new, the file with its digest.
+    let table = stdout(&audit(&db, &[]));
+    for cell in [
+        "日時（JST）",
+        jst.strftime("%Y-%m-%d %H:%M:%S").to_string().as_str(),
+        "cli:tester",
+        "旧名 → =新名,\"引用\"",
+        "誤字の訂正",
+        "生活防災課.xlsx (sha256 9f86d081884c…)",
+    ] {
+        assert!(table.contains(cell), "{cell} not in\n{table}");
+    }
+
+    // The chain holds, and `check` says so.
+    let out = keikaku(&db, &["check"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+}
+
 #[tokio::test]
 async fn user_list_on_an_empty_database_is_an_empty_table() {
     let db = super::support::sqlite_db();
     let out = keikaku(&db, &["user", "list"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("login"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("ログイン名"), "{}", stdout(&out));
 }
 
 on_every_backend!(
     accounts_are_added_listed_disabled_and_given_new_passwords,
     bad_account_requests_are_refused_clearly_and_change_nothing,
+    the_audit_log_is_listed_filtered_and_written_as_json_and_csv,
 );
