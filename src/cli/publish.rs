@@ -37,7 +37,7 @@ pub async fn run(config: &Config, args: PublishArgs) -> anyhow::Result<ExitCode>
         &args.select.selector(),
         state,
         args.allow_incomplete,
-        "cli",
+        &super::audit_actor(),
     )
     .await;
     store.close().await;
