@@ -10,6 +10,8 @@ use keikaku::ops::accounts;
 use keikaku::storage::write::{Entry, Via};
 use serde_json::{Value, json};
 
+use crate::golden::{GoldenProject, PROJECTS};
+
 use super::support::{
     Backend, TestDb, database, import_seed, keikaku, on_every_backend, stderr, stdout,
 };
@@ -638,6 +640,182 @@ async fn the_audit_log_is_listed_filtered_and_written_as_json_and_csv(backend: B
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
 }
 
+/// The R3-R5 projects as `projects --format json` lists them, by stable id.
+fn projects_by_id(db: &TestDb) -> std::collections::BTreeMap<String, Value> {
+    let out = keikaku(db, &["projects", "--edition", "R3-R5", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list: Vec<Value> = serde_json::from_str(&stdout(&out)).expect("json");
+    list.into_iter()
+        .map(|p| (p["id"].as_str().expect("id").to_owned(), p))
+        .collect()
+}
+
+/// The golden projects of `department` that a roll carries on (not 完了 or 廃止).
+fn golden_of(department: &str) -> Vec<&'static GoldenProject> {
+    PROJECTS
+        .iter()
+        .filter(|p| p.departments.contains(&department) && !["完了", "廃止"].contains(&p.status))
+        .collect()
+}
+
+async fn a_department_sheet_holds_its_projects_and_its_import_keeps_the_others(backend: Backend) {
+    let db = database(backend).await;
+    import_seed(&db);
+    let out = keikaku(&db, &["roll", "--from", "R2-R4", "--to", "R3-R5"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let before = projects_by_id(&db);
+
+    // 生活防災課's sheet: its projects, and no other.
+    let out = keikaku(
+        &db,
+        &[
+            "template",
+            "--edition",
+            "R3-R5",
+            "--department",
+            "生活防災課",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let path = db
+        .dir
+        .path()
+        .join("keikaku-072052-r3-r5-生活防災課-template.csv");
+    assert_eq!(
+        stdout(&out).trim(),
+        format!("./{}", path.file_name().expect("name").to_string_lossy())
+    );
+    let bytes = std::fs::read(&path).expect("sheet");
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "UTF-8 BOM");
+    let mut reader = csv::Reader::from_reader(&bytes[3..]);
+    let header = reader.headers().expect("header").clone();
+    let column = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let (name, departments) = (column("事業名"), column("担当課"));
+    let mut rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    let mut names: Vec<&str> = rows.iter().map(|r| &r[name]).collect();
+    let mut expected: Vec<&str> = golden_of("生活防災課").iter().map(|p| p.name).collect();
+    names.sort_unstable();
+    expected.sort_unstable();
+    assert!(!expected.is_empty());
+    assert_eq!(names, expected, "the department's projects, all of them");
+    for row in &rows {
+        assert!(row[departments].contains("生活防災課"), "{row:?}");
+    }
+
+    // The department renames one project and imports its sheet: the other departments'
+    // projects (absent from the sheet) are kept exactly.
+    let renamed_id = rows[0][column("事業ID")].to_owned();
+    let mut edited: Vec<String> = rows[0].iter().map(str::to_owned).collect();
+    edited[name] = format!("{}（改）", edited[name]);
+    rows[0] = csv::StringRecord::from(edited);
+    let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    writer.write_record(&header).expect("header");
+    for row in &rows {
+        writer.write_record(row).expect("row");
+    }
+    let filled = db.dir.path().join("filled.csv");
+    std::fs::write(&filled, writer.into_inner().expect("csv")).expect("write");
+    let out = keikaku(
+        &db,
+        &[
+            "import",
+            filled.to_str().expect("path"),
+            "--edition",
+            "R3-R5",
+        ],
+    );
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let kept = format!(
+        "1 updated, 0 added, 0 taken out ({} unchanged rows and {} projects not in the sheet are kept)",
+        rows.len() - 1,
+        before.len() - rows.len()
+    );
+    assert!(
+        stdout(&out).contains(&kept),
+        "{kept} not in {}",
+        stdout(&out)
+    );
+    let after = projects_by_id(&db);
+    assert_eq!(after.len(), before.len(), "no project ended");
+    assert_eq!(before.len(), PROJECTS.len());
+    for (id, project) in &before {
+        if *id == renamed_id {
+            let mut expected = project.clone();
+            expected["name"] = json!(format!("{}（改）", project["name"].as_str().expect("name")));
+            assert_eq!(after[id], expected);
+        } else {
+            assert_eq!(after.get(id), Some(project), "{id} changed");
+        }
+    }
+
+    // A project of two departments is in both departments' sheets (xlsx here).
+    let out = keikaku(
+        &db,
+        &[
+            "template",
+            "--edition",
+            "R3-R5",
+            "--department",
+            "経営改革推進室",
+            "--out",
+            "k.xlsx",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let grid = keikaku_core::sheet::grid::read_xlsx(
+        &std::fs::read(db.dir.path().join("k.xlsx")).expect("xlsx"),
+    )
+    .expect("grid");
+    let header: Vec<String> = grid.rows[0].iter().map(|v| v.text()).collect();
+    let name = header.iter().position(|h| h == "事業名").expect("事業名");
+    let mut names: Vec<String> = grid.rows[1..]
+        .iter()
+        .filter_map(|r| r.get(name).map(|v| v.text()))
+        .filter(|n| !n.is_empty())
+        .collect();
+    let mut expected: Vec<String> = golden_of("経営改革推進室")
+        .iter()
+        .map(|p| p.name.to_owned())
+        .collect();
+    names.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(names, expected);
+    assert!(
+        golden_of("経営改革推進室")
+            .iter()
+            .any(|p| p.departments.len() > 1),
+        "the sample has a project of two departments"
+    );
+
+    // A department no project names: not found, with the list; nothing written.
+    let files = std::fs::read_dir(db.dir.path()).expect("dir").count();
+    let out = keikaku(
+        &db,
+        &[
+            "template",
+            "--edition",
+            "R3-R5",
+            "--department",
+            "健康福祉課",
+        ],
+    );
+    refused(
+        &out,
+        1,
+        &[
+            "department \"健康福祉課\" not found",
+            "its departments: 企画政策課, ",
+            "生活防災課",
+        ],
+    );
+    assert_eq!(
+        std::fs::read_dir(db.dir.path()).expect("dir").count(),
+        files
+    );
+}
+
 #[tokio::test]
 async fn user_list_on_an_empty_database_is_an_empty_table() {
     let db = super::support::sqlite_db();
@@ -650,4 +828,5 @@ on_every_backend!(
     accounts_are_added_listed_disabled_and_given_new_passwords,
     bad_account_requests_are_refused_clearly_and_change_nothing,
     the_audit_log_is_listed_filtered_and_written_as_json_and_csv,
+    a_department_sheet_holds_its_projects_and_its_import_keeps_the_others,
 );
