@@ -20,4 +20,5 @@ mod integration {
     pub mod support;
     pub mod web;
     pub mod workspace;
+    pub mod workspace_cli;
 }

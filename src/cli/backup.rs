@@ -68,7 +68,8 @@ pub async fn restore(config: &Config, args: RestoreArgs) -> anyhow::Result<ExitC
     let file = std::fs::File::open(&args.file)
         .with_context(|| format!("cannot open {}", args.file.display()))?;
     let store = open_store(config).await?;
-    let restored = backup::restore(&store, std::io::BufReader::new(file), "cli").await;
+    let restored =
+        backup::restore(&store, std::io::BufReader::new(file), &super::audit_actor()).await;
     store.close().await;
     let restored = restored.map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
     let c = restored.manifest.counts;

@@ -237,13 +237,14 @@ pub async fn validate(config: &Config, args: ValidateArgs) -> anyhow::Result<Exi
     } else {
         None
     };
+    let actor = super::audit_actor();
     let request = ImportRequest {
         name: &name,
         bytes: &bytes,
         layout,
         context: context.clone(),
         replace: false,
-        actor: "cli",
+        actor: &actor,
     };
     let parsed = check(store.as_ref(), &request).await?;
     print_report(&name, &parsed.report, config.lang, args.format, false);
@@ -347,6 +348,8 @@ struct Shared {
     context: Context,
     layout: Option<&'static dyn Layout>,
     replace: bool,
+    /// Who the audit log records.
+    actor: String,
     next: std::sync::atomic::AtomicUsize,
     stop: std::sync::atomic::AtomicBool,
 }
@@ -369,7 +372,7 @@ impl Shared {
             layout: self.layout,
             context: self.context.clone(),
             replace: self.replace,
-            actor: "cli",
+            actor: &self.actor,
         }
     }
 }
@@ -454,6 +457,7 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<ExitCod
         context: context.clone(),
         layout,
         replace: args.replace,
+        actor: super::audit_actor(),
         next: std::sync::atomic::AtomicUsize::new(0),
         stop: std::sync::atomic::AtomicBool::new(false),
     });

@@ -1,6 +1,7 @@
 //! Command-line definitions (clap) and dispatch: one file per subcommand. Each command
 //! reads its arguments, calls one `ops` function and prints the result.
 
+mod audit;
 mod backup;
 mod bench;
 mod bench_queries;
@@ -21,6 +22,7 @@ mod roll;
 mod serve;
 mod synth;
 mod template;
+mod user;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -111,6 +113,10 @@ pub enum Command {
     Backup(backup::BackupArgs),
     /// Restore a backup into an empty database (SQLite or PostgreSQL), verified.
     Restore(backup::RestoreArgs),
+    /// The audit log: who changed what, when (JST), through what, old → new.
+    Audit(audit::AuditArgs),
+    /// Accounts of the staff workspace: add, list, disable, enable, password.
+    User(user::UserArgs),
 }
 
 /// Which edition to work on.
@@ -130,6 +136,19 @@ impl SelectArgs {
             municipality: self.municipality.clone(),
             span: self.edition,
         }
+    }
+}
+
+/// Who the audit log records for a change made at the command line: `cli:$USER` (the
+/// operating system's user), or `cli` when `USER` is not set.
+pub fn audit_actor() -> String {
+    actor_for(std::env::var("USER").ok().as_deref())
+}
+
+fn actor_for(user: Option<&str>) -> String {
+    match user.map(str::trim).filter(|u| !u.is_empty()) {
+        Some(user) => format!("cli:{user}"),
+        None => "cli".to_owned(),
     }
 }
 
@@ -215,5 +234,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check => check::run(&config).await,
         Command::Backup(args) => backup::backup(&config, args).await,
         Command::Restore(args) => backup::restore(&config, args).await,
+        Command::Audit(args) => audit::run(&config, args).await,
+        Command::User(args) => user::run(&config, args).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_audit_actor_names_the_user_of_the_machine() {
+        assert_eq!(actor_for(Some("tanaka")), "cli:tanaka");
+        assert_eq!(actor_for(Some(" ")), "cli");
+        assert_eq!(actor_for(None), "cli");
     }
 }

@@ -59,7 +59,7 @@ pub async fn run(config: &Config, args: MunicipalityArgs) -> anyhow::Result<Exit
                 count: population,
                 as_of,
             };
-            let mut tx = store.begin_write("cli").await?;
+            let mut tx = store.begin_write(&super::audit_actor()).await?;
             tx.set_population(&code, name.as_deref(), population)
                 .await?;
             tx.commit().await?;

@@ -44,7 +44,7 @@ pub async fn run(config: &Config, args: PublishArgs) -> anyhow::Result<ExitCode>
             allow_incomplete: args.allow_incomplete,
             force: args.force,
         },
-        "cli",
+        &super::audit_actor(),
     )
     .await;
     store.close().await;

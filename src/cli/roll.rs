@@ -76,7 +76,14 @@ fn summary(rolled: &Rolled, from: EditionSpan, lang: Lang) -> String {
 /// Runs `roll`.
 pub async fn run(config: &Config, args: RollArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(config).await?;
-    let rolled = editions::roll(&store, args.municipality, args.from, args.to, "cli").await?;
+    let rolled = editions::roll(
+        &store,
+        args.municipality,
+        args.from,
+        args.to,
+        &super::audit_actor(),
+    )
+    .await?;
     println!("{}", summary(&rolled, args.from, config.lang));
     store.close().await;
     Ok(ExitCode::SUCCESS)

@@ -59,6 +59,15 @@ pub enum AccountProblem {
     NeedsMunicipality(Role),
     /// The municipality code is malformed.
     BadMunicipality(String),
+    /// The database holds no municipality with this code.
+    UnknownMunicipality(String),
+    /// No project of the municipality's stored editions names this department.
+    UnknownDepartment {
+        /// The department asked for.
+        name: String,
+        /// The departments the municipality's editions name.
+        known: Vec<String>,
+    },
     /// A department account needs at least one department.
     NeedsDepartment,
     /// Departments are for department accounts only.
@@ -94,6 +103,36 @@ impl AccountProblem {
             }
             AccountProblem::BadMunicipality(code) => {
                 format!("{code:?} is not a municipality code")
+            }
+            AccountProblem::UnknownMunicipality(code) if ja => format!(
+                "団体コード「{code}」の団体はデータベースにありません（keikaku municipality list で確認できます）。"
+            ),
+            AccountProblem::UnknownMunicipality(code) => format!(
+                "the database holds no municipality {code} (`keikaku municipality list` lists them)"
+            ),
+            AccountProblem::UnknownDepartment { name, known } if ja => {
+                if known.is_empty() {
+                    format!(
+                        "担当課「{name}」はありません。この団体の計画には担当課のある事業がまだありません（計画を取り込むか、ロールしてから作成してください）。"
+                    )
+                } else {
+                    format!(
+                        "担当課「{name}」はこの団体の計画にありません。担当課: {}",
+                        known.join("、")
+                    )
+                }
+            }
+            AccountProblem::UnknownDepartment { name, known } => {
+                if known.is_empty() {
+                    format!(
+                        "no department {name:?}: no stored plan of this municipality names a department yet (import or roll one first)"
+                    )
+                } else {
+                    format!(
+                        "no department {name:?} in this municipality's plans; its departments: {}",
+                        known.join(", ")
+                    )
+                }
             }
             AccountProblem::NeedsDepartment if ja => {
                 "担当課のアカウントには担当課（--department）が1つ以上必要です。".to_owned()
@@ -182,6 +221,23 @@ pub async fn add(
         }
         _ => {}
     }
+    if let Some(code) = &municipality {
+        let stored = store.municipalities().await.map_err(from_store)?;
+        if !stored.iter().any(|m| m.code == *code) {
+            return Err(invalid(AccountProblem::UnknownMunicipality(
+                code.as_str().to_owned(),
+            )));
+        }
+        if !departments.is_empty() {
+            let known = departments_of(store, code).await?;
+            if let Some(name) = departments.iter().find(|d| !known.contains(d)) {
+                return Err(invalid(AccountProblem::UnknownDepartment {
+                    name: name.clone(),
+                    known,
+                }));
+            }
+        }
+    }
     let hash = hashed(&request.login, &request.password)?;
     let display_name = if request.display_name.trim().is_empty() {
         request.login.clone()
@@ -215,6 +271,25 @@ pub async fn add(
         .map_err(from_store)?
         .map(|(account, _)| account)
         .ok_or_else(|| invalid(AccountProblem::Unknown(request.login.clone())))
+}
+
+/// The departments (担当課) named by the projects of a municipality's stored editions, drafts
+/// included, sorted.
+pub async fn departments_of(
+    store: &Store,
+    code: &MunicipalityCode,
+) -> Result<Vec<String>, AccountError> {
+    let mut names = std::collections::BTreeSet::new();
+    for info in store.editions().await.map_err(from_store)? {
+        if info.municipality.code != *code {
+            continue;
+        }
+        let edition = store.edition(info.id).await.map_err(from_store)?;
+        for (_, project) in edition.projects() {
+            names.extend(project.departments.iter().cloned());
+        }
+    }
+    Ok(names.into_iter().collect())
 }
 
 /// Every account.

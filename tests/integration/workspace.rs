@@ -259,6 +259,12 @@ async fn world(backend: Backend) -> World {
     editions::roll(&store, Some("072052".into()), published(), draft(), "test")
         .await
         .expect("roll");
+    // Another municipality, whose planning office must see nothing of 白河市's.
+    let mut tx = store.begin_write("test").await.expect("tx");
+    tx.upsert_municipality(&MunicipalityCode::parse("073016").expect("code"), "別の町")
+        .await
+        .expect("municipality");
+    tx.commit().await.expect("commit");
     add(&store, "admin", Role::Admin, None, &[]).await;
     add(&store, "planning", Role::Planning, Some("072052"), &[]).await;
     add(
