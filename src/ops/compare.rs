@@ -151,12 +151,17 @@ async fn resolve(store: &Store, selection: &Selection) -> Result<Vec<Municipalit
                 "{prefecture:?} is not a prefecture (a number 1–47 or a name such as 福島県)"
             ))
         })?;
-        codes.extend(
-            known
-                .iter()
-                .filter(|m| m.code.prefecture_number() == number)
-                .map(|m| m.code.clone()),
-        );
+        let found: Vec<MunicipalityCode> = known
+            .iter()
+            .filter(|m| m.code.prefecture_number() == number)
+            .map(|m| m.code.clone())
+            .collect();
+        if found.is_empty() {
+            return Err(OpsError::NotFound(format!(
+                "no published plan in prefecture {prefecture:?}"
+            )));
+        }
+        codes.extend(found);
     }
     codes.sort();
     codes.dedup();

@@ -932,8 +932,8 @@ async fn policy(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ProjectsQuery {
-    /// Only this policy, e.g. `7-1`.
-    #[param(pattern = "^[0-9]{1,3}-[0-9]{1,3}$")]
+    /// Only this policy, e.g. `7-1` (empty: no filter).
+    #[param(pattern = "^([0-9]{1,3}-[0-9]{1,3})?$")]
     policy: Option<String>,
     /// Only projects of this department, e.g. 企画政策課.
     #[param(max_length = 100)]
@@ -941,8 +941,8 @@ pub struct ProjectsQuery {
     /// Only this 区分, e.g. 新規 (拡大 is 拡充).
     #[param(max_length = 100)]
     status: Option<String>,
-    /// Only projects linked to this strategy code, e.g. `Ⅲ(4)` or `III(4)`.
-    #[param(pattern = "^([IVXLivxl]{1,8}|[Ⅰ-Ⅻ])[(（]([0-9]{1,2}|[０-９]{1,2})[)）]$")]
+    /// Only projects linked to this strategy code, e.g. `Ⅲ(4)` or `III(4)` (empty: no filter).
+    #[param(pattern = "^(([IVXLivxl]{1,8}|[Ⅰ-Ⅻ])[(（]([0-9]{1,2}|[０-９]{1,2})[)）])?$")]
     strategy: Option<String>,
     /// Page number, from 1; a page past the last is 404.
     #[param(minimum = 1, maximum = 100000)]
@@ -1131,8 +1131,8 @@ pub struct SearchQuery {
     /// `ＲＰＡ` finds RPA, `フルサト` finds ふるさと.
     #[param(min_length = 1, max_length = 200)]
     q: String,
-    /// Only this policy, e.g. `7-1`.
-    #[param(pattern = "^[0-9]{1,3}-[0-9]{1,3}$")]
+    /// Only this policy, e.g. `7-1` (empty: no filter).
+    #[param(pattern = "^([0-9]{1,3}-[0-9]{1,3})?$")]
     policy: Option<String>,
     /// Only projects of this department.
     #[param(max_length = 100)]
@@ -1140,8 +1140,8 @@ pub struct SearchQuery {
     /// Only this 区分 (拡大 is 拡充).
     #[param(max_length = 100)]
     status: Option<String>,
-    /// Only projects linked to this strategy code, e.g. `Ⅲ(4)` or `III(4)`.
-    #[param(pattern = "^([IVXLivxl]{1,8}|[Ⅰ-Ⅻ])[(（]([0-9]{1,2}|[０-９]{1,2})[)）]$")]
+    /// Only projects linked to this strategy code, e.g. `Ⅲ(4)` or `III(4)` (empty: no filter).
+    #[param(pattern = "^(([IVXLivxl]{1,8}|[Ⅰ-Ⅻ])[(（]([0-9]{1,2}|[０-９]{1,2})[)）])?$")]
     strategy: Option<String>,
     /// Page number, from 1; a page past the last is 404.
     #[param(minimum = 1, maximum = 100000)]

@@ -6,7 +6,7 @@
 //! field errors of a 422 in `fields`.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use keikaku_core::audit::{AuditRecord, FieldChange};
@@ -25,6 +25,39 @@ use crate::storage::write::Via;
 use crate::web::AppState;
 
 const LANG: Lang = Lang::En;
+
+/// A JSON request body whose problems (not JSON, wrong content type, missing or unknown
+/// fields) are answered as the API's JSON errors.
+pub(super) struct Body<T>(T);
+
+impl<T, S> axum::extract::FromRequest<S> for Body<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Response> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(Body(value)),
+            Err(rejection) => {
+                let status = rejection.status();
+                let code = match status {
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+                    StatusCode::UNPROCESSABLE_ENTITY => "invalid",
+                    StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+                    _ => "bad_request",
+                };
+                Err(error(
+                    status,
+                    code,
+                    rejection.body_text(),
+                    serde_json::json!({}),
+                ))
+            }
+        }
+    }
+}
 
 /// The admin API's part of the OpenAPI document (merged into the public API's).
 #[derive(OpenApi)]
@@ -123,7 +156,7 @@ pub(super) struct SignedInBody {
         (status = 415, description = "Not JSON", body = crate::web::error::ErrorBody),
         (status = 422, description = "Missing fields", body = crate::web::error::ErrorBody),
         (status = 429, description = "Too many failures: sign-in waits (locked_out)", body = crate::web::error::ErrorBody)))]
-pub(super) async fn sign_in(State(state): State<AppState>, Json(body): Json<SignIn>) -> Response {
+pub(super) async fn sign_in(State(state): State<AppState>, Body(body): Body<SignIn>) -> Response {
     match accounts::sign_in(
         &state.store,
         &state.workspace.config,
@@ -326,7 +359,7 @@ pub(super) async fn patch_project(
     signed: Signed,
     headers: HeaderMap,
     Path((code, edition, id)): Path<(String, String, String)>,
-    Json(patch): Json<ProjectPatch>,
+    Body(patch): Body<ProjectPatch>,
 ) -> Response {
     let (code, span) = match place(&code, &edition) {
         Ok(found) => found,
@@ -443,7 +476,7 @@ pub(super) async fn step(
     State(state): State<AppState>,
     signed: Signed,
     Path((code, edition, department, step)): Path<(String, String, String, String)>,
-    body: Option<Json<StepBody>>,
+    body: axum::body::Bytes,
 ) -> Response {
     let (code, span) = match place(&code, &edition) {
         Ok(found) => found,
@@ -457,7 +490,22 @@ pub(super) async fn step(
             serde_json::json!({}),
         );
     };
-    let comment = body.map(|Json(b)| b.comment).unwrap_or_default();
+    // The body is optional: `{"comment": "…"}` (a return needs one).
+    let comment = if body.iter().all(u8::is_ascii_whitespace) {
+        String::new()
+    } else {
+        match serde_json::from_slice::<StepBody>(&body) {
+            Ok(step) => step.comment,
+            Err(e) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    format!("the body is not a step: {e}"),
+                    serde_json::json!({}),
+                );
+            }
+        }
+    };
     match workspace::step(
         &state.store,
         &acting(&signed),
@@ -510,7 +558,7 @@ fn record_json(r: &AuditRecord) -> serde_json::Value {
 pub(super) async fn audit(
     State(state): State<AppState>,
     signed: Signed,
-    Query(query): Query<AuditQuery>,
+    crate::web::api::ApiQuery(query): crate::web::api::ApiQuery<AuditQuery>,
 ) -> Response {
     let code = match query.municipality.or_else(|| {
         signed

@@ -162,12 +162,37 @@ pub fn routes(state: AppState) -> Router {
             "/admin/",
             axum::routing::get(|| async { Redirect::permanent("/admin") }),
         )
-        .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_ADMIN_BODY_BYTES))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_ADMIN_BODY_BYTES,
         ))
         .with_state(state)
+}
+
+/// The methods the routes of `path` take (empty: no route has this path).
+fn methods_of(path: &str) -> Vec<Method> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let mut methods: Vec<Method> = ROUTES
+        .iter()
+        .filter(|route| {
+            let pattern: Vec<&str> = route.path.split('/').collect();
+            pattern.len() == segments.len()
+                && pattern.iter().zip(&segments).all(|(p, s)| {
+                    if p.starts_with('{') {
+                        !s.is_empty()
+                    } else {
+                        p == s
+                    }
+                })
+        })
+        .map(|route| route.method.clone())
+        .collect();
+    if methods.contains(&Method::GET) {
+        methods.push(Method::HEAD);
+    }
+    methods.dedup();
+    methods
 }
 
 /// True for paths of the workspace (pages or API).
@@ -201,6 +226,28 @@ pub struct Signed {
 async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let api = is_api(&path);
+    // A method no route of this path takes is answered 405 before any session is looked at.
+    let allowed = methods_of(&path);
+    if !allowed.is_empty() && !allowed.contains(request.method()) {
+        let list: Vec<&str> = allowed.iter().map(Method::as_str).collect();
+        let mut response = if api {
+            problem(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                &format!(
+                    "{} is not allowed here (allowed: {})",
+                    request.method(),
+                    list.join(", ")
+                ),
+            )
+        } else {
+            problem_page(StatusCode::METHOD_NOT_ALLOWED, "この操作はできません。")
+        };
+        if let Ok(value) = HeaderValue::from_str(&list.join(", ")) {
+            response.headers_mut().insert(header::ALLOW, value);
+        }
+        return response;
+    }
     let unsafe_method = !matches!(*request.method(), Method::GET | Method::HEAD);
     let token = cookie_value(request.headers(), SESSION_COOKIE);
     let signed = match token {
