@@ -300,11 +300,9 @@ async fn find_info(
         return Err(Refusal::NotFound.into());
     }
     store
-        .editions()
+        .edition_info(code, span)
         .await
         .map_err(OpsError::from)?
-        .into_iter()
-        .find(|e| &e.municipality.code == code && e.span == span)
         .ok_or_else(|| WorkspaceError::NotFound(Missing::Edition(span.label())))
 }
 

@@ -63,6 +63,26 @@ fn small(value: i64, what: &str) -> Result<u32, StoreError> {
 }
 
 impl Store {
+    /// The listing of one edition (a municipality's span), if stored.
+    pub async fn edition_info(
+        &self,
+        code: &MunicipalityCode,
+        span: EditionSpan,
+    ) -> Result<Option<EditionInfo>, StoreError> {
+        let row = sqlx::query(
+            "SELECT e.id, e.municipality_code, m.name, e.first_year, e.last_year, e.title, e.source, e.state, \
+                    e.imported_at, e.updated_at, (SELECT COUNT(*) FROM project p WHERE p.edition_id = e.id) AS projects \
+             FROM edition e JOIN municipality m ON m.code = e.municipality_code \
+             WHERE e.municipality_code = $1 AND e.first_year = $2 AND e.last_year = $3",
+        )
+        .bind(code.as_str())
+        .bind(i64::from(span.first().year()))
+        .bind(i64::from(span.last().year()))
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(edition_info).transpose()
+    }
+
     /// Every stored edition, by municipality code and first year.
     pub async fn editions(&self) -> Result<Vec<EditionInfo>, StoreError> {
         let rows = sqlx::query(
