@@ -131,6 +131,7 @@ fn context(
             title: read.title.clone(),
             rules: config.rules.clone(),
             base: None,
+            mapping: None,
         },
         layout,
     ))
