@@ -160,9 +160,14 @@ impl Mapping {
             .span
             .map_or_else(|| "-".to_owned(), |s| format!("{} ({})", s.long_label(), s));
         let unit = self.unit.label();
+        // A cell prints as `sheet!M2`; a line of a text file needs the file before it.
+        let at = |at: &Position| match at {
+            Position::Line { .. } => format!("{file}:{at}"),
+            other => other.to_string(),
+        };
         let from = match (&self.unit_source, lang) {
-            (Some(UnitSource::Sheet(at)), Lang::Ja) => format!("（{at} の記載による）"),
-            (Some(UnitSource::Sheet(at)), Lang::En) => format!(" (as stated at {at})"),
+            (Some(UnitSource::Sheet(cell)), Lang::Ja) => format!("（{} の記載による）", at(cell)),
+            (Some(UnitSource::Sheet(cell)), Lang::En) => format!(" (as stated at {})", at(cell)),
             (Some(UnitSource::Headings), Lang::Ja) => "（見出しの記載による）".to_owned(),
             (Some(UnitSource::Headings), Lang::En) => " (as the headings say)".to_owned(),
             (Some(UnitSource::Map), Lang::Ja) => "（対応ファイルによる）".to_owned(),

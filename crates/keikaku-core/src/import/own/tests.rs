@@ -616,3 +616,20 @@ fn arbitrary_bytes_never_panic() {
         let _ = parse("x.xlsx", bytes, &kagamiishi());
     }
 }
+
+/// Writes the fixtures the command-line tests import (`tests/fixtures/own/`) from the builders
+/// above, so that both read the same files: `cargo test -p keikaku-core write_own_fixtures --
+/// --ignored` after changing a builder.
+#[test]
+#[ignore = "writes tests/fixtures/own; run by hand after changing a builder"]
+fn write_own_fixtures() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/own");
+    std::fs::create_dir_all(&dir).expect("dir");
+    for (name, bytes) in [
+        ("kagamiishi.xlsx", kagamiishi_xlsx()),
+        ("town-sjis.csv", sjis_csv()),
+        ("town.tsv", tsv()),
+    ] {
+        std::fs::write(dir.join(name), bytes).expect("write");
+    }
+}
