@@ -30,7 +30,7 @@ pub use mapping::{MapError, Mapping, Overrides};
 use self::amount::{CellError, read_cell};
 use self::heading::Target;
 use self::mapping::Note;
-use self::table::{Table, is_table_file, read_sheet, read_text, sheet_names};
+use self::table::{Table, first_line, is_table_file, read_sheet, read_text, sheet_names};
 use super::{Context, Layout, Parsed, ReadEdition};
 use crate::diagnostic::{Code, Diagnostic, Position, Report};
 use crate::fiscal::EditionSpan;
@@ -74,8 +74,7 @@ impl Layout for OwnPlan {
 /// True for the spreadsheet `keikaku template` writes (read by the `sheet-*` layouts): an
 /// instructions sheet, or a 事業ID column in the first row.
 fn is_keikaku_sheet(source: &Source<'_>, context: &Context) -> bool {
-    let marks = |cells: &mut dyn Iterator<Item = String>| {
-        let cells: Vec<String> = cells.collect();
+    let marks = |cells: &[String]| {
         cells.iter().any(|c| c == "事業ID") && cells.iter().any(|c| c == "施策コード")
     };
     if looks_like_xlsx(source.bytes) {
@@ -90,11 +89,15 @@ fn is_keikaku_sheet(source: &Source<'_>, context: &Context) -> bool {
         } else {
             names.first().cloned().unwrap_or_default()
         };
-        return read_sheet(source.bytes, &first)
-            .is_ok_and(|table| marks(&mut (0..table.width()).map(|c| table.raw(0, c).text())));
+        // A sheet that cannot be read is left to this layout, which reports where it breaks.
+        return read_sheet(source.bytes, &first).is_ok_and(|table| {
+            let cells: Vec<String> = (0..table.width()).map(|c| table.raw(0, c).text()).collect();
+            marks(&cells)
+        });
     }
-    read_text(source, context.encoding)
-        .is_ok_and(|table| marks(&mut (0..table.width()).map(|c| table.raw(0, c).text())))
+    // Only the first line: a template grown too large is still the template (and its own
+    // layout says where it is too large).
+    marks(&first_line(source, context.encoding))
 }
 
 /// The mapping keikaku would use for this file, for printing before anything is stored; or

@@ -96,6 +96,33 @@ impl Table {
     }
 }
 
+/// The cells of the first line of a CSV or TSV file, without reading the rest (for telling
+/// keikaku's own sheet from a town's). Empty when the text cannot be decoded.
+pub fn first_line(source: &Source<'_>, encoding: Option<&'static Encoding>) -> Vec<String> {
+    let text = match decode_text(source.bytes, encoding) {
+        Ok(text) => text,
+        Err(_) if encoding.is_none() => {
+            match SHIFT_JIS.decode_without_bom_handling_and_without_replacement(source.bytes) {
+                Some(text) => text.into_owned(),
+                None => return Vec::new(),
+            }
+        }
+        Err(_) => return Vec::new(),
+    };
+    let line = text.lines().next().unwrap_or("");
+    let tabs = text_kind(source.name).unwrap_or(line.contains('\t') && !line.contains(','));
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(if tabs { b'\t' } else { b',' })
+        .from_reader(line.as_bytes());
+    let mut record = csv::StringRecord::new();
+    match reader.read_record(&mut record) {
+        Ok(true) => record.iter().map(|c| c.trim().to_owned()).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// True when the file is a workbook (by its bytes) or named `.csv`/`.tsv`.
 pub fn is_table_file(source: &Source<'_>) -> bool {
     looks_like_xlsx(source.bytes) || text_kind(source.name).is_some()
@@ -172,15 +199,24 @@ pub fn read_text(
             Ok(false) => break,
             Ok(true) => {
                 cells = cells.saturating_add(record.len());
-                if grid.rows.len() >= limits.rows as usize
-                    || record.len() > limits.columns as usize
-                    || cells > limits.cells
-                {
+                let wide = record.len() > limits.columns as usize;
+                if grid.rows.len() >= limits.rows as usize || wide || cells > limits.cells {
+                    let at = if wide {
+                        Position::at(line, limits.columns.saturating_add(1))
+                    } else {
+                        Position::line(line)
+                    };
                     return Err(Diagnostic::new(
                         Code::TooLarge,
-                        Position::line(line),
-                        "ファイルが大きすぎます。keikaku が読む行・列・セルの数を超えました。",
-                        "the file is too large: more rows, columns or cells than keikaku reads",
+                        at,
+                        format!(
+                            "ファイルが大きすぎます。keikaku が読むのは {} 行・1行 {} 列・{} セルまでです。",
+                            limits.rows, limits.columns, limits.cells
+                        ),
+                        format!(
+                            "the file is too large: keikaku reads at most {} rows, {} fields in a row and {} fields in all",
+                            limits.rows, limits.columns, limits.cells
+                        ),
                     ));
                 }
                 grid.rows
