@@ -27,6 +27,8 @@ pub struct Table {
     pub encoding: Option<&'static str>,
     /// For text: true when cells are separated by tabs.
     pub tabs: bool,
+    /// Columns of the widest row (kept: the layout asks for it for every row).
+    width: usize,
 }
 
 impl Table {
@@ -45,9 +47,11 @@ impl Table {
                 }
             }
         }
+        let width = grid.rows.iter().map(Vec::len).max().unwrap_or(0);
         Table {
             grid,
             merged_into,
+            width,
             ..Table::default()
         }
     }
@@ -59,7 +63,7 @@ impl Table {
 
     /// Columns of the widest row.
     pub fn width(&self) -> usize {
-        self.grid.rows.iter().map(Vec::len).max().unwrap_or(0)
+        self.width
     }
 
     /// The cell as written.

@@ -413,6 +413,33 @@ fn a_tsv_in_ten_thousand_yen_with_policy_codes() {
     );
 }
 
+#[test]
+fn field_on_top_and_heisei_and_western_years_below() {
+    // 計画事業費 over H30, 平成31年度 and 2020 (= 令和2年度); 百万円 with decimals.
+    let text = "（単位：百万円）\n\
+施策,事業名,区分,計画事業費,計画事業費,計画事業費\n\
+,,,H30,平成31年度,2020\n\
+1-1 子育て,事業A,継続,1.5,2,0.25\n\
+1-1 子育て,事業B,新規,-,0.001,3\n";
+    let parsed = parse("h.csv", text.as_bytes(), &kagamiishi());
+    assert_eq!(errors(&parsed.report, "h.csv"), Vec::<String>::new());
+    let edition = &parsed.editions[0].edition;
+    assert_eq!(edition.span.label(), "H30-R2");
+    // By hand, 百万円 × 1,000: A 1,500 / 2,000 / 250; B - / 1 / 3,000.
+    assert_eq!(
+        totals(edition),
+        vec![(
+            "1-1".to_owned(),
+            2,
+            vec![
+                (2018, Some(1_500), None, None),
+                (2019, Some(2_001), None, None),
+                (2020, Some(3_250), None, None),
+            ]
+        )]
+    );
+}
+
 /// `rows` as a CSV (in 千円) under a one-row heading.
 fn csv(rows: &[&str]) -> Vec<u8> {
     let mut text = String::from("施策,事業名,担当課,区分,R6事業費,R6特定財源,R6一般財源\n");
