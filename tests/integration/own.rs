@@ -226,6 +226,34 @@ async fn bad_cells_are_refused_where_they_are_and_nothing_is_stored(backend: Bac
         assert!(errors.contains("nothing was stored"), "{errors}");
         assert!(editions(&db).is_empty(), "{row}: something was stored");
     }
+    // A workbook's bad cell is named by its sheet and cell.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("計画").expect("name");
+    sheet.write_string(0, 0, "（単位：円）").expect("unit");
+    for (column, text) in ["施策", "事業名", "区分", "R6事業費", "R6一般財源"]
+        .iter()
+        .enumerate()
+    {
+        sheet
+            .write_string(1, column as u16, *text)
+            .expect("heading");
+    }
+    for (column, text) in ["1-1 子育て", "事業A", "継続"].iter().enumerate() {
+        sheet.write_string(2, column as u16, *text).expect("cell");
+    }
+    sheet.write_number(2, 3, 1_500.0).expect("total");
+    sheet.write_number(2, 4, 1_500.0).expect("general");
+    let path = db.dir.path().join("bad.xlsx");
+    std::fs::write(&path, book.save_to_buffer().expect("xlsx")).expect("write");
+    let out = import(&db, path.to_str().expect("path"), &[]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("bad.xlsx:計画!D3: error[not-a-number]: total cost: \"1500\" (unit 円) is not a whole number of 千円"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(editions(&db).is_empty(), "the workbook was stored");
     db.cleanup().await;
 }
 

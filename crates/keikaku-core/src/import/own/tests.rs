@@ -440,6 +440,61 @@ fn field_on_top_and_heisei_and_western_years_below() {
     );
 }
 
+#[test]
+fn merged_section_rows_and_a_department_merged_down() {
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("計画").expect("name");
+    let f = Format::new();
+    for (column, text) in ["事業名", "担当課", "区分", "R6事業費", "R6一般財源"]
+        .iter()
+        .enumerate()
+    {
+        sheet
+            .write_string(0, column as u16, *text)
+            .expect("heading");
+    }
+    sheet
+        .merge_range(1, 0, 1, 4, "基本目標2 まちづくり【都市基盤分野】", &f)
+        .expect("goal row");
+    sheet
+        .merge_range(2, 0, 2, 4, "施策 2-3 公共交通の確保", &f)
+        .expect("policy row");
+    sheet
+        .merge_range(3, 1, 4, 1, "企画課", &f)
+        .expect("department");
+    for (row, name, amount) in [
+        (3, "デマンド交通運行事業", 4_200.0),
+        (4, "路線バス維持事業", 800.0),
+    ] {
+        sheet.write_string(row, 0, name).expect("name");
+        sheet.write_string(row, 2, "継続").expect("status");
+        sheet.write_number(row, 3, amount).expect("total");
+        sheet.write_number(row, 4, amount).expect("general");
+    }
+    let bytes = workbook.save_to_buffer().expect("xlsx");
+    let parsed = parse("s.xlsx", &bytes, &kagamiishi());
+    assert_eq!(errors(&parsed.report, "s.xlsx"), Vec::<String>::new());
+    let edition = &parsed.editions[0].edition;
+    assert_eq!(
+        (edition.goals[0].number, edition.goals[0].field.as_str()),
+        (2, "都市基盤分野")
+    );
+    assert_eq!(
+        totals(edition),
+        vec![(
+            "2-3".to_owned(),
+            2,
+            vec![(2024, Some(5_000), None, Some(5_000))]
+        )]
+    );
+    let departments: Vec<&Vec<String>> = edition.projects().map(|(_, p)| &p.departments).collect();
+    assert_eq!(
+        departments,
+        [&vec!["企画課".to_owned()], &vec!["企画課".to_owned()]]
+    );
+}
+
 /// `rows` as a CSV (in 千円) under a one-row heading.
 fn csv(rows: &[&str]) -> Vec<u8> {
     let mut text = String::from("施策,事業名,担当課,区分,R6事業費,R6特定財源,R6一般財源\n");
