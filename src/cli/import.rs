@@ -310,6 +310,15 @@ pub async fn validate(config: &Config, args: ValidateArgs) -> anyhow::Result<Exi
         actor: "cli",
     };
     let parsed = check(store.as_ref(), &request).await?;
+    if args.format == DiagnosticFormat::Text {
+        show_mappings(
+            config,
+            std::slice::from_ref(&args.file),
+            &context,
+            layout,
+            None,
+        )?;
+    }
     print_report(&name, &parsed.report, config.lang, args.format, false);
     if args.format == DiagnosticFormat::Text {
         let summary = counts(&parsed.report, config.lang);

@@ -330,7 +330,8 @@ impl Overrides {
             let message = e.message().to_owned();
             let at = e
                 .span()
-                .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+                .and_then(|span| text.get(..span.start))
+                .map(|before| before.matches('\n').count() + 1);
             match at {
                 Some(line) => MapError::new(
                     format!("対応ファイルの {line} 行目が読めません: {message}"),

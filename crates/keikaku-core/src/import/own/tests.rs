@@ -726,3 +726,24 @@ fn write_own_fixtures() {
         std::fs::write(dir.join(name), bytes).expect("write");
     }
 }
+
+proptest::proptest! {
+    /// Text made of headings, years, amounts, separators and junk never makes the layout
+    /// panic, as CSV or TSV.
+    #[test]
+    fn arbitrary_tables_never_panic(
+        cells in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "事業名", "事業費", "特定財源", "一般財源", "区分", "施策", "基本目標", "R6",
+                "令和7年度", "H30", "2024", "単位：円", "単位：万円", "1-1 子育て",
+                "基本目標1", "施策 1-2 x", "継続", "△5", "1,234,567", "12.5", "-", "",
+                "合計", "※", "Ⅰ(2)", "1-2", "\"", ",", "\t", "\n", "x",
+            ]),
+            0..120,
+        )
+    ) {
+        let text: String = cells.concat();
+        let _ = parse("p.csv", text.as_bytes(), &kagamiishi());
+        let _ = parse("p.tsv", text.as_bytes(), &kagamiishi());
+    }
+}
