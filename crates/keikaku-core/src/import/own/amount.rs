@@ -1,4 +1,4 @@
-//! Amounts of a town's own workbook: the unit the sheet states (単位：円, 千円, 万円, 百万円)
+//! Amounts of a town's own workbook: the unit the sheet states (単位：円, 千円, 万円, 百万円, 億円)
 //! and the exact conversion of one cell into integer 千円.
 //!
 //! A cell converts only when the result is a whole number of 千円: `1,234,000` 円 is 1,234
@@ -23,12 +23,15 @@ pub enum SheetUnit {
     TenThousandYen,
     /// 百万円.
     MillionYen,
+    /// 億円.
+    HundredMillionYen,
 }
 
 impl SheetUnit {
     /// Every unit, longest label first (so that `百万円` is not read as `万円`).
-    pub const ALL: [SheetUnit; 4] = [
+    pub const ALL: [SheetUnit; 5] = [
         SheetUnit::MillionYen,
+        SheetUnit::HundredMillionYen,
         SheetUnit::ThousandYen,
         SheetUnit::TenThousandYen,
         SheetUnit::Yen,
@@ -41,6 +44,7 @@ impl SheetUnit {
             SheetUnit::ThousandYen => "千円",
             SheetUnit::TenThousandYen => "万円",
             SheetUnit::MillionYen => "百万円",
+            SheetUnit::HundredMillionYen => "億円",
         }
     }
 
@@ -51,6 +55,7 @@ impl SheetUnit {
             SheetUnit::ThousandYen => 1_000,
             SheetUnit::TenThousandYen => 10_000,
             SheetUnit::MillionYen => 1_000_000,
+            SheetUnit::HundredMillionYen => 100_000_000,
         }
     }
 
@@ -204,6 +209,14 @@ mod tests {
         );
         assert_eq!(read_text("１２，０００", SheetUnit::ThousandYen), k(12_000));
         assert_eq!(read_text("1億7,400万5千円", SheetUnit::Yen), k(174_005));
+        assert_eq!(
+            read_text("1.23456", SheetUnit::HundredMillionYen),
+            k(123_456)
+        );
+        assert_eq!(
+            read_text("0.000001", SheetUnit::HundredMillionYen),
+            Err(CellError::Inexact)
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! ```toml
 //! sheet = "実施計画"          # xlsx only: the sheet to read
 //! header_rows = [4, 5]       # the heading rows, 1-based as Excel numbers them
-//! unit = "円"                 # 千円, 円, 万円 or 百万円
+//! unit = "円"                 # 千円, 円, 万円, 百万円 or 億円
 //! [columns]                  # column letter = field
 //! A = "基本目標"
 //! C = "事業名"
@@ -370,8 +370,10 @@ impl Overrides {
         let unit = match file.unit {
             Some(text) => Some(SheetUnit::parse(&text).ok_or_else(|| {
                 MapError::new(
-                    format!("unit の「{text}」は単位ではありません（千円・円・万円・百万円）。"),
-                    format!("unit {text:?} is not a unit (千円, 円, 万円 or 百万円)"),
+                    format!(
+                        "unit の「{text}」は単位ではありません（千円・円・万円・百万円・億円）。"
+                    ),
+                    format!("unit {text:?} is not a unit (千円, 円, 万円, 百万円 or 億円)"),
                 )
             })?),
             None => None,
