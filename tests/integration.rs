@@ -14,6 +14,7 @@ mod integration {
     pub mod faults;
     pub mod input;
     pub mod national;
+    pub mod own;
     pub mod rolling;
     pub mod server;
     pub mod storage;

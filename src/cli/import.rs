@@ -38,6 +38,10 @@ pub struct ReadArgs {
     /// Title of the edition (default: 〈municipality〉実施計画（〈years〉）).
     #[arg(long, value_name = "TITLE")]
     pub title: Option<String>,
+    /// For a town's own workbook or CSV: a mapping file (TOML, see docs/import.md) that
+    /// overrides the columns, heading rows, sheet or unit keikaku detects.
+    #[arg(long, value_name = "MAP.toml")]
+    pub map: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -85,6 +89,14 @@ pub struct ImportArgs {
     /// SQLite stores one file at a time).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// Check only: print the column mapping of a town's own workbook (列の対応) and the
+    /// problems, and store nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// With --dry-run: write the column mapping of a town's own workbook as a mapping file to
+    /// edit and pass back with --map.
+    #[arg(long, value_name = "MAP.toml", requires = "dry_run")]
+    pub write_map: Option<PathBuf>,
 }
 
 fn context(
@@ -131,9 +143,61 @@ fn context(
             title: read.title.clone(),
             rules: config.rules.clone(),
             base: None,
+            mapping: match &read.map {
+                Some(path) => Some(read_map(path, config.lang)?),
+                None => None,
+            },
         },
         layout,
     ))
+}
+
+/// Reads a mapping file (`--map`).
+fn read_map(path: &PathBuf, lang: Lang) -> anyhow::Result<keikaku_core::import::own::Overrides> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the mapping file {}", path.display()))?;
+    keikaku_core::import::own::Overrides::parse(&text)
+        .map_err(|err| anyhow::anyhow!("{}: {}", path.display(), err.message(lang)))
+}
+
+/// Prints the column mapping (列の対応) of each file in a town's own layout, and writes it as
+/// a mapping file when asked. Files whose mapping cannot be found are reported by the check.
+fn show_mappings(
+    config: &Config,
+    files: &[PathBuf],
+    context: &Context,
+    layout: Option<&'static dyn Layout>,
+    write_map: Option<&PathBuf>,
+) -> anyhow::Result<()> {
+    let mut written = false;
+    for path in files {
+        let name = path.display().to_string();
+        let bytes = read_file(path)?;
+        if let Some(Ok(mapping)) = import::column_mapping(&name, &bytes, layout, context) {
+            print!("{}", mapping.render(&name, config.lang));
+            if let Some(out) = write_map {
+                std::fs::write(out, mapping.to_toml())
+                    .with_context(|| format!("cannot write {}", out.display()))?;
+                eprintln!(
+                    "{}",
+                    match config.lang {
+                        Lang::Ja => format!("列の対応を {} に書きました。", out.display()),
+                        Lang::En => format!("column mapping written to {}", out.display()),
+                    }
+                );
+                written = true;
+            }
+        }
+    }
+    if write_map.is_some() && !written {
+        bail!(match config.lang {
+            Lang::Ja =>
+                "--write-map は町の独自の表（xlsx・CSV・TSV）で列の対応が見つかったときに使えます。",
+            Lang::En =>
+                "--write-map needs a town's own workbook or CSV/TSV whose column mapping was found",
+        });
+    }
+    Ok(())
 }
 
 fn read_file(path: &PathBuf) -> anyhow::Result<Vec<u8>> {
@@ -247,6 +311,15 @@ pub async fn validate(config: &Config, args: ValidateArgs) -> anyhow::Result<Exi
         actor: &actor,
     };
     let parsed = check(store.as_ref(), &request).await?;
+    if args.format == DiagnosticFormat::Text {
+        show_mappings(
+            config,
+            std::slice::from_ref(&args.file),
+            &context,
+            layout,
+            None,
+        )?;
+    }
     print_report(&name, &parsed.report, config.lang, args.format, false);
     if args.format == DiagnosticFormat::Text {
         let summary = counts(&parsed.report, config.lang);
@@ -338,7 +411,7 @@ fn rows_of(parsed: &Parsed) -> u64 {
 struct Checked {
     /// Project-year rows it holds.
     rows: u64,
-    /// The problems, when there is an error.
+    /// The problems, when there is an error, or every problem for a dry run.
     errors: Option<Report>,
 }
 
@@ -350,6 +423,8 @@ struct Shared {
     replace: bool,
     /// Who the audit log records.
     actor: String,
+    /// Checking only: keep the warnings too, to print them.
+    dry_run: bool,
     next: std::sync::atomic::AtomicUsize,
     stop: std::sync::atomic::AtomicBool,
 }
@@ -413,7 +488,9 @@ async fn check_all(
                 } else {
                     check(None, &request).await?
                 };
-                let errors = parsed.report.has_errors().then(|| parsed.report.clone());
+                let keep = parsed.report.has_errors()
+                    || (shared.dry_run && !parsed.report.diagnostics.is_empty());
+                let errors = keep.then(|| parsed.report.clone());
                 done.push((
                     i,
                     Checked {
@@ -448,6 +525,10 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<ExitCod
     if args.report.is_some() && files.len() > 1 {
         bail!("--report takes one input file at a time");
     }
+    if args.write_map.is_some() && files.len() > 1 {
+        bail!("--write-map takes one input file at a time");
+    }
+    show_mappings(config, &files, &context, layout, args.write_map.as_ref())?;
     let jobs = args
         .jobs
         .unwrap_or_else(default_jobs)
@@ -458,13 +539,14 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<ExitCod
         layout,
         replace: args.replace,
         actor: super::audit_actor(),
+        dry_run: args.dry_run,
         next: std::sync::atomic::AtomicUsize::new(0),
         stop: std::sync::atomic::AtomicBool::new(false),
     });
     let (checked, early) = check_all(config, &shared, jobs).await?;
     let mut invalid = false;
     for (path, result) in shared.files.iter().zip(&checked) {
-        if let Some(report) = &result.errors {
+        if let Some(report) = result.errors.as_ref().filter(|r| r.has_errors()) {
             let name = path.display().to_string();
             print_report(&name, report, config.lang, args.format, true);
             if let Some(out) = &args.report {
@@ -482,6 +564,30 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<ExitCod
             }
         );
         return Ok(ExitCode::FAILURE);
+    }
+    if args.dry_run {
+        for (path, result) in shared.files.iter().zip(&checked) {
+            if let Some(report) = &result.errors {
+                print_report(
+                    &path.display().to_string(),
+                    report,
+                    config.lang,
+                    args.format,
+                    true,
+                );
+            }
+        }
+        if let Some(store) = early {
+            store.close().await;
+        }
+        eprintln!(
+            "{}",
+            match config.lang {
+                Lang::Ja => "--dry-run のため、何も保存していません。",
+                Lang::En => "nothing was stored (--dry-run)",
+            }
+        );
+        return Ok(ExitCode::SUCCESS);
     }
     let store = match early {
         Some(store) => store,

@@ -87,6 +87,20 @@ pub fn validate(
     import::read(&Source { name, bytes }, layout, context)
 }
 
+/// For a town's own workbook or CSV/TSV (layout `own`): the column mapping (`列の対応`) keikaku
+/// reads it with, to show before anything is stored, or the problems that keep it from
+/// finding one. `None` for documents in other layouts.
+pub fn column_mapping(
+    name: &str,
+    bytes: &[u8],
+    layout: Option<&'static dyn Layout>,
+    context: &Context,
+) -> Option<Result<import::own::Mapping, Report>> {
+    let source = Source { name, bytes };
+    let layout = layout.or_else(|| import::detect(&source, context))?;
+    (layout.name() == import::own::OwnPlan.name()).then(|| import::own::describe(&source, context))
+}
+
 /// True when reading this document needs the database (a spreadsheet updates a stored
 /// edition, which has to be loaded first).
 pub fn needs_store(

@@ -32,7 +32,7 @@ const DOCUMENTS: [&str; 2] = ["README.md", "docs/cli.md"];
 /// A file the examples name as the reader's own, and how to make it from the sample plan.
 type Fixture = (&'static str, fn() -> Vec<u8>);
 
-const FIXTURES: [Fixture; 4] = [
+const FIXTURES: [Fixture; 5] = [
     ("plan.txt", || seed().into_bytes()),
     ("corrected.txt", || seed().into_bytes()),
     ("plan-sjis.txt", || {
@@ -41,6 +41,13 @@ const FIXTURES: [Fixture; 4] = [
     // 7-1 No.1's FY2020 一般財源 off by one: the sum-mismatch that docs/cli.md shows.
     ("plan-with-errors.txt", || {
         seed().replacen("16,731", "16,732", 1).into_bytes()
+    }),
+    // A town's own workbook (see tests/fixtures/own/README.md).
+    ("town.xlsx", || {
+        std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/own/kagamiishi.xlsx"),
+        )
+        .expect("own workbook fixture")
     }),
 ];
 

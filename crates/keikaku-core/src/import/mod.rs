@@ -7,6 +7,7 @@
 //! checks of [`crate::validate`] on each edition, so every layout is held to the same rules.
 
 pub mod canonical_json;
+pub mod own;
 pub mod pdf_text;
 pub mod sheet;
 
@@ -37,6 +38,9 @@ pub struct Context {
     /// For layouts that update a stored edition (spreadsheets): that edition and its
     /// surroundings.
     pub base: Option<Base>,
+    /// For a town's own workbook ([`own`]): the user's mapping file, overriding what keikaku
+    /// detects.
+    pub mapping: Option<own::Overrides>,
 }
 
 /// The stored edition a spreadsheet updates, and what the database knows around it.
@@ -105,6 +109,9 @@ pub trait Layout: Sync {
 pub fn layouts() -> &'static [&'static dyn Layout] {
     &[
         &canonical_json::CanonicalJson,
+        // Before the spreadsheet layouts: it takes every workbook and CSV/TSV except the
+        // spreadsheet `keikaku template` writes.
+        &own::OwnPlan,
         &sheet::SheetXlsx,
         &sheet::SheetCsv,
         &pdf_text::PdfTableText,
