@@ -10,7 +10,7 @@ use keikaku_core::source::Source;
 use keikaku_core::{EditionSpan, EditionState};
 
 use super::{EditionSelector, OpsError, find_edition};
-use crate::storage::write::{Replace, Stored};
+use crate::storage::write::{Replace, Stored, Via};
 use crate::storage::{Store, StoreError};
 
 /// A document to import.
@@ -208,6 +208,16 @@ pub async fn import(
     store: &Store,
     request: ImportRequest<'_>,
 ) -> Result<ImportOutcome, ImportError> {
+    import_via(store, request, Via::Cli).await
+}
+
+/// [`import`], recorded as coming through `via` (the command line, or a file uploaded in the
+/// workspace). The audit log records the file's name and SHA-256 either way.
+pub async fn import_via(
+    store: &Store,
+    request: ImportRequest<'_>,
+    via: Via,
+) -> Result<ImportOutcome, ImportError> {
     let updates_existing = request
         .layout
         .or_else(|| {
@@ -223,7 +233,7 @@ pub async fn import(
     let attempts = if updates_existing { SHEET_ATTEMPTS } else { 1 };
     let mut attempt = 1;
     loop {
-        match import_once(store, &request, updates_existing).await {
+        match import_once(store, &request, updates_existing, via).await {
             Err(ImportError::Ops(OpsError::Store(StoreError::Conflict(_))))
                 if attempt < attempts =>
             {
@@ -238,6 +248,7 @@ async fn import_once(
     store: &Store,
     request: &ImportRequest<'_>,
     updates_existing: bool,
+    via: Via,
 ) -> Result<ImportOutcome, ImportError> {
     // `--replace` replaces only the edition this import saw, so that a concurrent writer's
     // edition is never silently undone. A spreadsheet is read against the stored edition,
@@ -292,7 +303,9 @@ async fn import_once(
     let mut tx = store
         .begin_write(request.actor)
         .await
-        .map_err(OpsError::from)?;
+        .map_err(OpsError::from)?
+        .via(via)
+        .with_file(request.name, &sha256_hex(request.bytes));
     let mut editions = Vec::new();
     let mut populated = std::collections::HashSet::new();
     for (read, seen) in parsed.editions.iter().zip(seen) {
@@ -371,4 +384,13 @@ fn sheet_detail(file: &str, changes: &SheetChanges) -> String {
         changes.unchanged,
         changes.not_in_sheet
     )
+}
+
+/// The SHA-256 of a file, in lower-case hex, as the audit log records it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

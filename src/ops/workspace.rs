@@ -50,6 +50,12 @@ pub enum WorkspaceError {
     Unapproved(Vec<(String, PartState)>),
     /// Publishing waits for amounts not filled in.
     Incomplete(keikaku_core::roll::Unfilled),
+    /// The uploaded file (its name) has errors (each located); nothing was stored.
+    Rejected(String, keikaku_core::diagnostic::Report),
+    /// The uploaded file is not a keikaku sheet of this edition.
+    NotASheet,
+    /// The uploaded sheet changes projects the account may not change: each named with why.
+    RowsRefused(Vec<(String, Refusal)>),
     /// Storage or another use case failed.
     Ops(OpsError),
 }
@@ -199,6 +205,37 @@ impl WorkspaceError {
                 }
             }
             WorkspaceError::Incomplete(missing) => missing.message(lang),
+            WorkspaceError::Rejected(file, report) => {
+                let mut lines = vec![
+                    if ja {
+                        format!("ファイルに {} 件の誤りがあります。何も保存していません。", report.error_count())
+                    } else {
+                        format!("the file has {} error(s); nothing was stored", report.error_count())
+                    },
+                ];
+                lines.extend(report.diagnostics.iter().map(|d| d.render(file, lang)));
+                lines.join("\n")
+            }
+            WorkspaceError::NotASheet => if ja {
+                "このファイルは keikaku の入力シート（作業画面または keikaku template でダウンロードしたもの）ではありません。"
+            } else {
+                "this file is not a keikaku entry sheet (download one from the workspace or with keikaku template)"
+            }
+            .to_owned(),
+            WorkspaceError::RowsRefused(rows) => {
+                let mut lines = vec![
+                    if ja {
+                        "変更できない事業を変更しているため、何も保存していません。"
+                    } else {
+                        "the sheet changes projects this account may not change; nothing was stored"
+                    }
+                    .to_owned(),
+                ];
+                for (project, why) in rows {
+                    lines.push(format!("{project}: {}", why.message(lang)));
+                }
+                lines.join("\n")
+            }
             WorkspaceError::Ops(e) => e.to_string(),
         }
     }
@@ -769,4 +806,146 @@ pub async fn audit(
     check(actor, code, EditionState::Draft, Action::ReadAudit)?;
     filter.subject_prefix = Some(code.as_str().to_owned());
     Ok(store.audit_entries(&filter).await.map_err(OpsError::from)?)
+}
+
+/// What an uploaded sheet changed.
+#[derive(Debug, Clone)]
+pub struct Uploaded {
+    /// Projects changed, added and taken out, as the sheet import lists them.
+    pub changes: keikaku_core::import::sheet::SheetChanges,
+    /// Warnings of the validation (stored anyway).
+    pub warnings: keikaku_core::diagnostic::Report,
+}
+
+/// Imports a sheet uploaded in the workspace into a draft edition: the same reading, checks
+/// and conflict rules as `keikaku import` of the sheet, and, before anything is stored, the
+/// workspace's rules for every project the sheet changes (a department changes only its
+/// own projects, while its part is open or returned). Recorded as an upload with the file's
+/// name and SHA-256.
+pub async fn upload_sheet(
+    store: &Store,
+    acting: &Acting<'_>,
+    code: &MunicipalityCode,
+    span: EditionSpan,
+    file_name: &str,
+    bytes: &[u8],
+) -> Result<Uploaded, WorkspaceError> {
+    let actor = acting.actor;
+    let opened = open(store, actor, code, span).await?;
+    if opened.state == EditionState::Published {
+        return Err(Refusal::Published.into());
+    }
+    let request = super::import::ImportRequest {
+        name: file_name,
+        bytes,
+        layout: None,
+        context: keikaku_core::import::Context {
+            municipality: Some(opened.info.municipality.clone()),
+            span: Some(span),
+            ..Default::default()
+        },
+        replace: false,
+        actor: acting.login,
+    };
+    if !super::import::needs_store(file_name, bytes, None, &request.context) {
+        return Err(WorkspaceError::NotASheet);
+    }
+    let parsed = super::import::read(store, &request)
+        .await
+        .map_err(|e| import_error(file_name, e))?;
+    if parsed.report.has_errors() {
+        return Err(WorkspaceError::Rejected(
+            file_name.to_owned(),
+            parsed.report,
+        ));
+    }
+    let Some(read) = parsed
+        .editions
+        .iter()
+        .find(|e| &e.edition.municipality.code == code && e.edition.span == span)
+    else {
+        return Err(WorkspaceError::NotASheet);
+    };
+    // Every project whose row the merged sheet changes, judged by the workspace's rules.
+    let mut refused = Vec::new();
+    let ids: std::collections::BTreeSet<&str> = opened
+        .edition
+        .projects()
+        .chain(read.edition.projects())
+        .map(|(_, p)| p.id.as_str())
+        .collect();
+    for id in ids {
+        let before = find_project(&opened.edition, id);
+        let after = find_project(&read.edition, id);
+        let same = match (before, after) {
+            (Some((a, p)), Some((b, q))) => row_version(a, p) == row_version(b, q),
+            _ => false,
+        };
+        if same {
+            continue;
+        }
+        let mut departments: Vec<String> = Vec::new();
+        for (_, project) in before.iter().chain(after.iter()) {
+            for d in &project.departments {
+                if !departments.contains(d) {
+                    departments.push(d.clone());
+                }
+            }
+        }
+        let parts = opened.states_of(&departments);
+        let action = match (before, after) {
+            (Some(_), Some(_)) => Action::EditProject(&parts),
+            (None, _) => Action::AddProject(&parts),
+            (Some(_), None) => Action::RemoveProject(&parts),
+        };
+        // A department must own the project as it was and as it will be.
+        let own = |p: Option<(PolicyCode, &Project)>| {
+            p.is_none_or(|(_, p)| actor.owns_any(&p.departments))
+        };
+        let verdict = check(actor, code, opened.state, action).and_then(|()| {
+            if own(before) && own(after) {
+                Ok(())
+            } else {
+                Err(Refusal::Forbidden(
+                    keikaku_core::workspace::Why::NotOwnDepartment,
+                ))
+            }
+        });
+        if let Err(why) = verdict {
+            let (policy, project) = after
+                .or(before)
+                .map_or(("?".to_owned(), id.to_owned()), |(p, j)| {
+                    (p.to_string(), format!("No.{} {}", j.number, j.name))
+                });
+            refused.push((format!("{policy} {project}"), why));
+        }
+    }
+    if !refused.is_empty() {
+        return Err(WorkspaceError::RowsRefused(refused));
+    }
+    let outcome = super::import::import_via(store, request, acting.via)
+        .await
+        .map_err(|e| import_error(file_name, e))?;
+    let changes = outcome
+        .editions
+        .into_iter()
+        .find_map(|e| e.changes)
+        .unwrap_or_default();
+    Ok(Uploaded {
+        changes,
+        warnings: outcome.report,
+    })
+}
+
+fn import_error(file: &str, err: super::import::ImportError) -> WorkspaceError {
+    match err {
+        super::import::ImportError::Invalid(report) => {
+            WorkspaceError::Rejected(file.to_owned(), report)
+        }
+        super::import::ImportError::MissingMunicipality => WorkspaceError::NotASheet,
+        super::import::ImportError::Ops(OpsError::Store(StoreError::Conflict(what))) => {
+            WorkspaceError::Conflict(what)
+        }
+        super::import::ImportError::Ops(e) => WorkspaceError::Ops(e),
+    }
 }

@@ -498,6 +498,18 @@ fn cases() -> Vec<Case> {
         ),
         c(
             M::GET,
+            "/admin/{code}/{edition}/sheet",
+            "download the department's sheet",
+            [OK, OK, OK, NO, OK, GONE],
+        ),
+        c(
+            M::POST,
+            "/admin/{code}/{edition}/sheet",
+            "upload the department's sheet with one change",
+            [OK, OK, OK, NO, NO, GONE],
+        ),
+        c(
+            M::GET,
             "/admin/{code}/audit",
             "audit log page",
             [OK, OK, OK, OK, NO, GONE],
@@ -585,7 +597,7 @@ async fn run_case(w: &World, case: &Case, login: &str, n: usize) -> u16 {
             )
             .await
         }
-        ("GET", route) if !route.starts_with("/api/") => {
+        ("GET", route) if !route.starts_with("/api/") && !route.ends_with("/sheet") => {
             get_as(&w.app, &session, &path(route)).await
         }
         ("POST", "/admin/{code}/{edition}/projects/new") => {
@@ -638,6 +650,21 @@ async fn run_case(w: &World, case: &Case, login: &str, n: usize) -> u16 {
             .await;
             back_to_draft(&w.store).await.expect("draft again");
             reply
+        }
+        ("GET", "/admin/{code}/{edition}/sheet") => {
+            let uri = format!("{}?department={}", path(case.route), enc(DEPT_A));
+            get_as(&w.app, &session, &uri).await
+        }
+        ("POST", "/admin/{code}/{edition}/sheet") => {
+            let sheet = edited_sheet(&w.store, DEPT_A, &format!("（改{n}）")).await;
+            upload(
+                &w.app,
+                &session,
+                &path(case.route),
+                "企画政策課.csv",
+                &sheet,
+            )
+            .await
         }
         ("POST", "/admin/logout") => post_form(&w.app, &session, "/admin/logout", &[], true).await,
         ("POST", "/api/admin/v1/session") => {
@@ -700,6 +727,72 @@ async fn run_case(w: &World, case: &Case, login: &str, n: usize) -> u16 {
         (method, route) => panic!("the matrix has no request for {method} {route}"),
     };
     reply.status.as_u16()
+}
+
+/// The department's entry sheet (CSV) of the draft as stored now, with the first row's 事業名
+/// changed by `suffix`.
+async fn edited_sheet(store: &Store, department: &str, suffix: &str) -> Vec<u8> {
+    let selector = EditionSelector {
+        municipality: Some("072052".into()),
+        span: Some(draft()),
+    };
+    let file = keikaku::ops::sheet::department_template(store, &selector, department, true, &[])
+        .await
+        .map_err(|e| e.to_string())
+        .expect("sheet");
+    let text = String::from_utf8(file.bytes).expect("utf-8");
+    let text = text.trim_start_matches('\u{feff}');
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().expect("header").clone();
+    let name = header.iter().position(|h| h == "事業名").expect("事業名");
+    let mut rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    let mut first: Vec<String> = rows[0].iter().map(str::to_owned).collect();
+    first[name] = format!("{}{suffix}", first[name]);
+    rows[0] = csv::StringRecord::from(first);
+    let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    writer.write_record(&header).expect("header");
+    for row in &rows {
+        writer.write_record(row).expect("row");
+    }
+    writer.into_inner().expect("csv")
+}
+
+/// Posts `bytes` as the file of the upload form (multipart), with the session's CSRF token.
+async fn upload(
+    app: &Router,
+    session: &Session,
+    uri: &str,
+    file_name: &str,
+    bytes: &[u8],
+) -> Reply {
+    let boundary = "keikaku-test-boundary-7f3a";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\ncontent-disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n",
+            session.csrf
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(
+        format!("--{boundary}\r\ncontent-disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\ncontent-type: text/csv\r\n\r\n").as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    send(
+        app,
+        Method::POST,
+        uri,
+        &[
+            ("cookie", format!("{SESSION_COOKIE}={}", session.token)),
+            (
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            ),
+        ],
+        Body::from(body),
+    )
+    .await
 }
 
 fn leak(text: String) -> &'static str {
@@ -1576,7 +1669,92 @@ async fn draft_saves_keep_the_public_snapshot(backend: Backend) {
     assert_eq!(html.status, StatusCode::OK);
 }
 
+/// A department's sheet uploaded in the browser: stored through the sheet import with the
+/// file's name and SHA-256 on record; a sheet made before someone else changed the same row is
+/// refused at that row; a sheet that changes another department's project is refused naming
+/// it; nothing is stored by a refused upload.
+async fn uploaded_sheets_follow_the_import_and_workspace_rules(backend: Backend) {
+    let w = world(backend).await;
+    let dept = sign_in(&w.store, "dept-a").await;
+    let planning = sign_in(&w.store, "planning").await;
+    let uri = "/admin/072052/r3-r5/sheet";
+    let stale = edited_sheet(&w.store, DEPT_A, "（担当課の修正）").await;
+    // Planning renames the same project in the browser after the sheet was made.
+    let first = upload(
+        &w.app,
+        &planning,
+        uri,
+        "planning.csv",
+        &edited_sheet(&w.store, DEPT_A, "（企画の修正）").await,
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text());
+    assert!(first.text().contains("変更 1 件"), "{}", first.text());
+    let head = w.store.audit_head().await.expect("head");
+    let refused = upload(&w.app, &dept, uri, "stale.csv", &stale).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text()
+    );
+    assert!(
+        refused.text().contains("stale-row") && refused.text().contains("stale.csv"),
+        "{}",
+        refused.text()
+    );
+    assert_eq!(
+        w.store.audit_head().await.expect("head"),
+        head,
+        "nothing stored"
+    );
+    // The other department's sheet: dept-a may not change 建築住宅課's project.
+    let other = upload(
+        &w.app,
+        &dept,
+        uri,
+        "other.csv",
+        &edited_sheet(&w.store, DEPT_B, "（他課）").await,
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN, "{}", other.text());
+    assert!(
+        other.text().contains("変更できない事業"),
+        "{}",
+        other.text()
+    );
+    assert_eq!(
+        w.store.audit_head().await.expect("head"),
+        head,
+        "nothing stored"
+    );
+    // Not a sheet at all.
+    let junk = upload(&w.app, &dept, uri, "notes.csv", "a,b\n1,2\n".as_bytes()).await;
+    assert_eq!(
+        junk.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        junk.text()
+    );
+    // The upload on record: via upload, by the planning login, with the file and its hash.
+    let log = w.store.audit_log(10).await.expect("log");
+    let entry = log
+        .iter()
+        .find(|r| r.via == "upload")
+        .expect("upload on record");
+    assert_eq!(entry.actor, "planning");
+    assert_eq!(entry.file_name, "planning.csv");
+    assert_eq!(entry.file_sha256.len(), 64);
+    // The department downloads only its own sheet.
+    let own = get_as(&w.app, &dept, &format!("{uri}?department={}", enc(DEPT_A))).await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert!(own.header("content-disposition").contains("attachment"));
+    let theirs = get_as(&w.app, &dept, &format!("{uri}?department={}", enc(DEPT_B))).await;
+    assert_eq!(theirs.status, StatusCode::FORBIDDEN);
+}
+
 on_every_backend!(
+    uploaded_sheets_follow_the_import_and_workspace_rules,
     draft_saves_keep_the_public_snapshot,
     cli_publish_waits_for_approval,
     authorization_matrix,

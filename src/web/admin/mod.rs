@@ -37,8 +37,8 @@ pub const LOGIN_COOKIE: &str = "keikaku_login";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// The form field carrying the CSRF token on unsafe page requests.
 pub const CSRF_FIELD: &str = "csrf";
-/// Largest request body of the workspace (a project form with a long 事業概要).
-pub const MAX_ADMIN_BODY_BYTES: usize = 256 * 1024;
+/// Largest request body of the workspace (an uploaded entry sheet; a form is far smaller).
+pub const MAX_ADMIN_BODY_BYTES: usize = 8 * 1024 * 1024;
 
 /// Who may reach a route before the workspace's rules judge the action itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +126,18 @@ pub const ROUTES: &[Route] = &[
         "/admin/{code}/{edition}/publish",
         SignedIn,
         pages::publish
+    ),
+    route!(
+        GET,
+        "/admin/{code}/{edition}/sheet",
+        SignedIn,
+        pages::download_sheet
+    ),
+    route!(
+        POST,
+        "/admin/{code}/{edition}/sheet",
+        SignedIn,
+        pages::upload_sheet
     ),
     route!(GET, "/admin/{code}/audit", SignedIn, pages::audit),
     route!(POST, "/api/admin/v1/session", Anyone, api::sign_in),
@@ -302,9 +314,19 @@ async fn authenticate(State(state): State<AppState>, request: Request, next: Nex
                             );
                         }
                     };
-                    let field = form_urlencoded::parse(&bytes)
-                        .find(|(k, _)| k == CSRF_FIELD)
-                        .map(|(_, v)| v.into_owned());
+                    let content_type = parts
+                        .headers
+                        .get(header::CONTENT_TYPE)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    let field = if content_type.starts_with("multipart/form-data") {
+                        multipart_field(&content_type, bytes.clone(), CSRF_FIELD).await
+                    } else {
+                        form_urlencoded::parse(&bytes)
+                            .find(|(k, _)| k == CSRF_FIELD)
+                            .map(|(_, v)| v.into_owned())
+                    };
                     body = Body::from(bytes);
                     field
                 }
@@ -335,6 +357,23 @@ async fn authenticate(State(state): State<AppState>, request: Request, next: Nex
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// The text of field `name` of a `multipart/form-data` body (a form with a file).
+async fn multipart_field(
+    content_type: &str,
+    bytes: axum::body::Bytes,
+    name: &str,
+) -> Option<String> {
+    let boundary = multer::parse_boundary(content_type).ok()?;
+    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    while let Ok(Some(field)) = multipart.next_field().await {
+        if field.name() == Some(name) {
+            return field.text().await.ok();
+        }
+    }
+    None
 }
 
 impl FromRequestParts<AppState> for Signed {
@@ -405,6 +444,10 @@ pub fn status_of(err: &WorkspaceError) -> (StatusCode, &'static str) {
         WorkspaceError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
         WorkspaceError::Unapproved(_) => (StatusCode::CONFLICT, "unapproved"),
         WorkspaceError::Incomplete(_) => (StatusCode::CONFLICT, "incomplete"),
+        WorkspaceError::Rejected(..) | WorkspaceError::NotASheet => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
+        }
+        WorkspaceError::RowsRefused(_) => (StatusCode::FORBIDDEN, "forbidden"),
         WorkspaceError::Ops(e) => ops_status(e),
     }
 }

@@ -362,6 +362,8 @@ struct DashboardPage {
     parts: Vec<PartRow>,
     publish_action: Option<String>,
     waiting: String,
+    sheet_action: Option<String>,
+    sheet_links: Vec<crate::web::view::Link>,
 }
 
 const STEPS: [Transition; 4] = [
@@ -471,6 +473,10 @@ pub(super) async fn dashboard(
             parts,
             publish_action: can_publish.then(|| format!("{base}/publish")),
             waiting,
+            sheet_action: (opened.state == EditionState::Draft
+                && signed.account.role != Role::Viewer)
+                .then(|| format!("{base}/sheet")),
+            sheet_links: sheet_links(&signed, &opened, &base),
         },
     )
 }
@@ -1176,4 +1182,250 @@ pub(super) async fn audit(
             limit: AUDIT_PAGE_LIMIT,
         },
     )
+}
+
+// ---- entry sheets --------------------------------------------------------------------------
+
+/// The sheets an account may download: a department its own departments' sheets, the
+/// planning office the whole edition's.
+fn sheet_links(signed: &Signed, opened: &Opened, base: &str) -> Vec<crate::web::view::Link> {
+    if signed.account.role == Role::Department {
+        signed
+            .account
+            .departments
+            .iter()
+            .filter(|d| opened.parts.iter().any(|p| &p.department == *d))
+            .map(|d| crate::web::view::Link {
+                label: format!("{d}のシートをダウンロード"),
+                href: format!("{base}/sheet?department={}", encode(d)),
+                current: false,
+            })
+            .collect()
+    } else {
+        vec![crate::web::view::Link {
+            label: "計画全体のシートをダウンロード".into(),
+            href: format!("{base}/sheet"),
+            current: false,
+        }]
+    }
+}
+
+/// Which sheet to download.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SheetQuery {
+    department: Option<String>,
+}
+
+/// `GET /admin/{code}/{edition}/sheet[?department=…]`: the entry sheet (xlsx) with each row's
+/// version, as `keikaku template` writes it; a department account gets its own departments'.
+pub(super) async fn download_sheet(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path((code, edition)): Path<(String, String)>,
+    Query(query): Query<SheetQuery>,
+) -> Response {
+    let (code, span) = match place(&code, &edition) {
+        Ok(found) => found,
+        Err(err) => return refused(&err),
+    };
+    if let Err(err) = workspace::open(&state.store, &signed.actor, &code, span).await {
+        return refused(&err);
+    }
+    let department = query.department.filter(|d| !d.trim().is_empty());
+    if signed.account.role == Role::Department
+        && !department
+            .as_ref()
+            .is_some_and(|d| signed.account.departments.contains(d))
+    {
+        return message_page(
+            StatusCode::FORBIDDEN,
+            "自課のシートだけをダウンロードできます。",
+        );
+    }
+    let selector = crate::ops::EditionSelector {
+        municipality: Some(code.to_string()),
+        span: Some(span),
+    };
+    let extra = &state.workspace.rules.extra_statuses;
+    let download = match &department {
+        Some(d) => crate::ops::sheet::department_template(&state.store, &selector, d, false, extra)
+            .await
+            .map_err(|e| match e {
+                crate::ops::sheet::TemplateError::UnknownDepartment(u) => {
+                    WorkspaceError::NotFound(workspace::Missing::Department(u.department))
+                }
+                crate::ops::sheet::TemplateError::Ops(e) => WorkspaceError::Ops(e),
+            }),
+        None => crate::ops::sheet::template(&state.store, &selector, false, extra)
+            .await
+            .map_err(WorkspaceError::Ops),
+    };
+    match download {
+        Ok(file) => {
+            let disposition = format!(
+                "attachment; filename=\"sheet.xlsx\"; filename*=UTF-8''{}",
+                encode(&file.file_name)
+            );
+            let mut response =
+                ([(header::CONTENT_TYPE, file.content_type)], file.bytes).into_response();
+            if let Ok(value) = axum::http::HeaderValue::from_str(&disposition) {
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_DISPOSITION, value);
+            }
+            response
+        }
+        Err(err) => refused(&err),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/upload.html")]
+struct UploadPage {
+    frame: Frame,
+    summary: String,
+    problems: Vec<String>,
+    groups: Vec<ChangeGroup>,
+    warnings: Vec<String>,
+    back: String,
+}
+
+struct ChangeGroup {
+    title: &'static str,
+    items: Vec<String>,
+}
+
+/// `POST /admin/{code}/{edition}/sheet` (multipart, field `file`): imports the uploaded
+/// sheet by the rules of the sheet import and of the workspace.
+pub(super) async fn upload_sheet(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path((code, edition)): Path<(String, String)>,
+    mut multipart: axum::extract::Multipart,
+) -> Response {
+    let (code, span) = match place(&code, &edition) {
+        Ok(found) => found,
+        Err(err) => return refused(&err),
+    };
+    let mut file: Option<(String, Vec<u8>)> = None;
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) if field.name() == Some("file") => {
+                let name = field
+                    .file_name()
+                    .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_owned())
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| "upload.xlsx".to_owned());
+                match field.bytes().await {
+                    Ok(bytes) => file = Some((name, bytes.to_vec())),
+                    Err(_) => {
+                        return message_page(
+                            StatusCode::BAD_REQUEST,
+                            "ファイルを読み取れませんでした。",
+                        );
+                    }
+                }
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => break,
+            Err(_) => {
+                return message_page(
+                    StatusCode::BAD_REQUEST,
+                    "送信された内容を読み取れませんでした。",
+                );
+            }
+        }
+    }
+    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        return message_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "ファイルを選んでください（空のファイルは取り込めません）。",
+        );
+    };
+    let base = edition_href(&code, span);
+    let title = format!("{name} の取込み");
+    let frame = Frame::new(
+        Some(&signed),
+        title.clone(),
+        vec![
+            crumb(format!("{} {}", code, span.label()), base.clone()),
+            crumb(title, ""),
+        ],
+    );
+    let result = workspace::upload_sheet(
+        &state.store,
+        &acting(&signed, Via::Upload),
+        &code,
+        span,
+        &name,
+        &bytes,
+    )
+    .await;
+    match result {
+        Ok(done) => {
+            let c = &done.changes;
+            let summary = if c.is_empty() {
+                "シートに変更はありませんでした（何も保存していません）。".to_owned()
+            } else {
+                format!(
+                    "取り込みました: 変更 {} 件、追加 {} 件、計画から外す {} 件。変更のない行 {} 件と、シートにない事業 {} 件はそのままです。",
+                    c.updated.len(),
+                    c.added.len(),
+                    c.removed.len(),
+                    c.unchanged,
+                    c.not_in_sheet
+                )
+            };
+            page(
+                StatusCode::OK,
+                &UploadPage {
+                    frame,
+                    summary,
+                    problems: Vec::new(),
+                    groups: vec![
+                        ChangeGroup {
+                            title: "変更した事業",
+                            items: c.updated.clone(),
+                        },
+                        ChangeGroup {
+                            title: "追加した事業",
+                            items: c.added.clone(),
+                        },
+                        ChangeGroup {
+                            title: "計画から外した事業",
+                            items: c.removed.clone(),
+                        },
+                    ],
+                    warnings: done
+                        .warnings
+                        .diagnostics
+                        .iter()
+                        .map(|d| d.render(&name, PAGE_LANG))
+                        .collect(),
+                    back: base,
+                },
+            )
+        }
+        Err(err) => {
+            let (status, _) = status_of(&err);
+            if status.is_server_error() {
+                return refused(&err);
+            }
+            let message = err.message(PAGE_LANG);
+            let mut lines = message.lines().map(str::to_owned);
+            let summary = lines.next().unwrap_or_default();
+            page(
+                status,
+                &UploadPage {
+                    frame,
+                    summary,
+                    problems: lines.collect(),
+                    groups: Vec::new(),
+                    warnings: Vec::new(),
+                    back: base,
+                },
+            )
+        }
+    }
 }
