@@ -78,6 +78,10 @@ pub enum AccountProblem {
     Taken(String),
     /// No such account.
     Unknown(String),
+    /// The current password given to change it is wrong.
+    WrongCurrentPassword,
+    /// The new password and its repetition differ.
+    Mismatch,
 }
 
 impl AccountProblem {
@@ -148,6 +152,12 @@ impl AccountProblem {
                 format!("--department is for department accounts only, not for a {role} account")
             }
             AccountProblem::Password(problem) => problem.message(lang),
+            AccountProblem::WrongCurrentPassword if ja => "現在のパスワードが違います。".to_owned(),
+            AccountProblem::WrongCurrentPassword => "the current password is wrong".to_owned(),
+            AccountProblem::Mismatch if ja => {
+                "新しいパスワードと確認用の入力が一致しません。".to_owned()
+            }
+            AccountProblem::Mismatch => "the new password and its repetition differ".to_owned(),
             AccountProblem::Taken(login) if ja => {
                 format!("ログイン名「{login}」のアカウントはすでにあります。")
             }
@@ -314,6 +324,28 @@ pub async fn set_password(
         Err(other) => Err(from_store(other)),
         Ok(()) => tx.commit().await.map_err(from_store),
     }
+}
+
+/// A signed-in person changes their own password: the current one must be right, the new
+/// one follows the rules and is typed twice alike. Recorded as a password change by them.
+pub async fn change_own_password(
+    store: &Store,
+    via: Via,
+    login: &str,
+    current: &str,
+    new: &str,
+    repeated: &str,
+) -> Result<(), AccountError> {
+    let Some((_, hash)) = store.account_for_login(login).await.map_err(from_store)? else {
+        return Err(invalid(AccountProblem::Unknown(login.to_owned())));
+    };
+    if !auth::verify_password(&hash, current) {
+        return Err(invalid(AccountProblem::WrongCurrentPassword));
+    }
+    if new != repeated {
+        return Err(invalid(AccountProblem::Mismatch));
+    }
+    set_password(store, login, via, login, new).await
 }
 
 /// Disables (ending its sessions) or enables `login` on behalf of `by`.

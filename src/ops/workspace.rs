@@ -392,6 +392,50 @@ pub async fn open(
     })
 }
 
+/// Per department, how many of its projects differ from the previous edition of the
+/// municipality (added, ended, renamed, moved or changed); `None` when there is no previous
+/// edition to compare with.
+pub async fn changes_by_department(
+    store: &Store,
+    opened: &Opened,
+) -> Result<Option<BTreeMap<String, usize>>, OpsError> {
+    let previous = store
+        .editions()
+        .await?
+        .into_iter()
+        .filter(|e| {
+            e.municipality.code == opened.info.municipality.code
+                && e.span.first() < opened.info.span.first()
+        })
+        .max_by_key(|e| e.span);
+    let Some(previous) = previous else {
+        return Ok(None);
+    };
+    let before = store.edition(previous.id).await?;
+    let Ok(diff) = keikaku_core::diff::diff(&before, &opened.edition, &[]) else {
+        return Ok(None);
+    };
+    let mut ids: Vec<(&str, bool)> = Vec::new();
+    ids.extend(diff.new.iter().map(|s| (s.id.as_str(), true)));
+    ids.extend(diff.ended.iter().map(|s| (s.id.as_str(), false)));
+    ids.extend(diff.renamed.iter().map(|c| (c.to.id.as_str(), true)));
+    ids.extend(diff.moved.iter().map(|c| (c.to.id.as_str(), true)));
+    ids.extend(diff.changed.iter().map(|c| (c.to.id.as_str(), true)));
+    ids.extend(diff.uncertain.iter().map(|c| (c.to.id.as_str(), true)));
+    ids.sort_unstable();
+    ids.dedup();
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for (id, in_current) in ids {
+        let edition = if in_current { &opened.edition } else { &before };
+        if let Some((_, project)) = find_project(edition, id) {
+            for department in &project.departments {
+                *counts.entry(department.clone()).or_default() += 1;
+            }
+        }
+    }
+    Ok(Some(counts))
+}
+
 /// One project as the form shows it, with the version a save must name.
 #[derive(Debug, Clone)]
 pub struct ProjectView {

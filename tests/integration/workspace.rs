@@ -510,6 +510,18 @@ fn cases() -> Vec<Case> {
         ),
         c(
             M::GET,
+            "/admin/password",
+            "own password form",
+            [OK, OK, OK, OK, OK, OK],
+        ),
+        c(
+            M::POST,
+            "/admin/password",
+            "change one's password with a wrong current one",
+            [422, 422, 422, 422, 422, 422],
+        ),
+        c(
+            M::GET,
             "/admin/{code}/audit",
             "audit log page",
             [OK, OK, OK, OK, NO, GONE],
@@ -665,6 +677,14 @@ async fn run_case(w: &World, case: &Case, login: &str, n: usize) -> u16 {
                 &sheet,
             )
             .await
+        }
+        ("POST", "/admin/password") => {
+            let pairs = [
+                ("current", "not the password".to_owned()),
+                ("new", "another long password".to_owned()),
+                ("repeat", "another long password".to_owned()),
+            ];
+            post_form(&w.app, &session, "/admin/password", &pairs, true).await
         }
         ("POST", "/admin/logout") => post_form(&w.app, &session, "/admin/logout", &[], true).await,
         ("POST", "/api/admin/v1/session") => {
@@ -1753,7 +1773,188 @@ async fn uploaded_sheets_follow_the_import_and_workspace_rules(backend: Backend)
     assert_eq!(theirs.status, StatusCode::FORBIDDEN);
 }
 
+/// A person changes their own password (the current one asked again, the new one typed
+/// twice); an expired session opens nothing; the dashboard counts each department's projects
+/// changed since the previous edition; a correction's reason is escaped on the public page.
+async fn passwords_expiry_changes_and_public_escaping(backend: Backend) {
+    let w = world(backend).await;
+    let dept = sign_in(&w.store, "dept-a").await;
+    let new = "a brand new password";
+    let mismatch = post_form(
+        &w.app,
+        &dept,
+        "/admin/password",
+        &[
+            ("current", PASSWORD.into()),
+            ("new", new.into()),
+            ("repeat", "something else 123".into()),
+        ],
+        true,
+    )
+    .await;
+    assert_eq!(mismatch.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(mismatch.text().contains("一致しません"));
+    let short = post_form(
+        &w.app,
+        &dept,
+        "/admin/password",
+        &[
+            ("current", PASSWORD.into()),
+            ("new", "short".into()),
+            ("repeat", "short".into()),
+        ],
+        true,
+    )
+    .await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let changed = post_form(
+        &w.app,
+        &dept,
+        "/admin/password",
+        &[
+            ("current", PASSWORD.into()),
+            ("new", new.into()),
+            ("repeat", new.into()),
+        ],
+        true,
+    )
+    .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text());
+    assert!(
+        accounts::sign_in(&w.store, &Default::default(), "dept-a", PASSWORD)
+            .await
+            .expect("sign in")
+            .is_err(),
+        "the old password no longer works"
+    );
+    assert!(
+        accounts::sign_in(&w.store, &Default::default(), "dept-a", new)
+            .await
+            .expect("sign in")
+            .is_ok()
+    );
+
+    // Expiry: a session whose end has passed opens nothing.
+    let session = sign_in(&w.store, "planning").await;
+    assert_eq!(
+        get_as(&w.app, &session, "/admin").await.status,
+        StatusCode::OK
+    );
+    let pool = super::support::raw_pool(&w._db, 1).await;
+    sqlx::query("UPDATE user_session SET expires_at = '2000-01-01T00:00:00Z'")
+        .execute(&pool)
+        .await
+        .expect("expire");
+    assert_eq!(
+        get_as(&w.app, &session, "/admin").await.status,
+        StatusCode::SEE_OTHER
+    );
+    let api_reply = api(
+        &w.app,
+        &session,
+        Method::GET,
+        "/api/admin/v1/audit?municipality=072052",
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(api_reply.status, StatusCode::UNAUTHORIZED);
+
+    // Changes since the previous edition, per department: a new project of DEPT_A counts once.
+    let planning = sign_in(&w.store, "planning").await;
+    let actor = keikaku_core::workspace::Actor {
+        role: Role::Planning,
+        municipality: Some(code()),
+        departments: Vec::new(),
+    };
+    let opened = workspace::open(&w.store, &actor, &code(), draft())
+        .await
+        .expect("open");
+    let before = workspace::changes_by_department(&w.store, &opened)
+        .await
+        .expect("changes")
+        .expect("a previous edition");
+    let mut pairs = vec![
+        ("policy", "7-1".to_owned()),
+        ("number", "950".to_owned()),
+        ("name", "新しい相談窓口事業".to_owned()),
+        ("summary", "概要".to_owned()),
+        ("status", "新規".to_owned()),
+        ("departments", DEPT_A.to_owned()),
+        ("strategies", String::new()),
+    ];
+    for year in [2021, 2022, 2023] {
+        pairs.push((leak(format!("cost.{year}.total")), "-".into()));
+    }
+    let added = post_form(
+        &w.app,
+        &planning,
+        "/admin/072052/r3-r5/projects/new",
+        &pairs,
+        true,
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.text());
+    let opened = workspace::open(&w.store, &actor, &code(), draft())
+        .await
+        .expect("open");
+    let after = workspace::changes_by_department(&w.store, &opened)
+        .await
+        .expect("changes")
+        .expect("a previous edition");
+    assert_eq!(
+        after.get(DEPT_A).copied().unwrap_or(0),
+        before.get(DEPT_A).copied().unwrap_or(0) + 1
+    );
+    assert_eq!(
+        after.get(DEPT_B),
+        before.get(DEPT_B),
+        "other departments unchanged"
+    );
+
+    // A correction of the published edition with markup in its reason: escaped in public.
+    let uri = format!(
+        "/api/admin/v1/municipalities/072052/editions/r2-r4/projects/{}",
+        w.project_a
+    );
+    let etag = api(&w.app, &planning, Method::GET, &uri, None, &[])
+        .await
+        .header("etag");
+    let fixed = api(
+        &w.app,
+        &planning,
+        Method::PATCH,
+        &uri,
+        Some(json!({"summary": "訂正<b>後</b>", "comment": "<script>alert(2)</script>"})),
+        &[("if-match", etag)],
+    )
+    .await;
+    assert_eq!(fixed.status, StatusCode::OK, "{}", fixed.text());
+    w.state.refresh().await.expect("refresh");
+    let project = fixed.json();
+    let reference = format!(
+        "{}-{}",
+        project["policy"].as_str().unwrap_or(""),
+        project["number"]
+    );
+    let html = send(
+        &w.app,
+        Method::GET,
+        &format!("/072052/r2-r4/projects/{reference}"),
+        &[],
+        Body::empty(),
+    )
+    .await
+    .text();
+    assert!(html.contains("公開後の訂正"), "{html}");
+    assert!(
+        !html.contains("<script>alert(2)") && !html.contains("<b>後</b>"),
+        "escaped"
+    );
+}
+
 on_every_backend!(
+    passwords_expiry_changes_and_public_escaping,
     uploaded_sheets_follow_the_import_and_workspace_rules,
     draft_saves_keep_the_public_snapshot,
     cli_publish_waits_for_approval,

@@ -84,6 +84,8 @@ pub const ROUTES: &[Route] = &[
     route!(GET, "/admin/login", Anyone, pages::login_form),
     route!(POST, "/admin/login", Anyone, pages::login),
     route!(POST, "/admin/logout", SignedIn, pages::logout),
+    route!(GET, "/admin/password", SignedIn, pages::password_form),
+    route!(POST, "/admin/password", SignedIn, pages::change_password),
     route!(GET, "/admin/{code}/{edition}", SignedIn, pages::dashboard),
     route!(
         GET,

@@ -271,6 +271,79 @@ pub(super) async fn logout(State(state): State<AppState>, signed: Signed) -> Res
     response
 }
 
+#[derive(Template)]
+#[template(path = "admin/password.html")]
+struct PasswordPage {
+    frame: Frame,
+    error: Option<String>,
+    done: bool,
+}
+
+/// `GET /admin/password`: the form to change one's own password.
+pub(super) async fn password_form(signed: Signed) -> Response {
+    page(
+        StatusCode::OK,
+        &PasswordPage {
+            frame: Frame::new(
+                Some(&signed),
+                "パスワードの変更",
+                vec![crumb("パスワードの変更", "")],
+            ),
+            error: None,
+            done: false,
+        },
+    )
+}
+
+/// The password form.
+#[derive(Debug, Deserialize)]
+pub(super) struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    repeat: String,
+}
+
+/// `POST /admin/password`: changes one's own password (the current one is asked again).
+pub(super) async fn change_password(
+    State(state): State<AppState>,
+    signed: Signed,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let result = accounts::change_own_password(
+        &state.store,
+        Via::Browser,
+        &signed.account.login,
+        &form.current,
+        &form.new,
+        &form.repeat,
+    )
+    .await;
+    let (status, error, done) = match result {
+        Ok(()) => (StatusCode::OK, None, true),
+        Err(accounts::AccountError::Invalid(problem)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(problem.message(PAGE_LANG)),
+            false,
+        ),
+        Err(accounts::AccountError::Ops(err)) => return refused(&WorkspaceError::Ops(err)),
+    };
+    page(
+        status,
+        &PasswordPage {
+            frame: Frame::new(
+                Some(&signed),
+                "パスワードの変更",
+                vec![crumb("パスワードの変更", "")],
+            ),
+            error,
+            done,
+        },
+    )
+}
+
 // ---- editions ------------------------------------------------------------------------------
 
 struct EditionLink {
@@ -344,6 +417,7 @@ struct PartRow {
     state_key: &'static str,
     projects: usize,
     missing: usize,
+    changed: String,
     updated_at: String,
     updated_by: String,
     comment: String,
@@ -397,6 +471,9 @@ pub(super) async fn dashboard(
         Err(err) => return refused(&err),
     };
     let base = edition_href(&code, span);
+    let changes = workspace::changes_by_department(&state.store, &opened)
+        .await
+        .unwrap_or_default();
     let parts = opened
         .parts
         .iter()
@@ -409,6 +486,10 @@ pub(super) async fn dashboard(
                 state_key: key,
                 projects: part.projects,
                 missing: part.missing_amounts,
+                changed: changes.as_ref().map_or_else(
+                    || "-".to_owned(),
+                    |c| c.get(&part.department).copied().unwrap_or(0).to_string(),
+                ),
                 updated_at: if part.updated_at.is_empty() {
                     String::new()
                 } else {
