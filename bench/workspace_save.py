@@ -9,7 +9,8 @@ then it serves the database and measures, in one run:
   2. the same wrk while USERS people save project forms through the admin API (GET with its
      ETag, then PATCH with If-Match: validation + store + audit), each waiting THINK seconds
      between saves as people do; save latency p50/p90/p99/max;
-  3. the saves alone with no think time (the single writer's throughput).
+  3. one person saving back to back with nothing else running (the latency of one save);
+  4. USERS people saving back to back (the single writer's throughput, with queueing).
 
 Prints Markdown. Standard library only; nothing leaves 127.0.0.1.
 """
@@ -169,13 +170,18 @@ def main():
             t.join()
         paced = [x for t in threads for x in t.latencies]
         failures = [x for t in threads for x in t.failures]
-        threads, stop = saves(port, users, 0, args.duration)
-        time.sleep(args.duration)
-        stop.set()
-        for t in threads:
-            t.join()
-        flat = [x for t in threads for x in t.latencies]
-        failures += [x for t in threads for x in t.failures]
+        def back_to_back(people):
+            threads, stop = saves(port, people, 0, args.duration)
+            time.sleep(args.duration)
+            stop.set()
+            for t in threads:
+                t.join()
+            return [x for t in threads for x in t.latencies], [x for t in threads for x in t.failures]
+
+        single, failed = back_to_back(users[:1])
+        failures += failed
+        flat, failed = back_to_back(users)
+        failures += failed
     finally:
         server.terminate()
         server.wait()
@@ -191,6 +197,7 @@ def main():
     print("| run | saves | p50 ms | p90 ms | p99 ms | max ms |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, values in [(f"{len(users)} users, {args.think:g} s between saves, portal under wrk", paced),
+                         ("1 user saving back to back (nothing else running)", single),
                          (f"{len(users)} users saving back to back (no wrk)", flat)]:
         print(f"| {name} | {len(values)} | {percentile(values, 50):.1f} | {percentile(values, 90):.1f} "
               f"| {percentile(values, 99):.1f} | {max(values) if values else float('nan'):.1f} |")

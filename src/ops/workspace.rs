@@ -504,6 +504,8 @@ pub struct SaveProject<'a> {
 /// What a save did.
 #[derive(Debug, Clone)]
 pub struct Saved {
+    /// The project as stored now, with its new version and its departments' parts.
+    pub view: ProjectView,
     /// The project's stable id.
     pub id: String,
     /// Its new version.
@@ -658,9 +660,16 @@ pub async fn save_project(
         request.span,
     );
     let version = row_version(policy, &project);
+    let view = ProjectView {
+        policy,
+        project: project.clone(),
+        version: version.clone(),
+        parts: new_parts.clone(),
+    };
     if changes.is_empty() {
         // Nothing changed: nothing is written (the transaction is dropped).
         return Ok(Saved {
+            view,
             id: id.as_str().to_owned(),
             version,
             changes,
@@ -673,6 +682,7 @@ pub async fn save_project(
             policy,
             project: &project,
         }],
+        &next,
     )
     .await?;
     let subject = format!("{} {}", request.code, request.span.label());
@@ -696,6 +706,7 @@ pub async fn save_project(
     }
     tx.commit().await?;
     Ok(Saved {
+        view,
         id: id.as_str().to_owned(),
         version,
         changes,

@@ -198,12 +198,14 @@ impl WriteTx {
     }
 
     /// Applies `changes` to the projects of edition `id` in place, then orders each changed
-    /// policy's projects by number, computes the edition's stored totals again and moves its
-    /// `updated_at`. The caller validates the result and records the audit entries.
+    /// policy's projects by number, stores the totals of `result` (the edition as the changes
+    /// make it, which the caller has validated) and moves its `updated_at`. The caller records
+    /// the audit entries.
     pub async fn change_projects(
         &mut self,
         id: i64,
         changes: &[ProjectChange<'_>],
+        result: &Edition,
     ) -> Result<(), StoreError> {
         let mut touched: HashSet<i64> = HashSet::new();
         // Numbers are unique per policy: park the rows that change at a number no project has
@@ -295,8 +297,8 @@ impl WriteTx {
             .bind(id)
             .execute(self.transaction())
             .await?;
-        let edition = self.edition_in_transaction(id).await?;
-        self.insert_year_totals(id, &edition).await?;
+        // The totals of the edition as the caller validated it (what the changes make of it).
+        self.insert_year_totals(id, result).await?;
         sqlx::query("UPDATE edition SET updated_at = $1 WHERE id = $2")
             .bind(now())
             .bind(id)

@@ -432,10 +432,7 @@ pub(super) async fn patch_project(
     )
     .await
     {
-        Ok(_) => match workspace::project(&state.store, &signed.actor, &code, span, &id).await {
-            Ok((_, view)) => with_etag(&view),
-            Err(err) => refused(&err),
-        },
+        Ok(saved) => with_etag(&saved.view),
         Err(err) => refused(&err),
     }
 }
