@@ -622,10 +622,31 @@ pub async fn save_project(
             }
         },
     };
-    let (policy, project) = request
+    let (policy, mut project) = request
         .form
         .read(id.clone(), request.span)
         .map_err(WorkspaceError::Invalid)?;
+    // The form does not hold the parts of 特定財源 (国庫支出金 and the like): they are kept as
+    // stored while the 特定財源 stays the same, and changing it is refused where there are parts.
+    if let Some((_, stored)) = &old {
+        let mut kept = Vec::new();
+        for cost in &mut project.costs {
+            let Some(before) = stored.costs.iter().find(|c| c.year == cost.year) else {
+                continue;
+            };
+            if before.earmarked_breakdown.is_empty() {
+                continue;
+            }
+            if before.earmarked == cost.earmarked {
+                cost.earmarked_breakdown = before.earmarked_breakdown.clone();
+            } else {
+                kept.push(FieldError::breakdown_kept(cost.year.year()));
+            }
+        }
+        if !kept.is_empty() {
+            return Err(WorkspaceError::Invalid(kept));
+        }
+    }
     if !edition
         .goals
         .iter()

@@ -752,6 +752,20 @@ async fn run_case(w: &World, case: &Case, login: &str, n: usize) -> u16 {
 /// The department's entry sheet (CSV) of the draft as stored now, with the first row's 事業名
 /// changed by `suffix`.
 async fn edited_sheet(store: &Store, department: &str, suffix: &str) -> Vec<u8> {
+    sheet_with(store, department, |header, row| {
+        let name = header.iter().position(|h| h == "事業名").expect("事業名");
+        row[name] = format!("{}{suffix}", row[name]);
+    })
+    .await
+}
+
+/// The department's entry sheet (CSV) of the draft as stored now, its first row changed by
+/// `edit` (given the header).
+async fn sheet_with(
+    store: &Store,
+    department: &str,
+    edit: impl FnOnce(&csv::StringRecord, &mut Vec<String>),
+) -> Vec<u8> {
     let selector = EditionSelector {
         municipality: Some("072052".into()),
         span: Some(draft()),
@@ -764,10 +778,9 @@ async fn edited_sheet(store: &Store, department: &str, suffix: &str) -> Vec<u8> 
     let text = text.trim_start_matches('\u{feff}');
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let header = reader.headers().expect("header").clone();
-    let name = header.iter().position(|h| h == "事業名").expect("事業名");
     let mut rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
     let mut first: Vec<String> = rows[0].iter().map(str::to_owned).collect();
-    first[name] = format!("{}{suffix}", first[name]);
+    edit(&header, &mut first);
     rows[0] = csv::StringRecord::from(first);
     let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     writer.write_record(&header).expect("header");
@@ -1953,7 +1966,97 @@ async fn passwords_expiry_changes_and_public_escaping(backend: Backend) {
     );
 }
 
+/// The form does not hold the parts of 特定財源 (国庫支出金…): a save that leaves 特定財源 as
+/// it is keeps them; changing 特定財源 where there are parts is refused at the field.
+async fn a_form_save_keeps_the_parts_of_earmarked_funds(backend: Backend) {
+    let w = world(backend).await;
+    let planning = sign_in(&w.store, "planning").await;
+    let sheet = sheet_with(&w.store, DEPT_A, |header, row| {
+        for (column, value) in [
+            ("令和3年度 事業費（千円）", "1000"),
+            ("令和3年度 特定財源（千円）", "600"),
+            ("令和3年度 うち国庫支出金（千円）", "600"),
+            ("令和3年度 一般財源（千円）", "400"),
+        ] {
+            let at = header
+                .iter()
+                .position(|h| h == column)
+                .unwrap_or_else(|| panic!("{column}"));
+            row[at] = value.to_owned();
+        }
+    })
+    .await;
+    let uploaded = upload(
+        &w.app,
+        &planning,
+        "/admin/072052/r3-r5/sheet",
+        "parts.csv",
+        &sheet,
+    )
+    .await;
+    assert_eq!(uploaded.status, StatusCode::OK, "{}", uploaded.text());
+    let actor = keikaku_core::workspace::Actor {
+        role: Role::Planning,
+        municipality: Some(code()),
+        departments: Vec::new(),
+    };
+    let parts_of = |view: &workspace::ProjectView| {
+        view.project
+            .costs
+            .iter()
+            .find(|c| c.year.year() == 2021)
+            .map(|c| c.earmarked_breakdown.len())
+            .unwrap_or(0)
+    };
+    let (_, view) = workspace::project(&w.store, &actor, &code(), draft(), &w.project_a)
+        .await
+        .expect("project");
+    assert_eq!(parts_of(&view), 1, "the upload stored the part");
+    let uri = format!(
+        "/api/admin/v1/municipalities/072052/editions/r3-r5/projects/{}",
+        w.project_a
+    );
+    let etag = api(&w.app, &planning, Method::GET, &uri, None, &[])
+        .await
+        .header("etag");
+    let renamed = api(
+        &w.app,
+        &planning,
+        Method::PATCH,
+        &uri,
+        Some(json!({"name": "名前だけ変える"})),
+        &[("if-match", etag)],
+    )
+    .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.text());
+    let (_, view) = workspace::project(&w.store, &actor, &code(), draft(), &w.project_a)
+        .await
+        .expect("project");
+    assert_eq!(parts_of(&view), 1, "a save of other fields keeps the parts");
+    let etag = renamed.header("etag");
+    let split = api(
+        &w.app,
+        &planning,
+        Method::PATCH,
+        &uri,
+        Some(json!({"costs": [{"year": 2021, "total": 1000, "earmarked": 500, "general": 500}]})),
+        &[("if-match", etag)],
+    )
+    .await;
+    assert_eq!(
+        split.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        split.text()
+    );
+    assert_eq!(
+        split.json()["error"]["fields"][0]["field"],
+        "cost.2021.earmarked"
+    );
+}
+
 on_every_backend!(
+    a_form_save_keeps_the_parts_of_earmarked_funds,
     passwords_expiry_changes_and_public_escaping,
     uploaded_sheets_follow_the_import_and_workspace_rules,
     draft_saves_keep_the_public_snapshot,

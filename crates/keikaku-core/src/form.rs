@@ -142,6 +142,21 @@ impl FieldError {
         }
     }
 
+    /// The 特定財源 of a year changed while the stored project splits it into parts (国庫支出金
+    /// and the like), which the form does not hold: the parts would no longer add up.
+    pub fn breakdown_kept(year: i32) -> FieldError {
+        FieldError::new(
+            &format!("cost.{year}.earmarked"),
+            Code::BreakdownMismatch,
+            format!(
+                "{year}年度の特定財源には内訳（国庫支出金など）があります。特定財源を変えるときは、入力シートで内訳とともに変更してください。"
+            ),
+            format!(
+                "the earmarked funds of FY{year} are split into parts (national, prefectural…): change them with their parts in the entry sheet"
+            ),
+        )
+    }
+
     /// Amounts for a fiscal year the edition does not cover.
     pub fn outside_span(year: i32, span: EditionSpan) -> FieldError {
         FieldError::new(

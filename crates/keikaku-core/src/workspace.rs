@@ -474,7 +474,8 @@ pub fn check(
 }
 
 /// Changing projects: a draft only; reviewers unless a part is fixed; departments only their
-/// own projects, while their part is open or returned.
+/// own projects, while every part the project belongs to (theirs and any other department's)
+/// is open or returned.
 fn edit(actor: &Actor, state: EditionState, parts: &[(String, PartState)]) -> Result<(), Refusal> {
     if actor.role == Role::Viewer {
         return Err(Refusal::Forbidden(Why::ReadOnly));
@@ -488,14 +489,12 @@ fn edit(actor: &Actor, state: EditionState, parts: &[(String, PartState)]) -> Re
     if actor.role.reviews() {
         return Ok(());
     }
-    let own: Vec<&(String, PartState)> = parts
-        .iter()
-        .filter(|(d, _)| actor.departments.contains(d))
-        .collect();
-    if own.is_empty() {
+    if !parts.iter().any(|(d, _)| actor.departments.contains(d)) {
         return Err(Refusal::Forbidden(Why::NotOwnDepartment));
     }
-    match own.iter().find(|(_, s)| !s.department_may_edit()) {
+    // Every part the project belongs to must be open: a project shared with a department
+    // whose part is handed in (submitted, approved) is not changed under it.
+    match parts.iter().find(|(_, s)| !s.department_may_edit()) {
         Some((department, state)) => {
             Err(Refusal::Locked(Why::HandedIn(department.clone(), *state)))
         }
@@ -517,6 +516,52 @@ mod tests {
             municipality: Some(code("072052")),
             departments: departments.iter().map(|d| (*d).to_owned()).collect(),
         }
+    }
+
+    #[test]
+    fn a_department_does_not_change_a_shared_project_under_another_departments_handed_in_part() {
+        let mine = actor(Role::Department, &["企画政策課"]);
+        let code = code("072052");
+        let shared = [
+            ("企画政策課".to_owned(), PartState::Open),
+            ("財政課".to_owned(), PartState::Approved),
+        ];
+        assert_eq!(
+            check(
+                &mine,
+                &code,
+                EditionState::Draft,
+                Action::EditProject(&shared)
+            ),
+            Err(Refusal::Locked(Why::HandedIn(
+                "財政課".into(),
+                PartState::Approved
+            )))
+        );
+        let both_open = [
+            ("企画政策課".to_owned(), PartState::Open),
+            ("財政課".to_owned(), PartState::Returned),
+        ];
+        assert_eq!(
+            check(
+                &mine,
+                &code,
+                EditionState::Draft,
+                Action::EditProject(&both_open)
+            ),
+            Ok(())
+        );
+        // Planning reviews and may change it.
+        let planning = actor(Role::Planning, &[]);
+        assert_eq!(
+            check(
+                &planning,
+                &code,
+                EditionState::Draft,
+                Action::EditProject(&shared)
+            ),
+            Ok(())
+        );
     }
 
     fn parts(list: &[(&str, PartState)]) -> Vec<(String, PartState)> {
