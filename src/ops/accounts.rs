@@ -185,6 +185,29 @@ fn hashed(login: &str, password: &str) -> Result<String, AccountError> {
     })
 }
 
+/// Password hashing (argon2id) is deliberately slow: it runs on the blocking pool, at most
+/// two at a time, so that sign-in attempts (anyone may make them) never hold up the threads
+/// that answer the public portal.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// Checks `password` against `hash` (`None`: against a dummy hash, taking as long) off the
+/// async threads.
+async fn verify_off_thread(hash: Option<String>, password: &str) -> bool {
+    let Ok(_permit) = HASHING.acquire().await else {
+        return false;
+    };
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || match hash {
+        Some(hash) => auth::verify_password(&hash, &password),
+        None => {
+            auth::dummy_verify(&password);
+            false
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
 /// The current time as stored (RFC 3339, UTC, whole seconds).
 pub fn now() -> Timestamp {
     let now = Timestamp::now();
@@ -339,7 +362,7 @@ pub async fn change_own_password(
     let Some((_, hash)) = store.account_for_login(login).await.map_err(from_store)? else {
         return Err(invalid(AccountProblem::Unknown(login.to_owned())));
     };
-    if !auth::verify_password(&hash, current) {
+    if !verify_off_thread(Some(hash), current).await {
         return Err(invalid(AccountProblem::WrongCurrentPassword));
     }
     if new != repeated {
@@ -437,7 +460,7 @@ pub async fn sign_in(
 ) -> Result<Result<SignedIn, SignInRefused>, OpsError> {
     let at = now();
     let Some((account, hash)) = store.account_for_login(login).await? else {
-        auth::dummy_verify(password);
+        verify_off_thread(None, password).await;
         return Ok(Err(SignInRefused::Wrong));
     };
     if let Some(until) = &account.locked_until
@@ -445,7 +468,9 @@ pub async fn sign_in(
     {
         return Ok(Err(SignInRefused::Locked(until.clone())));
     }
-    if account.disabled || !auth::verify_password(&hash, password) {
+    // The hash is checked for disabled accounts too: the answer takes as long either way.
+    let right = verify_off_thread(Some(hash), password).await;
+    if account.disabled || !right {
         let failures = account.failed_logins + 1;
         let locked = lockout(failures, config.lockout_after).map(|wait| (at + wait).to_string());
         store

@@ -20,7 +20,7 @@ pub struct AuditFilter {
     pub actor: Option<String>,
     /// Entries at or after this time (`YYYY-MM-DD` or RFC 3339).
     pub since: Option<String>,
-    /// Entries whose subject starts with this (a municipality code: `072052`).
+    /// Entries about this municipality (code `072052`): its own subject or its editions'.
     pub subject_prefix: Option<String>,
     /// Entries whose subject is exactly this (an edition: `072052 R3-R5`).
     pub subject: Option<String>,
@@ -84,9 +84,16 @@ impl Store {
             add("action = ?", action.clone());
         }
         if let Some(prefix) = &filter.subject_prefix {
-            // A prefix of letters and digits only (a municipality code): no LIKE wildcards.
+            // A municipality: its own subject, or one of its editions (`072052 R3-R5`); never
+            // another subject that merely starts with the same characters (an account's login).
             let safe: String = prefix.chars().filter(char::is_ascii_alphanumeric).collect();
-            add("subject LIKE ?", format!("{safe}%"));
+            binds.push(safe.clone());
+            let exact = binds.len();
+            binds.push(format!("{safe} %"));
+            conditions.push(format!(
+                "(subject = ${exact} OR subject LIKE ${})",
+                binds.len()
+            ));
         }
         let limit = filter.limit.unwrap_or(i64::MAX);
         let sql = format!(

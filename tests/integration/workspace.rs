@@ -1833,6 +1833,27 @@ async fn passwords_expiry_changes_and_public_escaping(backend: Backend) {
     )
     .await;
     assert_eq!(changed.status, StatusCode::OK, "{}", changed.text());
+    // The person goes on in a new session (the change ended every old one).
+    let cookie = changed.header("set-cookie");
+    let token = cookie
+        .split(';')
+        .next()
+        .and_then(|c| c.strip_prefix(&format!("{SESSION_COOKIE}=")))
+        .expect("a new session cookie")
+        .to_owned();
+    assert_eq!(
+        get_as(&w.app, &dept, "/admin").await.status,
+        StatusCode::SEE_OTHER,
+        "the old session ended"
+    );
+    let fresh = Session {
+        token,
+        csrf: String::new(),
+    };
+    assert_eq!(
+        get_as(&w.app, &fresh, "/admin").await.status,
+        StatusCode::OK
+    );
     assert!(
         accounts::sign_in(&w.store, &Default::default(), "dept-a", PASSWORD)
             .await
@@ -1845,6 +1866,35 @@ async fn passwords_expiry_changes_and_public_escaping(backend: Backend) {
             .await
             .expect("sign in")
             .is_ok()
+    );
+
+    // The audit of a municipality holds its own entries only, not an account whose login
+    // merely starts with its code.
+    add(&w.store, "072052-admin", Role::Admin, None, &[]).await;
+    let planning_session = sign_in(&w.store, "planning").await;
+    let log = api(
+        &w.app,
+        &planning_session,
+        Method::GET,
+        "/api/admin/v1/audit?municipality=072052",
+        None,
+        &[],
+    )
+    .await
+    .json();
+    let subjects: Vec<String> = log["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| e["subject"].as_str().map(str::to_owned))
+        .collect();
+    assert!(!subjects.is_empty());
+    assert!(
+        subjects
+            .iter()
+            .all(|s| s == "072052" || s.starts_with("072052 ")),
+        "{subjects:?}"
     );
 
     // Expiry: a session whose end has passed opens nothing.

@@ -322,7 +322,41 @@ pub(super) async fn change_password(
     )
     .await;
     let (status, error, done) = match result {
-        Ok(()) => (StatusCode::OK, None, true),
+        Ok(()) => {
+            // Changing the password ends every session, this one too: the person goes on in
+            // a new session opened with the new password.
+            return match accounts::sign_in(
+                &state.store,
+                &state.workspace.config,
+                &signed.account.login,
+                &form.new,
+            )
+            .await
+            {
+                Ok(Ok(fresh)) => {
+                    let mut next = signed.clone();
+                    next.csrf = fresh.csrf_token.clone();
+                    let mut response = page(
+                        StatusCode::OK,
+                        &PasswordPage {
+                            frame: Frame::new(
+                                Some(&next),
+                                "パスワードの変更",
+                                vec![crumb("パスワードの変更", "")],
+                            ),
+                            error: None,
+                            done: true,
+                        },
+                    );
+                    response.headers_mut().append(
+                        header::SET_COOKIE,
+                        set_cookie(&state, SESSION_COOKIE, Some(&fresh.token)),
+                    );
+                    response
+                }
+                _ => Redirect::to("/admin/login").into_response(),
+            };
+        }
         Err(accounts::AccountError::Invalid(problem)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             Some(problem.message(PAGE_LANG)),
