@@ -335,6 +335,15 @@ async fn import_once(
             });
             continue;
         }
+        // A sheet changes a stored edition: what it was, to record each changed field.
+        let before = match (&read.changes, seen) {
+            (Some(_), Some(id)) => Some(
+                tx.edition_in_transaction(id)
+                    .await
+                    .map_err(OpsError::from)?,
+            ),
+            _ => None,
+        };
         let stored = tx
             .store_edition(edition, replace)
             .await
@@ -348,6 +357,11 @@ async fn import_once(
             )
             .await
             .map_err(OpsError::from)?;
+            if let Some(before) = &before {
+                record_field_changes(&mut tx, &subject, before, edition)
+                    .await
+                    .map_err(OpsError::from)?;
+            }
         }
         if let Some(population) = read.population
             && populated.insert(edition.municipality.code.clone())
@@ -393,4 +407,40 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// Records one audit entry per field a sheet changed, project by project (added and removed
+/// projects too), as a form's save does.
+async fn record_field_changes(
+    tx: &mut crate::storage::write::WriteTx,
+    subject: &str,
+    before: &keikaku_core::Edition,
+    after: &keikaku_core::Edition,
+) -> Result<(), StoreError> {
+    let find = super::workspace::find_project;
+    let mut ids: Vec<&str> = before
+        .projects()
+        .chain(after.projects())
+        .map(|(_, p)| p.id.as_str())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    for id in ids {
+        let (old, new) = (find(before, id), find(after, id));
+        let name = new.or(old).map_or("", |(_, p)| p.name.as_str());
+        for change in keikaku_core::audit::field_changes(old, new, after.span) {
+            tx.record(&crate::storage::write::Entry {
+                action: "import-sheet",
+                subject,
+                detail: name,
+                project: id,
+                field: &change.field,
+                old: change.old.as_deref(),
+                new: change.new.as_deref(),
+                comment: "",
+            })
+            .await?;
+        }
+    }
+    Ok(())
 }

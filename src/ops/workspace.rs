@@ -295,7 +295,11 @@ impl Opened {
     }
 }
 
-fn find_project<'a>(edition: &'a Edition, id: &str) -> Option<(PolicyCode, &'a Project)> {
+/// The project with stable id `id` in `edition`, with its policy's code.
+pub(crate) fn find_project<'a>(
+    edition: &'a Edition,
+    id: &str,
+) -> Option<(PolicyCode, &'a Project)> {
     edition
         .goals
         .iter()

@@ -1770,7 +1770,34 @@ async fn uploaded_sheets_follow_the_import_and_workspace_rules(backend: Backend)
         junk.text()
     );
     // The upload on record: via upload, by the planning login, with the file and its hash.
-    let log = w.store.audit_log(10).await.expect("log");
+    let log = w.store.audit_log(20).await.expect("log");
+    // Each changed field on record, as for a form: the project, the field, old → new.
+    let renamed = log
+        .iter()
+        .find(|r| r.via == "upload" && r.field == "name")
+        .expect("the renamed field on record");
+    assert!(
+        renamed
+            .new
+            .as_deref()
+            .is_some_and(|n| n.ends_with("（企画の修正）")),
+        "{renamed:?}"
+    );
+    assert!(
+        renamed
+            .old
+            .as_deref()
+            .is_some_and(|o| !o.ends_with("（企画の修正）")),
+        "{renamed:?}"
+    );
+    assert!(!renamed.project.is_empty());
+    assert_eq!(
+        log.iter()
+            .filter(|r| r.via == "upload" && !r.field.is_empty())
+            .count(),
+        1,
+        "one field changed, one entry"
+    );
     let entry = log
         .iter()
         .find(|r| r.via == "upload")
