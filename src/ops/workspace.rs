@@ -915,6 +915,26 @@ pub async fn upload_sheet(
     if opened.state == EditionState::Published {
         return Err(Refusal::Published.into());
     }
+    // Who may change nothing is refused before the file is read.
+    if actor.role == Role::Viewer {
+        return Err(Refusal::Forbidden(keikaku_core::workspace::Why::ReadOnly).into());
+    }
+    if actor.role == Role::Department {
+        let own: Vec<&Part> = opened
+            .parts
+            .iter()
+            .filter(|p| actor.departments.contains(&p.department))
+            .collect();
+        if let Some(part) = own.first()
+            && own.iter().all(|p| !p.state.department_may_edit())
+        {
+            return Err(Refusal::Locked(keikaku_core::workspace::Why::HandedIn(
+                part.department.clone(),
+                part.state,
+            ))
+            .into());
+        }
+    }
     let request = super::import::ImportRequest {
         name: file_name,
         bytes,
