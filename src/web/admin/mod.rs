@@ -177,6 +177,10 @@ pub fn routes(state: AppState) -> Router {
             axum::routing::get(|| async { Redirect::permanent("/admin") }),
         )
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        // Outermost: every workspace request runs on the blocking pool, so that reading and
+        // validating an edition for one person never holds up the threads that answer the
+        // public portal.
+        .route_layer(middleware::from_fn(off_the_portal_threads))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_ADMIN_BODY_BYTES))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_ADMIN_BODY_BYTES,
@@ -207,6 +211,18 @@ fn methods_of(path: &str) -> Vec<Method> {
     }
     methods.dedup();
     methods
+}
+
+/// Runs the rest of a workspace request on a thread of the blocking pool (its database I/O is
+/// still driven by the runtime), away from the async threads that serve the public portal.
+async fn off_the_portal_threads(request: Request, next: Next) -> Response {
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || runtime.block_on(next.run(request)))
+        .await
+        .unwrap_or_else(|err| {
+            tracing::error!(error = %err, "workspace request failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        })
 }
 
 /// True for paths of the workspace (pages or API).
