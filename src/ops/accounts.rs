@@ -409,7 +409,17 @@ pub enum SignInRefused {
 }
 
 impl SignInRefused {
-    /// The message in `lang`.
+    /// What the person signing in is told, the same whatever the reason, so that the answer
+    /// does not say whether a login exists or is locked.
+    pub fn public_message(lang: Lang) -> String {
+        match lang {
+            Lang::Ja => "ログイン名またはパスワードが違うか、失敗が続いたため一時的にログインできません。しばらく待ってからもう一度お試しください。".to_owned(),
+            Lang::En => "wrong login or password, or sign-in paused after repeated failures: wait a while and try again".to_owned(),
+        }
+    }
+
+    /// The message in `lang` (for the log and the command line; the web answers
+    /// [`SignInRefused::public_message`]).
     pub fn message(&self, lang: Lang) -> String {
         match (self, lang) {
             (SignInRefused::Wrong, Lang::Ja) => "ログイン名またはパスワードが違います。".to_owned(),
@@ -466,6 +476,8 @@ pub async fn sign_in(
     if let Some(until) = &account.locked_until
         && until.as_str() > at.to_string().as_str()
     {
+        // As long as any other answer: the time tells nothing either.
+        verify_off_thread(Some(hash), password).await;
         return Ok(Err(SignInRefused::Locked(until.clone())));
     }
     // The hash is checked for disabled accounts too: the answer takes as long either way.

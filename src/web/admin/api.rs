@@ -67,7 +67,7 @@ where
     tags((name = "admin", description = "The staff workspace (sign-in required): projects of draft editions, review steps, the audit log. \
         Sign in with POST /api/admin/v1/session; send the session cookie it sets, and on every unsafe request the X-CSRF-Token header with the csrf_token it answered. \
         Error codes: unauthorized (401), csrf and forbidden (403), not_found (404, also for another municipality's objects), \
-        published, locked, conflict, unapproved, incomplete (409), stale (412), invalid, comment_required, reason_required (422), version_required (428), locked_out (429)."))
+        published, locked, conflict, unapproved, incomplete (409), stale (412), invalid, comment_required, reason_required (422), version_required (428)."))
 )]
 pub struct AdminApiDoc;
 
@@ -152,10 +152,10 @@ pub(super) struct SignedInBody {
     responses(
         (status = 200, description = "Signed in: the session cookie is set (HttpOnly, SameSite=Strict)", body = SignedInBody),
         (status = 400, description = "Malformed JSON", body = crate::web::error::ErrorBody),
-        (status = 401, description = "Wrong login or password", body = crate::web::error::ErrorBody),
+        (status = 401, description = "Wrong login or password, or sign-in paused after repeated failures (the same answer either way)", body = crate::web::error::ErrorBody),
         (status = 415, description = "Not JSON", body = crate::web::error::ErrorBody),
         (status = 422, description = "Missing fields", body = crate::web::error::ErrorBody),
-        (status = 429, description = "Too many failures: sign-in waits (locked_out)", body = crate::web::error::ErrorBody)))]
+))]
 pub(super) async fn sign_in(State(state): State<AppState>, Body(body): Body<SignIn>) -> Response {
     match accounts::sign_in(
         &state.store,
@@ -185,11 +185,14 @@ pub(super) async fn sign_in(State(state): State<AppState>, Body(body): Body<Sign
             response
         }
         Ok(Err(refusal)) => {
-            let (status, code) = match refusal {
-                SignInRefused::Wrong => (StatusCode::UNAUTHORIZED, "unauthorized"),
-                SignInRefused::Locked(_) => (StatusCode::TOO_MANY_REQUESTS, "locked_out"),
-            };
-            error(status, code, refusal.message(LANG), serde_json::json!({}))
+            // The same answer for an unknown login, a wrong password and a paused account.
+            tracing::info!(login = %body.login.trim(), reason = %refusal.message(LANG), "sign-in refused");
+            error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                SignInRefused::public_message(LANG),
+                serde_json::json!({}),
+            )
         }
         Err(err) => refused(&WorkspaceError::Ops(err)),
     }

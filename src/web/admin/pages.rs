@@ -246,15 +246,17 @@ pub(super) async fn login(
             response
         }
         Ok(Err(refusal)) => {
-            let status = match refusal {
-                SignInRefused::Wrong => StatusCode::UNAUTHORIZED,
-                SignInRefused::Locked(_) => StatusCode::TOO_MANY_REQUESTS,
-            };
+            // The same answer for an unknown login, a wrong password and a paused account.
+            tracing::info!(
+                login = %form.login.trim(),
+                reason = %refusal.message(keikaku_core::Lang::En),
+                "sign-in refused"
+            );
             login_page(
                 &state,
-                status,
+                StatusCode::UNAUTHORIZED,
                 &form.login,
-                Some(refusal.message(PAGE_LANG)),
+                Some(SignInRefused::public_message(PAGE_LANG)),
             )
         }
         Err(err) => refused(&WorkspaceError::Ops(err)),
