@@ -353,16 +353,33 @@ pub async fn set_password(
 /// one follows the rules and is typed twice alike. Recorded as a password change by them.
 pub async fn change_own_password(
     store: &Store,
+    config: &WorkspaceConfig,
     via: Via,
     login: &str,
     current: &str,
     new: &str,
     repeated: &str,
 ) -> Result<(), AccountError> {
-    let Some((_, hash)) = store.account_for_login(login).await.map_err(from_store)? else {
+    let Some((account, hash)) = store.account_for_login(login).await.map_err(from_store)? else {
         return Err(invalid(AccountProblem::Unknown(login.to_owned())));
     };
-    if !verify_off_thread(Some(hash), current).await {
+    // Wrong current passwords count like failed sign-ins: a session left open cannot be used
+    // to guess the password without limit. While sign-in is paused, no guess is checked.
+    let at = now();
+    let paused = account
+        .locked_until
+        .as_deref()
+        .is_some_and(|until| until > at.to_string().as_str());
+    if paused || !verify_off_thread(Some(hash), current).await {
+        if !paused {
+            let failures = account.failed_logins + 1;
+            let locked =
+                lockout(failures, config.lockout_after).map(|wait| (at + wait).to_string());
+            store
+                .record_login_failure(account.id, locked.as_deref())
+                .await
+                .map_err(from_store)?;
+        }
         return Err(invalid(AccountProblem::WrongCurrentPassword));
     }
     if new != repeated {

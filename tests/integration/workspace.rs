@@ -1910,6 +1910,48 @@ async fn passwords_expiry_changes_and_public_escaping(backend: Backend) {
             .is_ok()
     );
 
+    // Guessing the current password from an open session counts as failed sign-ins: after
+    // five, even the right one waits.
+    let viewer = sign_in(&w.store, "viewer").await;
+    for _ in 0..5 {
+        let guess = post_form(
+            &w.app,
+            &viewer,
+            "/admin/password",
+            &[
+                ("current", "a wrong guess 123".into()),
+                ("new", new.into()),
+                ("repeat", new.into()),
+            ],
+            true,
+        )
+        .await;
+        assert_eq!(guess.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let right = post_form(
+        &w.app,
+        &viewer,
+        "/admin/password",
+        &[
+            ("current", PASSWORD.into()),
+            ("new", new.into()),
+            ("repeat", new.into()),
+        ],
+        true,
+    )
+    .await;
+    assert_eq!(
+        right.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "paused after the guesses"
+    );
+    assert!(
+        accounts::sign_in(&w.store, &Default::default(), "viewer", PASSWORD)
+            .await
+            .expect("sign in")
+            .is_err()
+    );
+
     // The audit of a municipality holds its own entries only, not an account whose login
     // merely starts with its code.
     add(&w.store, "072052-admin", Role::Admin, None, &[]).await;

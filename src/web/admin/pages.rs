@@ -316,6 +316,7 @@ pub(super) async fn change_password(
 ) -> Response {
     let result = accounts::change_own_password(
         &state.store,
+        &state.workspace.config,
         Via::Browser,
         &signed.account.login,
         &form.current,
