@@ -127,6 +127,17 @@ fn refused(err: &WorkspaceError) -> Response {
     message_page(status, &err.message(PAGE_LANG))
 }
 
+/// The edition a path names (`072052`, `r3-r5`), opened for the signed-in account.
+async fn open_at(
+    state: &AppState,
+    signed: &Signed,
+    code: &str,
+    edition: &str,
+) -> Result<Opened, WorkspaceError> {
+    let (code, span) = place(code, edition)?;
+    workspace::open(&state.store, &signed.actor, &code, span).await
+}
+
 fn edition_href(code: &MunicipalityCode, span: EditionSpan) -> String {
     format!("/admin/{code}/{}", span.slug())
 }
@@ -499,14 +510,11 @@ pub(super) async fn dashboard(
     signed: Signed,
     Path((code, edition)): Path<(String, String)>,
 ) -> Response {
-    let (code, span) = match place(&code, &edition) {
-        Ok(found) => found,
-        Err(err) => return refused(&err),
-    };
-    let opened = match workspace::open(&state.store, &signed.actor, &code, span).await {
+    let opened = match open_at(&state, &signed, &code, &edition).await {
         Ok(opened) => opened,
         Err(err) => return refused(&err),
     };
+    let (code, span) = (opened.info.municipality.code.clone(), opened.info.span);
     let base = edition_href(&code, span);
     let changes = workspace::changes_by_department(&state.store, &opened)
         .await
@@ -707,14 +715,11 @@ pub(super) async fn projects(
     Path((code, edition)): Path<(String, String)>,
     Query(query): Query<ProjectsQuery>,
 ) -> Response {
-    let (code, span) = match place(&code, &edition) {
-        Ok(found) => found,
-        Err(err) => return refused(&err),
-    };
-    let opened = match workspace::open(&state.store, &signed.actor, &code, span).await {
+    let opened = match open_at(&state, &signed, &code, &edition).await {
         Ok(opened) => opened,
         Err(err) => return refused(&err),
     };
+    let (code, span) = (opened.info.municipality.code.clone(), opened.info.span);
     let base = edition_href(&code, span);
     let department = query.department.filter(|d| !d.is_empty());
     if let Some(d) = &department
@@ -1042,14 +1047,11 @@ pub(super) async fn new_project_form(
     Path((code, edition)): Path<(String, String)>,
     Query(query): Query<NewQuery>,
 ) -> Response {
-    let (code, span) = match place(&code, &edition) {
-        Ok(found) => found,
-        Err(err) => return refused(&err),
-    };
-    let opened = match workspace::open(&state.store, &signed.actor, &code, span).await {
+    let opened = match open_at(&state, &signed, &code, &edition).await {
         Ok(opened) => opened,
         Err(err) => return refused(&err),
     };
+    let (code, span) = (opened.info.municipality.code.clone(), opened.info.span);
     let mut form = ProjectForm {
         policy: query
             .policy
@@ -1343,13 +1345,10 @@ pub(super) async fn download_sheet(
     Path((code, edition)): Path<(String, String)>,
     Query(query): Query<SheetQuery>,
 ) -> Response {
-    let (code, span) = match place(&code, &edition) {
-        Ok(found) => found,
+    let (code, span) = match open_at(&state, &signed, &code, &edition).await {
+        Ok(opened) => (opened.info.municipality.code.clone(), opened.info.span),
         Err(err) => return refused(&err),
     };
-    if let Err(err) = workspace::open(&state.store, &signed.actor, &code, span).await {
-        return refused(&err);
-    }
     let department = query.department.filter(|d| !d.trim().is_empty());
     if signed.account.role == Role::Department
         && !department
