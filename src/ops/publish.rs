@@ -69,6 +69,12 @@ pub async fn version(store: &Store) -> Result<i64, OpsError> {
     Ok(store.data_version().await?)
 }
 
+/// The current data version and public version (which writes that change drafts alone
+/// leave as it is).
+pub async fn versions(store: &Store) -> Result<(i64, i64), OpsError> {
+    Ok(store.versions().await?)
+}
+
 /// Corrections made to published editions (the workspace's `correct-project` entries), by
 /// edition subject (`072052 R3-R5`). Few: read whole at each reload.
 pub async fn corrections(

@@ -293,6 +293,19 @@ impl Opened {
     pub fn project(&self, id: &str) -> Option<(PolicyCode, &Project)> {
         find_project(&self.edition, id)
     }
+
+    /// The project with stable id `id` as its form shows it.
+    pub fn view(&self, id: &str) -> Result<ProjectView, WorkspaceError> {
+        let (policy, project) = self
+            .project(id)
+            .ok_or_else(|| WorkspaceError::NotFound(Missing::Project(id.to_owned())))?;
+        Ok(ProjectView {
+            policy,
+            version: row_version(policy, project),
+            parts: self.states_of(&project.departments),
+            project: project.clone(),
+        })
+    }
 }
 
 /// The project with stable id `id` in `edition`, with its policy's code.
@@ -453,25 +466,44 @@ pub struct ProjectView {
     pub parts: Vec<(String, PartState)>,
 }
 
-/// A project of an opened edition, for reading.
+/// One project for reading, with its edition's state, read alone (not the rest of its
+/// edition): the admin API's GET and the form a PATCH starts from.
 pub async fn project(
     store: &Store,
     actor: &Actor,
     code: &MunicipalityCode,
     span: EditionSpan,
     id: &str,
-) -> Result<(Opened, ProjectView), WorkspaceError> {
-    let opened = open(store, actor, code, span).await?;
-    let (policy, project) = opened
-        .project(id)
+) -> Result<(EditionState, ProjectView), WorkspaceError> {
+    let info = find_info(store, actor, code, span).await?;
+    let state = state_of(&info);
+    check(actor, code, state, Action::Read)?;
+    let (policy, project) = store
+        .edition_project(info.id, id)
+        .await
+        .map_err(OpsError::from)?
         .ok_or_else(|| WorkspaceError::NotFound(Missing::Project(id.to_owned())))?;
-    let view = ProjectView {
-        policy,
-        version: row_version(policy, project),
-        parts: opened.states_of(&project.departments),
-        project: project.clone(),
-    };
-    Ok((opened, view))
+    let stored = store.parts(code, span).await.map_err(OpsError::from)?;
+    let parts = project
+        .departments
+        .iter()
+        .map(|d| {
+            let state = stored
+                .iter()
+                .find(|p| &p.department == d)
+                .map_or(PartState::Open, |p| p.state);
+            (d.clone(), state)
+        })
+        .collect();
+    Ok((
+        state,
+        ProjectView {
+            policy,
+            version: row_version(policy, &project),
+            parts,
+            project,
+        },
+    ))
 }
 
 /// The audit action of a correction to a published edition (shown on the public portal).
@@ -553,6 +585,10 @@ pub async fn save_project(
     let mut tx = begin(store, acting, info.id).await?;
     // Read again inside the transaction: the state and contents are what this save changes.
     let state = tx.edition_state(info.id).await?;
+    if state == EditionState::Draft {
+        // Read under the edition's lock: the public portal has nothing to look for.
+        tx.drafts_only();
+    }
     let edition = tx.edition_in_transaction(info.id).await?;
     let old = match request.id {
         Some(id) => Some(
@@ -791,6 +827,8 @@ pub async fn step(
         )))?;
     tx.set_part_state(code, span, department, from, to, comment.trim())
         .await?;
+    // A part's review state is never shown to the public.
+    tx.drafts_only();
     let subject = format!("{code} {}", span.label());
     tx.record(&Entry {
         action: transition.key(),

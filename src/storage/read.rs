@@ -188,20 +188,60 @@ impl Store {
     /// an edition replaced meanwhile is read whole, old or new) with a few queries for all of
     /// them. Ids that do not exist are an error.
     pub async fn editions_by_id(&self, ids: &[i64]) -> Result<Vec<Edition>, StoreError> {
-        let mut tx = match self.backend() {
-            super::Backend::Sqlite => self.pool().begin().await?,
-            super::Backend::Postgres => {
-                self.pool()
-                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    .await?
-            }
-        };
+        let mut tx = self.read_tx().await?;
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(EDITIONS_PER_READ) {
             out.extend(read_editions(&mut tx, chunk).await?);
         }
         tx.commit().await?;
         Ok(out)
+    }
+}
+
+impl Store {
+    /// The project with stable id `stable_id` in edition `edition` and its policy's code,
+    /// read alone (a form or the admin API reads one project without the rest of the edition).
+    pub async fn edition_project(
+        &self,
+        edition: i64,
+        stable_id: &str,
+    ) -> Result<Option<(PolicyCode, Project)>, StoreError> {
+        let mut tx = self.read_tx().await?;
+        let row = sqlx::query(
+            "SELECT p.id, c.code FROM project p JOIN policy c ON c.id = p.policy_id \
+             WHERE p.edition_id = $1 AND p.stable_id = $2",
+        )
+        .bind(edition)
+        .bind(stable_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let code: String = row.try_get("code")?;
+        let policy = PolicyCode::parse(&code).ok_or_else(|| corrupt("policy code", &code))?;
+        let project = read_projects(&mut tx, BY_ROW, &[row.try_get("id")?])
+            .await?
+            .into_values()
+            .flatten()
+            .next();
+        tx.commit().await?;
+        Ok(project.map(|p| (policy, p)))
+    }
+}
+
+impl Store {
+    /// A read-only transaction that sees one state of the database throughout (so that what
+    /// is read in several queries fits together).
+    async fn read_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(match self.backend() {
+            super::Backend::Sqlite => self.pool().begin().await?,
+            super::Backend::Postgres => {
+                self.pool()
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?
+            }
+        })
     }
 }
 
@@ -247,6 +287,18 @@ impl Store {
                 .fetch_optional(self.pool())
                 .await?;
         Ok(version.unwrap_or(0))
+    }
+
+    /// The data version and the public version (which only writes that may change what the
+    /// public sees move), read together.
+    pub async fn versions(&self) -> Result<(i64, i64), StoreError> {
+        let row = sqlx::query("SELECT version, public_version FROM data_version WHERE id = 1")
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(match row {
+            Some(row) => (row.try_get("version")?, row.try_get("public_version")?),
+            None => (0, 0),
+        })
     }
 }
 
@@ -310,23 +362,28 @@ async fn fetch_for(
     Ok(query.fetch_all(&mut **tx).await?)
 }
 
-/// Reads the editions `ids` (at most a few hundred) with one query per table.
-pub(super) async fn read_editions(
+/// Which projects [`read_projects`] reads: `p.edition_id IN ({ids})` (every project of some
+/// editions) or `p.id IN ({ids})` (some projects by row id).
+const OF_EDITIONS: &str = "p.edition_id IN ({ids})";
+const BY_ROW: &str = "p.id IN ({ids})";
+
+/// `sql` reading the projects `which` selects.
+fn select(which: &str, sql: &str) -> String {
+    sql.replace("{which}", which)
+}
+
+/// Reads the projects that `which` (with `{ids}` standing for `ids`) selects, with their
+/// departments, strategy links and costs, grouped by their policy's row id in stored order.
+async fn read_projects(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    which: &str,
     ids: &[i64],
-) -> Result<Vec<Edition>, StoreError> {
-    let heads = fetch_for(
-        tx,
-        "SELECT e.id, e.municipality_code, m.name, e.first_year, e.last_year, e.title, e.source, e.state \
-         FROM edition e JOIN municipality m ON m.code = e.municipality_code WHERE e.id IN ({ids})",
-        ids,
-    )
-    .await?;
+) -> Result<HashMap<i64, Vec<Project>>, StoreError> {
     let departments = grouped(
         fetch_for(
             tx,
-            "SELECT d.project_id, d.name FROM project_department d JOIN project p ON p.id = d.project_id \
-             WHERE p.edition_id IN ({ids}) ORDER BY d.project_id, d.position",
+            &select(which, "SELECT d.project_id, d.name FROM project_department d JOIN project p ON p.id = d.project_id \
+             WHERE {which} ORDER BY d.project_id, d.position"),
             ids,
         )
         .await?,
@@ -335,8 +392,8 @@ pub(super) async fn read_editions(
     let strategies = grouped(
         fetch_for(
             tx,
-            "SELECT s.project_id, s.goal, s.measure, s.raw FROM project_strategy s \
-             JOIN project p ON p.id = s.project_id WHERE p.edition_id IN ({ids}) ORDER BY s.project_id, s.position",
+            &select(which, "SELECT s.project_id, s.goal, s.measure, s.raw FROM project_strategy s \
+             JOIN project p ON p.id = s.project_id WHERE {which} ORDER BY s.project_id, s.position"),
             ids,
         )
         .await?,
@@ -357,8 +414,8 @@ pub(super) async fn read_editions(
     let mut funding: HashMap<(i64, i64), Vec<(FundingKind, Money)>> = HashMap::new();
     for r in fetch_for(
         tx,
-        "SELECT f.project_id, f.fiscal_year, f.kind, f.amount FROM project_funding f \
-         JOIN project p ON p.id = f.project_id WHERE p.edition_id IN ({ids})",
+        &select(which, "SELECT f.project_id, f.fiscal_year, f.kind, f.amount FROM project_funding f \
+         JOIN project p ON p.id = f.project_id WHERE {which}"),
         ids,
     )
     .await?
@@ -373,8 +430,8 @@ pub(super) async fn read_editions(
     let mut costs = grouped(
         fetch_for(
             tx,
-            "SELECT c.project_id, c.fiscal_year, c.total, c.earmarked, c.general FROM project_cost c \
-             JOIN project p ON p.id = c.project_id WHERE p.edition_id IN ({ids}) ORDER BY c.project_id, c.fiscal_year",
+            &select(which, "SELECT c.project_id, c.fiscal_year, c.total, c.earmarked, c.general FROM project_cost c \
+             JOIN project p ON p.id = c.project_id WHERE {which} ORDER BY c.project_id, c.fiscal_year"),
             ids,
         )
         .await?,
@@ -400,8 +457,8 @@ pub(super) async fn read_editions(
     let mut projects_by_policy: HashMap<i64, Vec<Project>> = HashMap::new();
     for r in fetch_for(
         tx,
-        "SELECT id, policy_id, number, stable_id, name, summary, status FROM project \
-         WHERE edition_id IN ({ids}) ORDER BY policy_id, position",
+        &select(which, "SELECT p.id, p.policy_id, p.number, p.stable_id, p.name, p.summary, p.status FROM project p \
+         WHERE {which} ORDER BY p.policy_id, p.position"),
         ids,
     )
     .await?
@@ -423,6 +480,22 @@ pub(super) async fn read_editions(
                 costs: costs.remove(&project_id).unwrap_or_default(),
             });
     }
+    Ok(projects_by_policy)
+}
+
+/// Reads the editions `ids` (at most a few hundred) with one query per table.
+pub(super) async fn read_editions(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    ids: &[i64],
+) -> Result<Vec<Edition>, StoreError> {
+    let heads = fetch_for(
+        tx,
+        "SELECT e.id, e.municipality_code, m.name, e.first_year, e.last_year, e.title, e.source, e.state \
+         FROM edition e JOIN municipality m ON m.code = e.municipality_code WHERE e.id IN ({ids})",
+        ids,
+    )
+    .await?;
+    let mut projects_by_policy = read_projects(tx, OF_EDITIONS, ids).await?;
     let mut policies_by_goal: HashMap<i64, Vec<Policy>> = HashMap::new();
     for r in fetch_for(
         tx,

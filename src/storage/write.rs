@@ -57,6 +57,9 @@ pub struct WriteTx {
     /// Audit entries written by this transaction (database id and content), chained when it
     /// commits.
     pending: Vec<(i64, AuditRecord)>,
+    /// Whether what the public sees may change (true unless the writer said it changes
+    /// drafts only): such a commit also bumps the public version.
+    public: bool,
 }
 
 /// Through what a change came, as the audit log records it.
@@ -123,6 +126,7 @@ impl Store {
             via: Via::Cli,
             file: None,
             pending: Vec::new(),
+            public: true,
         })
     }
 }
@@ -208,6 +212,13 @@ impl WriteTx {
         &mut self.tx
     }
 
+    /// Declares that this transaction changes drafts alone (and the audit log): committing it
+    /// leaves the public version as it is, so that the portal does not look for a change.
+    /// The caller must have read, under the edition's lock, that the edition is a draft.
+    pub fn drafts_only(&mut self) {
+        self.public = false;
+    }
+
     /// Takes audit entries written before the chain existed into this transaction's chaining.
     pub(super) fn adopt_pending(&mut self, entries: Vec<(i64, AuditRecord)>) {
         self.pending.extend(entries);
@@ -223,8 +234,10 @@ impl WriteTx {
     /// (ids taken at insert, as the audit log's, do not have this property on PostgreSQL).
     pub async fn commit(mut self) -> Result<(), StoreError> {
         let head = sqlx::query(
-            "UPDATE data_version SET version = version + 1 WHERE id = 1 RETURNING audit_seq, audit_hash",
+            "UPDATE data_version SET version = version + 1, public_version = public_version + $1 \
+             WHERE id = 1 RETURNING audit_seq, audit_hash",
         )
+        .bind(i64::from(self.public))
         .fetch_one(&mut *self.tx)
         .await?;
         if !self.pending.is_empty() {

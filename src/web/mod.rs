@@ -62,6 +62,9 @@ pub struct AppState {
     /// the version without changing what the public sees, and keeps the snapshot (and its
     /// response cache) as it is.
     checked: Arc<std::sync::atomic::AtomicI64>,
+    /// The public version at which what is served was last found current: while it stays,
+    /// a moved data version comes from draft changes alone and nothing need be listed.
+    public_checked: Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// What the staff workspace needs from the configuration.
@@ -83,6 +86,7 @@ impl AppState {
             cache_bytes: snapshot::DEFAULT_CACHE_BYTES,
             workspace: Arc::new(WorkspaceSettings::default()),
             checked: Arc::new(std::sync::atomic::AtomicI64::new(snapshot::NOT_LOADED)),
+            public_checked: Arc::new(std::sync::atomic::AtomicI64::new(snapshot::NOT_LOADED)),
         }
     }
 
@@ -137,19 +141,29 @@ impl AppState {
     pub async fn refresh(&self) -> Result<bool, OpsError> {
         use std::sync::atomic::Ordering;
         let current = self.snapshot.load_full();
-        let version = ops::publish::version(&self.store).await?;
+        let (version, public) = ops::publish::versions(&self.store).await?;
         if version == current.version || version == self.checked.load(Ordering::Acquire) {
             return Ok(false);
         }
+        if current.version != snapshot::NOT_LOADED
+            && public == self.public_checked.load(Ordering::Acquire)
+        {
+            // Only drafts changed since what is served was last found current.
+            self.checked.store(version, Ordering::Release);
+            return Ok(false);
+        }
+        // Read before the listing: a public change made while listing moves it again.
         let published = ops::publish::published(&self.store).await?;
         if current.serves(&published) {
             self.checked.store(published.version, Ordering::Release);
+            self.public_checked.store(public, Ordering::Release);
             return Ok(false);
         }
         let next = build_snapshot_of(&self.store, published, Some(&current)).await?;
         next.cache.set_budget(self.cache_bytes);
         let version = next.version;
         self.checked.store(version, Ordering::Release);
+        self.public_checked.store(public, Ordering::Release);
         self.snapshot.store(Arc::new(next));
         tracing::info!(version, "published plans reloaded");
         Ok(true)

@@ -1670,6 +1670,7 @@ async fn draft_saves_keep_the_public_snapshot(backend: Backend) {
     assert_eq!(page.status, StatusCode::OK);
     let before = w.state.snapshot();
     let planning = sign_in(&w.store, "planning").await;
+    let (version, public) = w.store.versions().await.expect("versions");
     let uri = format!(
         "/api/admin/v1/municipalities/072052/editions/r3-r5/projects/{}",
         w.project_a
@@ -1687,6 +1688,27 @@ async fn draft_saves_keep_the_public_snapshot(backend: Backend) {
     )
     .await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.text());
+    let (after_save, public_after_save) = w.store.versions().await.expect("versions");
+    assert!(after_save > version, "every write moves the data version");
+    assert_eq!(
+        public_after_save, public,
+        "a draft save leaves the public version: the portal lists nothing"
+    );
+    let dept = sign_in(&w.store, "dept-a").await;
+    let stepped = api(
+        &w.app,
+        &dept,
+        Method::POST,
+        &format!(
+            "/api/admin/v1/municipalities/072052/editions/r3-r5/departments/{}/submit",
+            enc(DEPT_A)
+        ),
+        Some(json!({})),
+        &[],
+    )
+    .await;
+    assert_eq!(stepped.status, StatusCode::OK, "{}", stepped.text());
+    assert_eq!(w.store.versions().await.expect("versions").1, public);
     assert!(
         !w.state.refresh().await.expect("refresh"),
         "a draft change reloads nothing"
@@ -1708,6 +1730,10 @@ async fn draft_saves_keep_the_public_snapshot(backend: Backend) {
         StatusCode::SEE_OTHER,
         "{}",
         published.text()
+    );
+    assert!(
+        w.store.versions().await.expect("versions").1 > public,
+        "publishing moves the public version"
     );
     assert!(
         w.state.refresh().await.expect("refresh"),

@@ -982,15 +982,15 @@ pub(super) async fn project_form(
     signed: Signed,
     Path((code, edition, id)): Path<(String, String, String)>,
 ) -> Response {
-    let (code, span) = match place(&code, &edition) {
-        Ok(found) => found,
+    let opened = match open_at(&state, &signed, &code, &edition).await {
+        Ok(opened) => opened,
         Err(err) => return refused(&err),
     };
-    let (opened, view) =
-        match workspace::project(&state.store, &signed.actor, &code, span, &id).await {
-            Ok(found) => found,
-            Err(err) => return refused(&err),
-        };
+    let (code, span) = (opened.info.municipality.code.clone(), opened.info.span);
+    let view = match opened.view(&id) {
+        Ok(view) => view,
+        Err(err) => return refused(&err),
+    };
     let form = ProjectForm::of(view.policy, &view.project, span);
     // The planning office corrects a published edition, with a reason the public sees.
     let correcting = opened.state == EditionState::Published && signed.actor.role.reviews();
