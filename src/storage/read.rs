@@ -392,8 +392,11 @@ async fn read_projects(
     let strategies = grouped(
         fetch_for(
             tx,
-            &select(which, "SELECT s.project_id, s.goal, s.measure, s.raw FROM project_strategy s \
-             JOIN project p ON p.id = s.project_id WHERE {which} ORDER BY s.project_id, s.position"),
+            &select(
+                which,
+                "SELECT s.project_id, s.goal, s.measure, s.raw FROM project_strategy s \
+             JOIN project p ON p.id = s.project_id WHERE {which} ORDER BY s.project_id, s.position",
+            ),
             ids,
         )
         .await?,
@@ -414,8 +417,11 @@ async fn read_projects(
     let mut funding: HashMap<(i64, i64), Vec<(FundingKind, Money)>> = HashMap::new();
     for r in fetch_for(
         tx,
-        &select(which, "SELECT f.project_id, f.fiscal_year, f.kind, f.amount FROM project_funding f \
-         JOIN project p ON p.id = f.project_id WHERE {which}"),
+        &select(
+            which,
+            "SELECT f.project_id, f.fiscal_year, f.kind, f.amount FROM project_funding f \
+         JOIN project p ON p.id = f.project_id WHERE {which}",
+        ),
         ids,
     )
     .await?
