@@ -147,6 +147,7 @@ fn context(
                 Some(path) => Some(read_map(path, config.lang)?),
                 None => None,
             },
+            limits: Default::default(),
         },
         layout,
     ))

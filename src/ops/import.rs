@@ -10,7 +10,7 @@ use keikaku_core::source::Source;
 use keikaku_core::{EditionSpan, EditionState};
 
 use super::{EditionSelector, OpsError, find_edition};
-use crate::storage::write::{Replace, Stored, Via};
+use crate::storage::write::{EditionStamp, Replace, Stored, Via};
 use crate::storage::{Store, StoreError};
 
 /// A document to import.
@@ -140,7 +140,12 @@ async fn load_base(
     source: &Source<'_>,
     context: &Context,
 ) -> Result<Option<Base>, ImportError> {
-    let identity = layout.identify(source);
+    // The document is asked which edition it is only when the caller did not say.
+    let identity = if context.municipality.is_none() || context.span.is_none() {
+        layout.identify(source)
+    } else {
+        None
+    };
     let municipality = context
         .municipality
         .as_ref()
@@ -171,8 +176,10 @@ async fn load_base(
     let edition = store.edition(info.id).await?;
     let own: std::collections::HashSet<String> =
         edition.projects().map(|(_, p)| p.id.to_string()).collect();
+    // Ids of the municipality's other editions only: a sheet is never told what another
+    // municipality stores (an id of theirs reads as unknown).
     let other_ids: HashMap<String, String> = store
-        .stable_ids()
+        .stable_ids_of(&info.municipality.code)
         .await?
         .into_iter()
         .filter(|(id, _)| !own.contains(id))
@@ -233,7 +240,7 @@ pub async fn import_via(
     let attempts = if updates_existing { SHEET_ATTEMPTS } else { 1 };
     let mut attempt = 1;
     loop {
-        match import_once(store, &request, updates_existing, via).await {
+        match import_once(store, &request, updates_existing, via, None).await {
             Err(ImportError::Ops(OpsError::Store(StoreError::Conflict(_))))
                 if attempt < attempts =>
             {
@@ -244,20 +251,45 @@ pub async fn import_via(
     }
 }
 
+/// Imports a spreadsheet that updates a stored edition, once, over the state `seen` of that
+/// edition (taken by the caller before it read anything it judged the sheet by): if the
+/// edition changed since, in place or whole, nothing is stored and the answer is
+/// [`StoreError::Conflict`], for the caller to judge the sheet again. The workspace's upload
+/// uses it so that its checks of who may change which row hold for what is stored.
+pub async fn import_sheet_over(
+    store: &Store,
+    request: &ImportRequest<'_>,
+    via: Via,
+    seen: EditionStamp,
+) -> Result<ImportOutcome, ImportError> {
+    let code = request
+        .context
+        .municipality
+        .as_ref()
+        .map(|m| m.code.to_string())
+        .unwrap_or_default();
+    let span = request.context.span.map_or((0, 0), |s| {
+        (i64::from(s.first().year()), i64::from(s.last().year()))
+    });
+    let seen = HashMap::from([((code, span.0, span.1), seen)]);
+    import_once(store, request, true, via, Some(seen)).await
+}
+
 async fn import_once(
     store: &Store,
     request: &ImportRequest<'_>,
     updates_existing: bool,
     via: Via,
+    seen: Option<HashMap<(String, i64, i64), EditionStamp>>,
 ) -> Result<ImportOutcome, ImportError> {
     // `--replace` replaces only the edition this import saw, so that a concurrent writer's
     // edition is never silently undone. A spreadsheet is read against the stored edition,
-    // so what it saw is taken before reading; other documents stand alone, and what they
-    // replace is looked up (cheaply, per edition) just before writing.
-    let seen_before = if updates_existing {
-        Some(store.edition_ids().await.map_err(OpsError::from)?)
-    } else {
-        None
+    // so what it saw is taken before reading (or given by the caller); other documents stand
+    // alone, and what they replace is looked up (cheaply, per edition) just before writing.
+    let seen_before = match seen {
+        Some(seen) => Some(seen),
+        None if updates_existing => Some(store.edition_stamps().await.map_err(OpsError::from)?),
+        None => None,
     };
     let parsed = read(store, request).await?;
     if parsed.report.has_errors() {
@@ -295,7 +327,7 @@ async fn import_once(
                 ))
                 .copied(),
             None => store
-                .edition_id(&edition.municipality.code, edition.span)
+                .edition_stamp(&edition.municipality.code, edition.span)
                 .await
                 .map_err(OpsError::from)?,
         });
@@ -316,7 +348,7 @@ async fn import_once(
         } else {
             Replace::Refuse
         };
-        if let (Some(changes), Some(id)) = (&read.changes, seen)
+        if let (Some(changes), Some(EditionStamp { id, .. })) = (&read.changes, seen)
             && changes.is_empty()
         {
             // The sheet changes nothing: nothing is written.
@@ -337,8 +369,8 @@ async fn import_once(
         }
         // A sheet changes a stored edition: what it was, to record each changed field.
         let before = match (&read.changes, seen) {
-            (Some(_), Some(id)) => Some(
-                tx.edition_in_transaction(id)
+            (Some(_), Some(stamp)) => Some(
+                tx.edition_in_transaction(stamp.id)
                     .await
                     .map_err(OpsError::from)?,
             ),

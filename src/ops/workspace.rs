@@ -23,7 +23,7 @@ use super::OpsError;
 use crate::storage::audit::AuditFilter;
 use crate::storage::read::EditionInfo;
 use crate::storage::workspace::ProjectChange;
-use crate::storage::write::{Entry, Via, WriteTx};
+use crate::storage::write::{EditionStamp, Entry, Via, WriteTx};
 use crate::storage::{Store, StoreError};
 
 /// Why a workspace action did not happen.
@@ -940,7 +940,39 @@ pub struct Uploaded {
 /// workspace's rules for every project the sheet changes (a department changes only its
 /// own projects, while its part is open or returned). Recorded as an upload with the file's
 /// name and SHA-256.
+///
+/// The checks hold for what is stored: the import stores only over the state of the edition
+/// they were made against, and if someone saved a form or took a review step meanwhile, the
+/// sheet is judged again against the new state (a few times, then the upload is refused as
+/// a conflict, with nothing stored).
 pub async fn upload_sheet(
+    store: &Store,
+    acting: &Acting<'_>,
+    code: &MunicipalityCode,
+    span: EditionSpan,
+    file_name: &str,
+    bytes: &[u8],
+) -> Result<Uploaded, WorkspaceError> {
+    // Reading a workbook takes memory (within `Limits::upload`): two at a time, the rest wait.
+    let Ok(_permit) = UPLOADS.acquire().await else {
+        return Err(WorkspaceError::Conflict(file_name.to_owned()));
+    };
+    let mut attempt = 1;
+    loop {
+        match upload_once(store, acting, code, span, file_name, bytes).await {
+            Err(WorkspaceError::Conflict(_)) if attempt < UPLOAD_ATTEMPTS => attempt += 1,
+            other => return other,
+        }
+    }
+}
+
+/// Uploads read at once; the memory they take is bounded by this times one upload's limits.
+static UPLOADS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// How many times an upload is judged again when the edition changes under it.
+const UPLOAD_ATTEMPTS: usize = 3;
+
+async fn upload_once(
     store: &Store,
     acting: &Acting<'_>,
     code: &MunicipalityCode,
@@ -950,6 +982,11 @@ pub async fn upload_sheet(
 ) -> Result<Uploaded, WorkspaceError> {
     let actor = acting.actor;
     let opened = open(store, actor, code, span).await?;
+    // The state every check below is made against (read before the contents).
+    let seen = EditionStamp {
+        id: opened.info.id,
+        revision: opened.info.revision,
+    };
     if opened.state == EditionState::Published {
         return Err(Refusal::Published.into());
     }
@@ -980,6 +1017,7 @@ pub async fn upload_sheet(
         context: keikaku_core::import::Context {
             municipality: Some(opened.info.municipality.clone()),
             span: Some(span),
+            limits: keikaku_core::sheet::workbook::Limits::upload(),
             ..Default::default()
         },
         replace: false,
@@ -1061,7 +1099,7 @@ pub async fn upload_sheet(
     if !refused.is_empty() {
         return Err(WorkspaceError::RowsRefused(refused));
     }
-    let outcome = super::import::import_via(store, request, acting.via)
+    let outcome = super::import::import_sheet_over(store, &request, acting.via, seen)
         .await
         .map_err(|e| import_error(file_name, e))?;
     let changes = outcome

@@ -12,6 +12,7 @@ use keikaku_core::{
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::write::EditionStamp;
 use super::{Store, StoreError};
 
 /// An edition as listed, without its contents.
@@ -35,6 +36,8 @@ pub struct EditionInfo {
     pub updated_at: Option<String>,
     /// Number of projects.
     pub projects: i64,
+    /// Changes made in place since it was stored (with `id`, one state of the edition).
+    pub revision: i64,
 }
 
 fn corrupt(what: &str, value: impl std::fmt::Debug) -> StoreError {
@@ -71,7 +74,7 @@ impl Store {
     ) -> Result<Option<EditionInfo>, StoreError> {
         let row = sqlx::query(
             "SELECT e.id, e.municipality_code, m.name, e.first_year, e.last_year, e.title, e.source, e.state, \
-                    e.imported_at, e.updated_at, (SELECT COUNT(*) FROM project p WHERE p.edition_id = e.id) AS projects \
+                    e.imported_at, e.updated_at, e.revision, (SELECT COUNT(*) FROM project p WHERE p.edition_id = e.id) AS projects \
              FROM edition e JOIN municipality m ON m.code = e.municipality_code \
              WHERE e.municipality_code = $1 AND e.first_year = $2 AND e.last_year = $3",
         )
@@ -87,7 +90,7 @@ impl Store {
     pub async fn editions(&self) -> Result<Vec<EditionInfo>, StoreError> {
         let rows = sqlx::query(
             "SELECT e.id, e.municipality_code, m.name, e.first_year, e.last_year, e.title, e.source, e.state, \
-                    e.imported_at, e.updated_at, (SELECT COUNT(*) FROM project p WHERE p.edition_id = e.id) AS projects \
+                    e.imported_at, e.updated_at, e.revision, (SELECT COUNT(*) FROM project p WHERE p.edition_id = e.id) AS projects \
              FROM edition e JOIN municipality m ON m.code = e.municipality_code \
              ORDER BY e.municipality_code, e.first_year, e.last_year",
         )
@@ -102,21 +105,41 @@ impl Store {
         code: &MunicipalityCode,
         span: EditionSpan,
     ) -> Result<Option<i64>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT id FROM edition WHERE municipality_code = $1 AND first_year = $2 AND last_year = $3",
+        Ok(self.edition_stamp(code, span).await?.map(|s| s.id))
+    }
+
+    /// The stamp (id and revision) of the stored edition of `code` with this span, if any.
+    pub async fn edition_stamp(
+        &self,
+        code: &MunicipalityCode,
+        span: EditionSpan,
+    ) -> Result<Option<EditionStamp>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, revision FROM edition WHERE municipality_code = $1 AND first_year = $2 AND last_year = $3",
         )
         .bind(code.as_str())
         .bind(i64::from(span.first().year()))
         .bind(i64::from(span.last().year()))
         .fetch_optional(self.pool())
-        .await?)
+        .await?;
+        row.map(|r| {
+            Ok(EditionStamp {
+                id: r.try_get("id")?,
+                revision: r.try_get("revision")?,
+            })
+        })
+        .transpose()
     }
 
-    /// Every stored edition's id by municipality code and span (first and last year).
-    pub async fn edition_ids(&self) -> Result<HashMap<(String, i64, i64), i64>, StoreError> {
-        let rows = sqlx::query("SELECT id, municipality_code, first_year, last_year FROM edition")
-            .fetch_all(self.pool())
-            .await?;
+    /// Every stored edition's stamp by municipality code and span (first and last year).
+    pub async fn edition_stamps(
+        &self,
+    ) -> Result<HashMap<(String, i64, i64), EditionStamp>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, revision, municipality_code, first_year, last_year FROM edition",
+        )
+        .fetch_all(self.pool())
+        .await?;
         rows.iter()
             .map(|r| {
                 Ok((
@@ -125,7 +148,10 @@ impl Store {
                         r.try_get("first_year")?,
                         r.try_get("last_year")?,
                     ),
-                    r.try_get("id")?,
+                    EditionStamp {
+                        id: r.try_get("id")?,
+                        revision: r.try_get("revision")?,
+                    },
                 ))
             })
             .collect()
@@ -259,6 +285,7 @@ fn edition_info(r: &AnyRow) -> Result<EditionInfo, StoreError> {
         imported_at: r.try_get("imported_at")?,
         updated_at: r.try_get("updated_at")?,
         projects: r.try_get("projects")?,
+        revision: r.try_get("revision")?,
     })
 }
 
@@ -317,13 +344,19 @@ impl Store {
         Ok(counts)
     }
 
-    /// Every stable project id stored, with where it lives: (id, municipality code and name,
-    /// edition label), e.g. `("072052-r2-7-1-3", "072052 白河市 R2-R4")`.
-    pub async fn stable_ids(&self) -> Result<Vec<(String, String)>, StoreError> {
+    /// Every stable project id stored for municipality `code`, with where it lives: (id,
+    /// municipality code and name, edition label), e.g. `("072052-r2-7-1-3", "072052 白河市
+    /// R2-R4")`. Another municipality's ids are not its business (and may be drafts).
+    pub async fn stable_ids_of(
+        &self,
+        code: &MunicipalityCode,
+    ) -> Result<Vec<(String, String)>, StoreError> {
         let rows = sqlx::query(
             "SELECT p.stable_id, e.municipality_code, m.name, e.first_year, e.last_year FROM project p \
-             JOIN edition e ON e.id = p.edition_id JOIN municipality m ON m.code = e.municipality_code",
+             JOIN edition e ON e.id = p.edition_id JOIN municipality m ON m.code = e.municipality_code \
+             WHERE e.municipality_code = $1",
         )
+        .bind(code.as_str())
         .fetch_all(self.pool())
         .await?;
         rows.iter()

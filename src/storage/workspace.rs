@@ -159,6 +159,16 @@ impl WriteTx {
         .bind(&actor)
         .execute(self.transaction())
         .await?;
+        // A sheet checked against the parts' states before this step must be checked again.
+        sqlx::query(
+            "UPDATE edition SET revision = revision + 1 WHERE municipality_code = $1 \
+             AND first_year = $2 AND last_year = $3",
+        )
+        .bind(code.as_str())
+        .bind(first)
+        .bind(last)
+        .execute(self.transaction())
+        .await?;
         Ok(())
     }
 
@@ -299,7 +309,7 @@ impl WriteTx {
             .await?;
         // The totals of the edition as the caller validated it (what the changes make of it).
         self.insert_year_totals(id, result).await?;
-        sqlx::query("UPDATE edition SET updated_at = $1 WHERE id = $2")
+        sqlx::query("UPDATE edition SET updated_at = $1, revision = revision + 1 WHERE id = $2")
             .bind(now())
             .bind(id)
             .execute(self.transaction())

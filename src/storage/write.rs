@@ -29,13 +29,23 @@ const MAX_PARAMETERS: usize = 30_000;
 pub enum Replace {
     /// Never: an existing edition is refused with [`StoreError::EditionExists`].
     Refuse,
-    /// Yes, but only the edition the writer read before it started (its database id, or
-    /// `None` when there was none): if another writer stored or replaced the edition in the
-    /// meantime, the write fails with [`StoreError::Conflict`] instead of silently undoing
-    /// the other writer's work.
-    Seen(Option<i64>),
+    /// Yes, but only the edition the writer read before it started (its stamp, or `None`
+    /// when there was none): if another writer stored, replaced or changed the edition in
+    /// the meantime, the write fails with [`StoreError::Conflict`] instead of silently
+    /// undoing the other writer's work.
+    Seen(Option<EditionStamp>),
     /// Whatever is stored (restores and tools that hold the write lock throughout).
     Any,
+}
+
+/// One state of a stored edition: its database id (new whenever it is replaced whole) and
+/// its revision (moved by every change made in place: a form saved, a review step).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EditionStamp {
+    /// Database id.
+    pub id: i64,
+    /// Changes made in place since it was stored.
+    pub revision: i64,
 }
 
 /// What [`WriteTx::store_edition`] did.
@@ -340,16 +350,22 @@ impl WriteTx {
         &mut self,
         code: &MunicipalityCode,
         edition: &Edition,
-    ) -> Result<Option<i64>, StoreError> {
-        let id = sqlx::query_scalar::<_, i64>(
-            "SELECT id FROM edition WHERE municipality_code = $1 AND first_year = $2 AND last_year = $3",
+    ) -> Result<Option<EditionStamp>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, revision FROM edition WHERE municipality_code = $1 AND first_year = $2 AND last_year = $3",
         )
         .bind(code.as_str())
         .bind(i64::from(edition.span.first().year()))
         .bind(i64::from(edition.span.last().year()))
         .fetch_optional(&mut *self.tx)
         .await?;
-        Ok(id)
+        row.map(|r| {
+            Ok(EditionStamp {
+                id: r.try_get("id")?,
+                revision: r.try_get("revision")?,
+            })
+        })
+        .transpose()
     }
 
     /// Stores a validated edition (and its municipality). If the same municipality already
@@ -377,12 +393,13 @@ impl WriteTx {
         .execute(&mut *self.tx)
         .await
         .map_err(|e| conflict(e, &subject))?;
-        let existing = self.existing(&municipality.code, edition).await?;
+        let stamp = self.existing(&municipality.code, edition).await?;
         if let Replace::Seen(seen) = replace
-            && seen != existing
+            && seen != stamp
         {
             return Err(StoreError::Conflict(subject));
         }
+        let existing = stamp.map(|s| s.id);
         // SQLite reuses the highest row id once it is deleted; the replacement takes a new
         // one, so that an edition's id changes whenever its content does.
         let mut new_id = None;

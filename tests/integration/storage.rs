@@ -426,14 +426,22 @@ async fn replace_refuses_when_another_writer_changed_the_edition_first() {
         import::import(&store, request("seed.txt", &bytes, shirakawa(), false))
             .await
             .expect("import");
-        let seen = store.editions().await.expect("editions")[0].id;
-        let edition = store.edition(seen).await.expect("edition");
+        let info = store.editions().await.expect("editions")[0].clone();
+        let seen = keikaku::storage::write::EditionStamp {
+            id: info.id,
+            revision: info.revision,
+        };
+        let edition = store.edition(seen.id).await.expect("edition");
         // Another writer replaces the edition after this one read it …
         import::import(&store, request("again.txt", &bytes, shirakawa(), true))
             .await
             .expect("replace");
         let now = store.editions().await.expect("editions")[0].id;
-        assert_ne!(now, seen, "{}: a replaced edition gets a new id", db.label);
+        assert_ne!(
+            now, seen.id,
+            "{}: a replaced edition gets a new id",
+            db.label
+        );
         // … so replacing what this one saw is a conflict, and nothing changes.
         let mut tx = store.begin_write("test").await.expect("tx");
         let result = tx

@@ -2215,7 +2215,236 @@ async fn a_form_save_keeps_the_parts_of_earmarked_funds(backend: Backend) {
     );
 }
 
+/// An upload is judged against one state of its edition and stored only over that state:
+/// a form saved or a review step taken in between (both change the edition in place) makes
+/// the import over the old state a conflict that stores nothing; over the state now, it
+/// stores.
+async fn a_sheet_is_stored_only_over_the_state_it_was_judged_against(backend: Backend) {
+    let w = world(backend).await;
+    let request = |bytes: &'static [u8]| ImportRequest {
+        name: "b.csv",
+        bytes,
+        layout: None,
+        context: Context {
+            municipality: Some(Municipality {
+                code: code(),
+                name: "白河市".into(),
+            }),
+            span: Some(draft()),
+            ..Context::default()
+        },
+        replace: false,
+        actor: "test",
+    };
+    let sheet: &'static [u8] = edited_sheet(&w.store, DEPT_B, "（他課の修正）")
+        .await
+        .leak();
+    let stamp = |store: Store| async move {
+        store
+            .edition_stamp(&code(), draft())
+            .await
+            .expect("stamp")
+            .expect("stored")
+    };
+    let conflict = |result: Result<import::ImportOutcome, import::ImportError>| {
+        matches!(
+            result,
+            Err(import::ImportError::Ops(OpsError::Store(
+                keikaku::storage::StoreError::Conflict(_)
+            )))
+        )
+    };
+    // A form saved (another department's project) after the state was taken.
+    let before_save = stamp(w.store.clone()).await;
+    let planning = sign_in(&w.store, "planning").await;
+    let uri = format!(
+        "/api/admin/v1/municipalities/072052/editions/r3-r5/projects/{}",
+        w.project_a
+    );
+    let etag = api(&w.app, &planning, Method::GET, &uri, None, &[])
+        .await
+        .header("etag");
+    let saved = api(
+        &w.app,
+        &planning,
+        Method::PATCH,
+        &uri,
+        Some(json!({"summary": "企画の修正"})),
+        &[("if-match", etag)],
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text());
+    let head = w.store.audit_head().await.expect("head");
+    assert!(conflict(
+        import::import_sheet_over(&w.store, &request(sheet), Via::Upload, before_save).await
+    ));
+    // A review step taken after the state was taken.
+    let before_step = stamp(w.store.clone()).await;
+    assert_ne!(before_step, before_save, "a save moves the revision");
+    let dept = sign_in(&w.store, "dept-b").await;
+    let stepped = api(
+        &w.app,
+        &dept,
+        Method::POST,
+        &format!(
+            "/api/admin/v1/municipalities/072052/editions/r3-r5/departments/{}/submit",
+            enc(DEPT_B)
+        ),
+        Some(json!({})),
+        &[],
+    )
+    .await;
+    assert_eq!(stepped.status, StatusCode::OK, "{}", stepped.text());
+    let head = {
+        let after_step = w.store.audit_head().await.expect("head");
+        assert_ne!(after_step, head, "the step is on record");
+        after_step
+    };
+    assert!(conflict(
+        import::import_sheet_over(&w.store, &request(sheet), Via::Upload, before_step).await
+    ));
+    assert_eq!(
+        w.store.audit_head().await.expect("head"),
+        head,
+        "nothing stored over a state that was not judged"
+    );
+    let edition = w.store.edition(before_step.id).await.expect("edition");
+    assert!(
+        !edition
+            .projects()
+            .any(|(_, p)| p.name.contains("（他課の修正）")),
+        "the sheet's change is not stored"
+    );
+    // Over the state now, the same sheet is stored.
+    let now = stamp(w.store.clone()).await;
+    let stored = import::import_sheet_over(&w.store, &request(sheet), Via::Upload, now)
+        .await
+        .map_err(|e| format!("{e:?}"))
+        .expect("stored over the current state");
+    assert_eq!(stored.editions.len(), 1);
+    let edition = w
+        .store
+        .edition(stamp(w.store.clone()).await.id)
+        .await
+        .expect("edition");
+    assert!(
+        edition
+            .projects()
+            .any(|(_, p)| p.name.contains("（他課の修正）"))
+    );
+}
+
+/// An uploaded sheet is read within the server's tighter limits (several people may upload
+/// at once): one larger than that is refused at the row where it goes beyond, nothing stored,
+/// while the same file stays within the command line's limits.
+async fn uploads_are_read_within_the_servers_limits(backend: Backend) {
+    let w = world(backend).await;
+    let sheet = sheet_with(&w.store, DEPT_A, |_, _| {}).await;
+    let text = String::from_utf8(sheet).expect("utf-8");
+    let last = text.trim_end().lines().last().expect("a row").to_owned();
+    let columns = last.split(',').count();
+    let limits = keikaku_core::sheet::workbook::Limits::upload();
+    let rows = limits.cells / columns + 10;
+    assert!(
+        columns * rows < keikaku_core::sheet::workbook::Limits::default().cells,
+        "within the command line's limits"
+    );
+    let mut big = text.clone();
+    for _ in 0..rows {
+        big.push_str(&last);
+        big.push_str("\r\n");
+    }
+    assert!(
+        big.len() < keikaku::web::admin::MAX_ADMIN_BODY_BYTES,
+        "{}",
+        big.len()
+    );
+    let head = w.store.audit_head().await.expect("head");
+    let dept = sign_in(&w.store, "dept-a").await;
+    let reply = upload(
+        &w.app,
+        &dept,
+        "/admin/072052/r3-r5/sheet",
+        "big.csv",
+        big.as_bytes(),
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.text()
+    );
+    assert!(
+        reply.text().contains("too-large") && reply.text().contains("big.csv:"),
+        "{}",
+        reply.text()
+    );
+    assert_eq!(
+        w.store.audit_head().await.expect("head"),
+        head,
+        "nothing stored"
+    );
+}
+
+/// A sheet holding another municipality's 事業ID is told the id is unknown: the message
+/// does not say which municipality or edition holds it (another municipality's plans, drafts
+/// among them, are not the uploader's business).
+async fn a_sheet_is_never_told_what_another_municipality_stores(backend: Backend) {
+    let w = world(backend).await;
+    let bytes = std::fs::read(seed_path()).expect("seed");
+    import::import(
+        &w.store,
+        ImportRequest {
+            name: "other.txt",
+            bytes: &bytes,
+            layout: None,
+            context: Context {
+                municipality: Some(Municipality {
+                    code: MunicipalityCode::parse("073016").expect("code"),
+                    name: "別の町".into(),
+                }),
+                ..Context::default()
+            },
+            replace: false,
+            actor: "test",
+        },
+    )
+    .await
+    .expect("the other municipality's plan");
+    let foreign = w
+        .store
+        .stable_ids_of(&MunicipalityCode::parse("073016").expect("code"))
+        .await
+        .expect("ids")
+        .first()
+        .map(|(id, _)| id.clone())
+        .expect("an id of the other municipality");
+    let sheet = sheet_with(&w.store, DEPT_A, |header, row| {
+        let id = header.iter().position(|h| h == "事業ID").expect("事業ID");
+        row[id] = foreign.clone();
+    })
+    .await;
+    let dept = sign_in(&w.store, "dept-a").await;
+    let reply = upload(&w.app, &dept, "/admin/072052/r3-r5/sheet", "a.csv", &sheet).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.text()
+    );
+    let text = reply.text();
+    assert!(text.contains("unknown-id"), "{text}");
+    assert!(
+        !text.contains("別の町") && !text.contains("foreign-id"),
+        "names nothing of the other municipality: {text}"
+    );
+}
+
 on_every_backend!(
+    uploads_are_read_within_the_servers_limits,
+    a_sheet_is_stored_only_over_the_state_it_was_judged_against,
+    a_sheet_is_never_told_what_another_municipality_stores,
     a_form_save_keeps_the_parts_of_earmarked_funds,
     passwords_expiry_changes_and_public_escaping,
     uploaded_sheets_follow_the_import_and_workspace_rules,

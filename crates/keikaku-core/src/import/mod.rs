@@ -41,6 +41,10 @@ pub struct Context {
     /// For a town's own workbook ([`own`]): the user's mapping file, overriding what keikaku
     /// detects.
     pub mapping: Option<own::Overrides>,
+    /// How large a spreadsheet may be read (rows, cells, text, uncompressed parts): the
+    /// command line's defaults, or the tighter [`Limits::upload`] for a file sent to the
+    /// server.
+    pub limits: crate::sheet::workbook::Limits,
 }
 
 /// The stored edition a spreadsheet updates, and what the database knows around it.
@@ -48,8 +52,8 @@ pub struct Context {
 pub struct Base {
     /// The edition as stored: its goals and policies stay, its projects are replaced.
     pub edition: Edition,
-    /// Stable ids stored in other editions or municipalities, with where each lives
-    /// (`072052 R2-R4`), to tell a foreign id from a mistyped one.
+    /// Stable ids stored in the municipality's other editions, with where each lives
+    /// (`072052 白河市 R2-R4`), to tell an id of another edition from a mistyped one.
     pub other_ids: HashMap<String, String>,
     /// The municipality's edition before this one, for plausibility checks of amounts.
     pub previous: Option<Edition>,

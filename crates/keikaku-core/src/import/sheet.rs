@@ -19,7 +19,7 @@ use crate::diagnostic::{Code, Diagnostic, Position, Report};
 use crate::fiscal::{EditionSpan, FiscalYear};
 use crate::model::{Edition, FundingKind, Policy, PolicyCode, Project, ProjectId, YearCost};
 use crate::money::{Money, Unit, parse_amount};
-use crate::sheet::grid::{Grid, Value, looks_like_xlsx, read_csv, read_xlsx};
+use crate::sheet::grid::{Grid, Value, looks_like_xlsx, read_csv_with, read_xlsx, read_xlsx_with};
 use crate::sheet::{
     AmountField, Column, INFO_CODE, INFO_EDITION, is_remove_mark, is_row_version, row_version,
     split_list,
@@ -64,7 +64,7 @@ impl Layout for SheetXlsx {
     }
 
     fn read(&self, source: &Source<'_>, context: &Context) -> Parsed {
-        match read_xlsx(source.bytes) {
+        match read_xlsx_with(source.bytes, &context.limits) {
             Ok(grid) => read_grid(&grid, context),
             Err(diagnostic) => failed(diagnostic),
         }
@@ -99,7 +99,7 @@ impl Layout for SheetCsv {
     }
 
     fn read(&self, source: &Source<'_>, context: &Context) -> Parsed {
-        match read_csv(source.bytes, context.encoding) {
+        match read_csv_with(source.bytes, context.encoding, &context.limits) {
             Ok(grid) => read_grid(&grid, context),
             Err(diagnostic) => failed(diagnostic),
         }

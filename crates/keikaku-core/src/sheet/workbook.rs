@@ -56,6 +56,21 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// For a file uploaded to the server, where several people may upload at once: still
+    /// ten times a large town's plan (a few thousand rows), with the worst case of one
+    /// upload kept to a few tens of megabytes.
+    pub fn upload() -> Limits {
+        Limits {
+            rows: 20_000,
+            columns: 256,
+            cells: 400_000,
+            text_bytes: 16 << 20,
+            part_bytes: 64 << 20,
+        }
+    }
+}
+
 /// The longest run of bytes between two XML markup characters accepted: more than any cell
 /// (Excel allows 32,767 characters) or tag needs. It bounds what the XML reader buffers.
 const MAX_XML_RUN: usize = 4 << 20;
