@@ -341,7 +341,7 @@ fn check_duplicates(table: &Table, mapping: &Mapping, row: usize, report: &mut R
     for (i, column) in mapping.columns.iter().enumerate() {
         let shared = matches!(
             column.target,
-            Target::Goal | Target::Policy | Target::Ignored | Target::Remarks
+            Target::Goal | Target::Policy | Target::Ignored | Target::Remarks | Target::Change
         );
         if shared {
             continue;

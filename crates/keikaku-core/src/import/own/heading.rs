@@ -39,6 +39,9 @@ pub enum Target {
     PeriodTotal,
     /// 備考: recognised, not stored.
     Remarks,
+    /// A change column (増減, 対前年度増減, 前年度比較…): a difference between two amounts,
+    /// not a plan amount. Recognised and not read, so its `△` negatives are no error.
+    Change,
     /// Not read.
     Ignored,
 }
@@ -159,6 +162,26 @@ const PLAIN: &[(Target, &[&str])] = &[
         ],
     ),
     (Target::Remarks, &["備考", "摘要", "特記事項"]),
+    (
+        Target::Change,
+        &[
+            "増減",
+            "増減額",
+            "増減率",
+            "事業費増減",
+            "事業費増減額",
+            "対前年度増減",
+            "対前年度増減額",
+            "対前年度比較",
+            "前年度比較",
+            "前年度比",
+            "前年比",
+            "比較増減",
+            "差引",
+            "差引増減",
+            "差額",
+        ],
+    ),
 ];
 
 /// Amount headings and their synonyms.
@@ -259,6 +282,7 @@ pub fn target_label(target: Target) -> String {
         Target::Amount(year, field) => format!("{} {}", year.short(), amount_label(field)),
         Target::PeriodTotal => "総事業費".into(),
         Target::Remarks => "備考".into(),
+        Target::Change => "増減".into(),
         Target::Ignored => "無視".into(),
     }
 }
@@ -418,6 +442,9 @@ mod tests {
             ("施策コード", Target::Policy),
             ("総事業費（千円）", Target::PeriodTotal),
             ("備考", Target::Remarks),
+            ("対前年度増減（千円）", Target::Change),
+            ("前年度比較", Target::Change),
+            ("増 減", Target::Change),
         ] {
             assert_eq!(
                 named(&normalise(text)),
@@ -449,6 +476,7 @@ mod tests {
             ),
             Target::Amount(y(2025), AmountField::Kind(FundingKind::Bonds)),
             Target::Amount(y(2026), AmountField::General),
+            Target::Change,
             Target::Ignored,
         ];
         for target in targets {

@@ -138,6 +138,12 @@ impl Mapping {
                 (Target::Ignored, Lang::En) => "(ignored)".to_owned(),
                 (Target::Remarks, Lang::Ja) => "備考（保存しません）".to_owned(),
                 (Target::Remarks, Lang::En) => "備考 remarks (not stored)".to_owned(),
+                (Target::Change, Lang::Ja) => {
+                    "増減（計画額ではないため読みません。△ があっても誤りにしません）".to_owned()
+                }
+                (Target::Change, Lang::En) => {
+                    "増減 change (not a plan amount: not read, so △ is no error)".to_owned()
+                }
                 (Target::PeriodTotal, Lang::Ja) => {
                     "総事業費（年度の事業費の合計と照合）".to_owned()
                 }

@@ -6,6 +6,7 @@ use std::io::Write;
 
 use rust_xlsxwriter::{Format, Formula, Workbook};
 
+use super::heading::Target;
 use super::{Mapping, Overrides, describe, parse_strategy};
 use crate::diagnostic::{Code, Lang, Report, Severity};
 use crate::import::{Context, Parsed, detect, read};
@@ -492,6 +493,42 @@ fn merged_section_rows_and_a_department_merged_down() {
     assert_eq!(
         departments,
         [&vec!["企画課".to_owned()], &vec!["企画課".to_owned()]]
+    );
+}
+
+/// A change column (増減, 対前年度増減) is a difference, not a plan amount: its △ negatives
+/// are no error, while the same △ in a plan amount column is (see
+/// `bad_inputs_are_refused_at_their_cell`).
+#[test]
+fn change_columns_are_recognised_and_their_negatives_are_no_error() {
+    let text = "施策,事業名,担当課,区分,R6事業費,R6特定財源,R6一般財源,R5事業費,対前年度増減\n\
+                1-1 子育て,事業A,健康課,継続,100,0,100,120,△20\n\
+                1-1 子育て,事業B,健康課,継続,50,10,40,40,10\n";
+    let source = Source {
+        name: "c.csv",
+        bytes: text.as_bytes(),
+    };
+    let parsed = parse("c.csv", text.as_bytes(), &kagamiishi());
+    assert!(!parsed.report.has_errors(), "{:?}", parsed.report);
+    let mapping = describe(&source, &kagamiishi()).expect("mapping");
+    assert_eq!(mapping.column(Target::Change), Some(8));
+    assert!(
+        mapping.render("c.csv", Lang::Ja).contains("増減（計画額ではない"),
+        "{}",
+        mapping.render("c.csv", Lang::Ja)
+    );
+    // R6: 100 + 50 = 150 (10 + 40 特定財源 … 0 + 10 = 10; 一般財源 100 + 40 = 140); R5: 160.
+    let edition = &parsed.editions[0].edition;
+    assert_eq!(
+        totals(edition),
+        [(
+            "1-1".to_owned(),
+            2,
+            vec![
+                (2023, Some(160), None, None),
+                (2024, Some(150), Some(10), Some(140))
+            ]
+        )]
     );
 }
 
