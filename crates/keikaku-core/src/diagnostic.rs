@@ -199,6 +199,11 @@ codes! {
     BrokenWorkbook = "broken-workbook", Error, false;
     /// More rows, columns, cells or text than keikaku reads.
     TooLarge = "too-large", Error, false;
+    /// A 区分 the document does not state, taken from its conventions (a bulletin list marks
+    /// only what is not 継続).
+    AssumedStatus = "assumed-status", Warning, true;
+    /// A heading with nothing after it at the end of the text: a section cut off, not counted.
+    CutOff = "cut-off", Warning, true;
 }
 
 impl fmt::Display for Code {

@@ -47,6 +47,25 @@ impl Layout for CanonicalJson {
         true
     }
 
+    fn near_miss(&self, source: &Source<'_>, _context: &Context) -> Option<super::NearMiss> {
+        let first = source
+            .bytes
+            .iter()
+            .copied()
+            .find(|b| !(b.is_ascii_whitespace() || matches!(b, 0xEF | 0xBB | 0xBF)))?;
+        matches!(first, b'{' | b'[').then(|| super::NearMiss {
+            score: 1,
+            ja: format!(
+                "JSON の先頭に \"format\": \"{}\" がありません（keikaku export --format json が書く形式です）",
+                crate::canonical::FORMAT
+            ),
+            en: format!(
+                "the JSON does not start with \"format\": \"{}\" (the format keikaku export --format json writes)",
+                crate::canonical::FORMAT
+            ),
+        })
+    }
+
     fn read(&self, source: &Source<'_>, _context: &Context) -> Parsed {
         let mut report = Report::default();
         let text = match decode_text(source.bytes, None) {

@@ -6,6 +6,7 @@
 //! (cells that are not numbers, a truncated file); [`read`] then runs the layout-independent
 //! checks of [`crate::validate`] on each edition, so every layout is held to the same rules.
 
+pub mod bulletin;
 pub mod canonical_json;
 pub mod own;
 pub mod pdf_text;
@@ -107,6 +108,23 @@ pub trait Layout: Sync {
 
     /// Reads the document. Never panics, whatever the bytes.
     fn read(&self, source: &Source<'_>, context: &Context) -> Parsed;
+
+    /// When [`Layout::sniff`] refused the source: how close it came and what was missing, for
+    /// the message that says no layout fits. `None` when the source is nothing like it.
+    fn near_miss(&self, _source: &Source<'_>, _context: &Context) -> Option<NearMiss> {
+        None
+    }
+}
+
+/// How close a document came to a layout that refused it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NearMiss {
+    /// How much of the layout was found (compared between layouts: the highest wins).
+    pub score: usize,
+    /// What was missing, in Japanese.
+    pub ja: String,
+    /// The same in English.
+    pub en: String,
 }
 
 /// Every layout keikaku reads, most specific first.
@@ -119,6 +137,8 @@ pub fn layouts() -> &'static [&'static dyn Layout] {
         &sheet::SheetXlsx,
         &sheet::SheetCsv,
         &pdf_text::PdfTableText,
+        // Last: any text with two lines like ○事業名 1億円.
+        &bulletin::BulletinList,
     ]
 }
 
@@ -185,14 +205,35 @@ fn not_a_plan(source: &Source<'_>, context: &Context) -> Parsed {
     let mut report = Report::default();
     match crate::source::decode_text(source.bytes, context.encoding) {
         Err(diagnostic) => report.push(diagnostic),
-        Ok(_) => report.push(Diagnostic::new(
-            Code::NotAPlan,
-            Position::File,
-            "実施計画として読めません。No・事業名・事業概要・事業費の見出しを持つ表（PDF の表のテキスト）、\
-             keikaku の記入用シート（xlsx・CSV）か、keikaku の JSON 形式のファイルを指定してください。",
-            "this is not a plan keikaku can read: expected the text of plan tables (a header row \
-             with No, 事業名, 事業概要, 事業費), keikaku's spreadsheet (xlsx or CSV) or keikaku's JSON format",
-        )),
+        Ok(_) => {
+            let closest = layouts()
+                .iter()
+                .filter_map(|l| l.near_miss(source, context).map(|m| (l.name(), m)))
+                .max_by_key(|(_, m)| m.score);
+            let (ja, en) = match closest {
+                Some((name, miss)) => (
+                    format!(
+                        "実施計画として読めません。最も近い形式は {name} ですが、{}（形式の一覧は keikaku layouts）",
+                        miss.ja
+                    ),
+                    format!(
+                        "this is not a plan keikaku can read: the closest layout is {name}, but {} (keikaku layouts lists them all)",
+                        miss.en
+                    ),
+                ),
+                None => (
+                    "実施計画として読めません。No・事業名・事業概要・事業費の見出しを持つ表（PDF の表のテキスト）、\
+                     広報の事業一覧（○事業名 1億円）、町の計画表（xlsx・CSV）か、keikaku の JSON 形式の\
+                     ファイルを指定してください（形式の一覧は keikaku layouts）。"
+                        .to_owned(),
+                    "this is not a plan keikaku can read: expected the text of plan tables (a header row \
+                     with No, 事業名, 事業概要, 事業費), a bulletin-style list (○事業名 1億円), a plan \
+                     workbook or CSV, or keikaku's JSON format (keikaku layouts lists them all)"
+                        .to_owned(),
+                ),
+            };
+            report.push(Diagnostic::new(Code::NotAPlan, Position::File, ja, en));
+        }
     }
     Parsed {
         editions: Vec::new(),

@@ -79,7 +79,74 @@ impl Layout for PdfTableText {
         });
         Reader::new(context).run(lines, source.name)
     }
+
+    fn near_miss(&self, source: &Source<'_>, context: &Context) -> Option<super::NearMiss> {
+        let text = decode_text(source.bytes, context.encoding).ok()?;
+        // The line that holds most of a table header's labels, among the first lines.
+        let labels: [(&str, LabelTest); 4] = [
+            ("No", is_number_label),
+            ("事業名", |c| c.contains("事業名")),
+            ("事業概要", |c| c.contains("事業概要")),
+            ("事業費", |c| {
+                c.contains("事業費") || c.contains("事業計画")
+            }),
+        ];
+        let (line, cells, found) = text
+            .lines()
+            .take(2_000)
+            .enumerate()
+            .map(|(i, l)| {
+                let cells = split_cells(l);
+                let found: Vec<bool> = labels
+                    .iter()
+                    .map(|(_, is)| cells.iter().any(|c| is(c)))
+                    .collect();
+                (i + 1, cells, found)
+            })
+            .max_by_key(|(_, _, found)| found.iter().filter(|f| **f).count())?;
+        let score = found.iter().filter(|f| **f).count();
+        if score < 2 {
+            return None;
+        }
+        let missing: Vec<&str> = labels
+            .iter()
+            .zip(&found)
+            .filter(|(_, f)| !**f)
+            .map(|((label, _), _)| *label)
+            .collect();
+        let seen: Vec<&str> = cells
+            .iter()
+            .copied()
+            .filter(|c| !c.is_empty())
+            .take(12)
+            .collect();
+        let (ja_missing, en_missing) = if missing.is_empty() {
+            (
+                "No が最初の列にありません".to_owned(),
+                "No is not the first cell".to_owned(),
+            )
+        } else {
+            (
+                format!("{} がありません", missing.join("・")),
+                format!("{} missing", missing.join(", ")),
+            )
+        };
+        Some(super::NearMiss {
+            score,
+            ja: format!(
+                "{line} 行目の見出し行に {ja_missing}（見えた見出し: {}）。見出し行は No・事業名・事業概要・事業費 をタブで区切ります。",
+                seen.join("、")
+            ),
+            en: format!(
+                "the heading row at line {line} has {en_missing} (headings seen: {}); a heading row holds No, 事業名, 事業概要, 事業費 separated by tabs",
+                seen.join(", ")
+            ),
+        })
+    }
 }
+
+/// Whether a cell is a table header's label.
+type LabelTest = fn(&str) -> bool;
 
 /// Lines outside any table, heading or vision text from which, when they outnumber the
 /// lines read as the plan, the file is refused as mostly not a plan.

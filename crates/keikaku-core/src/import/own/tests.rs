@@ -513,7 +513,9 @@ fn change_columns_are_recognised_and_their_negatives_are_no_error() {
     let mapping = describe(&source, &kagamiishi()).expect("mapping");
     assert_eq!(mapping.column(Target::Change), Some(8));
     assert!(
-        mapping.render("c.csv", Lang::Ja).contains("増減（計画額ではない"),
+        mapping
+            .render("c.csv", Lang::Ja)
+            .contains("増減（計画額ではない"),
         "{}",
         mapping.render("c.csv", Lang::Ja)
     );
