@@ -9,7 +9,8 @@ then it serves the database and measures, in one run:
   2. the same wrk while USERS people save project forms through the admin API (GET with its
      ETag, then PATCH with If-Match: validation + store + audit), each waiting THINK seconds
      between saves as people do; save latency p50/p90/p99/max; then the portal alone again
-     (the spread of the two runs alone is the machine's noise);
+     (the spread of the two runs alone is the machine's noise); then the portal at a fixed
+     rate below capacity (bench/paced.lua), alone and while the same people save;
   3. one person saving back to back with nothing else running (the latency of one save);
   4. USERS people saving back to back (the single writer's throughput, with queueing).
 
@@ -17,6 +18,7 @@ Prints Markdown. Standard library only; nothing leaves 127.0.0.1.
 """
 import argparse
 import http.client
+import os
 import json
 import random
 import re
@@ -28,6 +30,7 @@ import threading
 import time
 
 PASSWORD = "bench password 12345"
+PACED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "paced.lua")
 
 
 def run(cmd, stdin=None):
@@ -48,13 +51,23 @@ def percentile(values, p):
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def wrk(url, duration):
-    out = subprocess.run(["wrk", "-t2", "-c50", f"-d{duration}s", "--latency", url],
-                         capture_output=True, text=True).stdout
+def latency(out, percent):
+    found = re.search(percent + r"%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[found.group(2)]
+    return float(found.group(1)) * scale
+
+
+def wrk(url, duration, paced=False):
+    """Saturating (as many requests as the server answers), or paced: 100 connections each
+    waiting 10 ms between requests, a fixed rate of about 10,000 requests/s below capacity."""
+    cmd = ["wrk", "-t2", "-c50", f"-d{duration}s", "--latency", url]
+    env = None
+    if paced:
+        cmd = ["wrk", "-t2", "-c100", f"-d{duration}s", "--latency", "-s", PACED, url]
+        env = dict(os.environ, DELAY_MS="10")
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
-    return rps, float(p99.group(1)) * scale
+    return rps, latency(out, "50"), latency(out, "99")
 
 
 class User(threading.Thread):
@@ -163,15 +176,23 @@ def main():
         page = f"http://127.0.0.1:{port}/{public_code}/{label(public_first, public_first + public_length).lower()}/policies/1-1"
         subprocess.run(["curl", "-fsS", "-o", "/dev/null", page], check=True)
 
-        alone_rps, alone_p99 = wrk(page, args.duration)
+        alone_rps, _, alone_p99 = wrk(page, args.duration)
         threads, stop = saves(port, users, args.think, args.duration)
-        busy_rps, busy_p99 = wrk(page, args.duration)
+        busy_rps, _, busy_p99 = wrk(page, args.duration)
         stop.set()
         for t in threads:
             t.join()
         # Alone again: the spread between the two runs alone is the noise of the machine.
-        after_rps, after_p99 = wrk(page, args.duration)
+        after_rps, _, after_p99 = wrk(page, args.duration)
         paced = [x for t in threads for x in t.latencies]
+        # The portal at a fixed rate below capacity, alone and while the same people save.
+        fixed_alone = wrk(page, args.duration, paced=True)
+        more, more_stop = saves(port, users, args.think, args.duration)
+        fixed_busy = wrk(page, args.duration, paced=True)
+        more_stop.set()
+        for t in more:
+            t.join()
+        paced += [x for t in more for x in t.latencies]
         failures = [x for t in threads for x in t.failures]
         def back_to_back(people):
             threads, stop = saves(port, people, 0, args.duration)
@@ -211,6 +232,11 @@ def main():
     print(f"| alone, before the saves | {alone_rps:,.0f} | {alone_p99:.2f} |")
     print(f"| while {len(users)} users save ({busy_rps / baseline:.0%} of alone) | {busy_rps:,.0f} | {busy_p99:.2f} |")
     print(f"| alone, after the saves | {after_rps:,.0f} | {after_p99:.2f} |")
+    print()
+    print("| portal policy page at a fixed rate (wrk -c100, 10 ms between requests) | requests/s | p50 ms | p99 ms |")
+    print("|---|---:|---:|---:|")
+    print(f"| alone | {fixed_alone[0]:,.0f} | {fixed_alone[1]:.2f} | {fixed_alone[2]:.2f} |")
+    print(f"| while {len(users)} users save | {fixed_busy[0]:,.0f} | {fixed_busy[1]:.2f} | {fixed_busy[2]:.2f} |")
     if failures:
         print(f"\n{len(failures)} failed request(s), first: {failures[0]}")
         sys.exit(1)

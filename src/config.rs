@@ -30,6 +30,7 @@
 //! lockout_after = 5                      # failed sign-ins before sign-in waits
 //! secure_cookies = false                 # true behind an HTTPS reverse proxy
 //! public_editors = false                 # true: the portal's project history names who changed what
+//! client_address_header = "X-Real-IP"    # behind a reverse proxy: where it gives the client's address
 //! ```
 
 use std::fmt;
@@ -157,6 +158,7 @@ struct FileWorkspace {
     lockout_after: Option<u32>,
     secure_cookies: Option<bool>,
     public_editors: Option<bool>,
+    client_address_header: Option<String>,
 }
 
 /// How the staff workspace treats sessions and sign-ins.
@@ -172,6 +174,10 @@ pub struct WorkspaceConfig {
     pub secure_cookies: bool,
     /// Show who made each change in the portal's public project history.
     pub public_editors: bool,
+    /// The request header in which a trusted reverse proxy gives the client's address
+    /// (`X-Real-IP`, or `X-Forwarded-For`, of which the last address is taken), for counting
+    /// failed sign-ins per client. `None`: the address the connection comes from.
+    pub client_address_header: Option<String>,
 }
 
 impl Default for WorkspaceConfig {
@@ -182,6 +188,7 @@ impl Default for WorkspaceConfig {
             lockout_after: 5,
             secure_cookies: false,
             public_editors: false,
+            client_address_header: None,
         }
     }
 }
@@ -387,6 +394,14 @@ impl Config {
             },
             secure_cookies: file.workspace.secure_cookies.unwrap_or(false),
             public_editors: file.workspace.public_editors.unwrap_or(false),
+            client_address_header: match file.workspace.client_address_header {
+                Some(name) if axum::http::HeaderName::from_bytes(name.as_bytes()).is_err() => {
+                    return Err(value_error(format!(
+                        "workspace.client_address_header {name:?} is not a header name"
+                    )));
+                }
+                other => other.filter(|n| !n.trim().is_empty()),
+            },
         };
 
         Ok(Config {

@@ -5,6 +5,12 @@
 //! number of failures, doubling up to an hour); the answer to a wrong login name is the same,
 //! and takes as long, as the answer to a wrong password. Signing in always starts a new
 //! session (a session id set before sign-in is never taken over).
+//!
+//! Failures are counted per source (the client's address) and account: a machine guessing
+//! one account's password pauses sign-in for itself, not for the account's owner signing in
+//! from elsewhere. Two wider counts stop the other ways of guessing: one source failing
+//! against any logins (trying many accounts), and one account failing from every source
+//! together (guessing from many machines), each at four times the configured number.
 
 use jiff::{SignedDuration, Timestamp};
 use keikaku_core::workspace::{Actor, Role};
@@ -14,7 +20,7 @@ use super::OpsError;
 use crate::auth::{self, AuthError, PasswordProblem};
 use crate::config::WorkspaceConfig;
 use crate::storage::Store;
-use crate::storage::accounts::{Account, NewAccount, Session};
+use crate::storage::accounts::{Account, NewAccount, Session, Throttle};
 use crate::storage::write::Via;
 
 /// Longest login name.
@@ -478,42 +484,128 @@ pub fn lockout(failures: i64, after: u32) -> Option<SignedDuration> {
     Some(SignedDuration::from_mins(minutes))
 }
 
-/// Signs `login` in with `password`, starting a new session.
+/// The count of a source's failures against any login (user ids start at 1).
+const ANY_LOGIN: i64 = 0;
+/// The wider counts (a source against any logins, an account from every source) pause
+/// sign-in after this many times the configured number of failures.
+const WIDER_COUNT_FACTOR: u32 = 4;
+/// Failures older than this no longer count.
+const FAILURES_FORGOTTEN_AFTER: SignedDuration = SignedDuration::from_hours(24);
+/// Longest source recorded (an address; a hostile forwarded header is cut here).
+const MAX_SOURCE_CHARS: usize = 64;
+
+/// Where a sign-in comes from: the client's address as the server sees it (or as a trusted
+/// reverse proxy reports it), for counting failures per source.
+pub fn source_of(address: &str) -> String {
+    let source: String = address
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_SOURCE_CHARS)
+        .collect();
+    if source.is_empty() {
+        "unknown".to_owned()
+    } else {
+        source
+    }
+}
+
+/// The pause of a count now: `Some(until)` while it lasts.
+fn paused_until(count: Option<&Throttle>, at: &str) -> Option<String> {
+    count
+        .and_then(|c| c.locked_until.clone())
+        .filter(|until| until.as_str() > at)
+}
+
+/// Counts one more failure of `source` against `user_id` (`ANY_LOGIN`), pausing sign-in
+/// after `after` failures; returns the pause, if any.
+async fn count_failure(
+    store: &Store,
+    source: &str,
+    user_id: i64,
+    after: u32,
+    at: Timestamp,
+) -> Result<Option<String>, OpsError> {
+    let forgotten = (at - FAILURES_FORGOTTEN_AFTER).to_string();
+    let earlier = store
+        .throttle(source, user_id)
+        .await?
+        .filter(|c| c.last_failure >= forgotten)
+        .map_or(0, |c| c.failures);
+    let failures = earlier + 1;
+    let locked_until = lockout(failures, after).map(|wait| (at + wait).to_string());
+    store
+        .set_throttle(
+            source,
+            user_id,
+            &Throttle {
+                failures,
+                last_failure: at.to_string(),
+                locked_until: locked_until.clone(),
+            },
+        )
+        .await?;
+    Ok(locked_until)
+}
+
+/// Signs `login` in with `password` from `source` (see [`source_of`]), starting a new
+/// session.
 pub async fn sign_in(
     store: &Store,
     config: &WorkspaceConfig,
+    source: &str,
     login: &str,
     password: &str,
 ) -> Result<Result<SignedIn, SignInRefused>, OpsError> {
     let at = now();
+    let at_text = at.to_string();
+    let wider = config.lockout_after.saturating_mul(WIDER_COUNT_FACTOR);
+    // A source that failed too often against any logins waits, whatever it tries now.
+    if let Some(until) = paused_until(store.throttle(source, ANY_LOGIN).await?.as_ref(), &at_text) {
+        // As long as any other answer: the time tells nothing either.
+        verify_off_thread(None, password).await;
+        return Ok(Err(SignInRefused::Locked(until)));
+    }
     let Some((account, hash)) = store.account_for_login(login).await? else {
         verify_off_thread(None, password).await;
-        return Ok(Err(SignInRefused::Wrong));
+        let locked = count_failure(store, source, ANY_LOGIN, wider, at).await?;
+        return Ok(Err(
+            locked.map_or(SignInRefused::Wrong, SignInRefused::Locked)
+        ));
     };
-    if let Some(until) = &account.locked_until
-        && until.as_str() > at.to_string().as_str()
-    {
-        // As long as any other answer: the time tells nothing either.
+    let pair = store.throttle(source, account.id).await?;
+    let account_pause = account
+        .locked_until
+        .clone()
+        .filter(|until| until.as_str() > at_text.as_str());
+    if let Some(until) = paused_until(pair.as_ref(), &at_text).or(account_pause) {
         verify_off_thread(Some(hash), password).await;
-        return Ok(Err(SignInRefused::Locked(until.clone())));
+        return Ok(Err(SignInRefused::Locked(until)));
     }
     // The hash is checked for disabled accounts too: the answer takes as long either way.
     let right = verify_off_thread(Some(hash), password).await;
     if account.disabled || !right {
-        let failures = account.failed_logins + 1;
-        let locked = lockout(failures, config.lockout_after).map(|wait| (at + wait).to_string());
+        let from_here = count_failure(store, source, account.id, config.lockout_after, at).await?;
+        let from_source = count_failure(store, source, ANY_LOGIN, wider, at).await?;
+        // Every source together: the account's own count, at the wider limit.
+        let everywhere =
+            lockout(account.failed_logins + 1, wider).map(|wait| (at + wait).to_string());
         store
-            .record_login_failure(account.id, locked.as_deref())
+            .record_login_failure(account.id, everywhere.as_deref())
             .await?;
         if account.disabled {
             return Ok(Err(SignInRefused::Wrong));
         }
-        return Ok(Err(match locked {
-            Some(until) => SignInRefused::Locked(until),
-            None => SignInRefused::Wrong,
-        }));
+        return Ok(Err(from_here
+            .or(from_source)
+            .or(everywhere)
+            .map_or(SignInRefused::Wrong, SignInRefused::Locked)));
     }
+    store.clear_throttle(source, account.id).await?;
     store.record_login_success(account.id).await?;
+    store
+        .purge_throttles(&(at - FAILURES_FORGOTTEN_AFTER).to_string())
+        .await?;
     let token = auth::new_token().map_err(|e| OpsError::BadRequest(e.to_string()))?;
     let csrf_token = auth::new_token().map_err(|e| OpsError::BadRequest(e.to_string()))?;
     let expires = session_end(config, at, at);

@@ -270,6 +270,85 @@ impl Store {
     }
 }
 
+/// Failed sign-ins from one source against one account (or any login, `user_id` 0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Throttle {
+    /// Failures counted.
+    pub failures: i64,
+    /// When the last one happened (RFC 3339).
+    pub last_failure: String,
+    /// Until when sign-in from the source waits, if it does.
+    pub locked_until: Option<String>,
+}
+
+impl Store {
+    /// The failures counted for `source` against account `user_id` (0: any login).
+    pub async fn throttle(
+        &self,
+        source: &str,
+        user_id: i64,
+    ) -> Result<Option<Throttle>, StoreError> {
+        let row = sqlx::query(
+            "SELECT failures, last_failure, locked_until FROM sign_in_throttle \
+             WHERE source = $1 AND user_id = $2",
+        )
+        .bind(source)
+        .bind(user_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| {
+            Ok(Throttle {
+                failures: r.try_get("failures")?,
+                last_failure: r.try_get("last_failure")?,
+                locked_until: r.try_get("locked_until")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Stores the failures counted for `source` against account `user_id`.
+    pub async fn set_throttle(
+        &self,
+        source: &str,
+        user_id: i64,
+        throttle: &Throttle,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sign_in_throttle (source, user_id, failures, last_failure, locked_until) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (source, user_id) DO UPDATE SET \
+             failures = excluded.failures, last_failure = excluded.last_failure, \
+             locked_until = excluded.locked_until",
+        )
+        .bind(source)
+        .bind(user_id)
+        .bind(throttle.failures)
+        .bind(&throttle.last_failure)
+        .bind(throttle.locked_until.as_deref())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Forgets the failures of `source` against account `user_id` (it signed in).
+    pub async fn clear_throttle(&self, source: &str, user_id: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sign_in_throttle WHERE source = $1 AND user_id = $2")
+            .bind(source)
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Removes the counts whose last failure is before `before` (RFC 3339).
+    pub async fn purge_throttles(&self, before: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sign_in_throttle WHERE last_failure < $1")
+            .bind(before)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}
+
 impl WriteTx {
     /// Adds an account (audited; the password is not recorded).
     pub async fn add_account(&mut self, new: &NewAccount<'_>) -> Result<i64, StoreError> {

@@ -76,10 +76,10 @@ pub async fn run(
                 Err(_) => break,
             },
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(err) => {
                     accept_failed(&err).await;
                     continue;
@@ -88,6 +88,7 @@ pub async fn run(
         };
         tokio::spawn(connection(
             stream,
+            ClientAddr(peer.ip()),
             router.clone(),
             rejections.clone(),
             settings,
@@ -117,9 +118,15 @@ async fn accept_failed(err: &std::io::Error) {
     tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
+/// The address a connection comes from, in every request's extensions (the workspace counts
+/// failed sign-ins per client).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ClientAddr(pub std::net::IpAddr);
+
 /// Serves one connection until it closes; `_slot` frees its place under the cap on return.
 async fn connection(
     stream: TcpStream,
+    client: ClientAddr,
     router: Router,
     rejections: Arc<Rejections>,
     settings: ServerSettings,
@@ -130,8 +137,9 @@ async fn connection(
     let _ = stream.set_nodelay(true);
     let head = Arc::new(HeadState::default());
     let io = TokioIo::new(HeadGuard::new(stream, rejections, head.clone()));
-    let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
         let router = router.clone();
+        request.extensions_mut().insert(client);
         async move {
             // The guard stops following the stream after a chunked body: the connection must
             // end with this response, so that hyper reads no head the guard has not checked.

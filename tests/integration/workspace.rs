@@ -204,7 +204,7 @@ async fn add(
 }
 
 async fn sign_in(store: &Store, login: &str) -> Session {
-    let signed = accounts::sign_in(store, &Default::default(), login, PASSWORD)
+    let signed = accounts::sign_in(store, &Default::default(), "test", login, PASSWORD)
         .await
         .expect("sign in")
         .expect("accepted");
@@ -1923,14 +1923,14 @@ async fn passwords_expiry_changes_and_public_escaping(backend: Backend) {
         StatusCode::OK
     );
     assert!(
-        accounts::sign_in(&w.store, &Default::default(), "dept-a", PASSWORD)
+        accounts::sign_in(&w.store, &Default::default(), "test", "dept-a", PASSWORD)
             .await
             .expect("sign in")
             .is_err(),
         "the old password no longer works"
     );
     assert!(
-        accounts::sign_in(&w.store, &Default::default(), "dept-a", new)
+        accounts::sign_in(&w.store, &Default::default(), "test", "dept-a", new)
             .await
             .expect("sign in")
             .is_ok()
@@ -1972,7 +1972,7 @@ async fn passwords_expiry_changes_and_public_escaping(backend: Backend) {
         "paused after the guesses"
     );
     assert!(
-        accounts::sign_in(&w.store, &Default::default(), "viewer", PASSWORD)
+        accounts::sign_in(&w.store, &Default::default(), "test", "viewer", PASSWORD)
             .await
             .expect("sign in")
             .is_err()
@@ -2215,6 +2215,97 @@ async fn a_form_save_keeps_the_parts_of_earmarked_funds(backend: Backend) {
     );
 }
 
+/// Failed sign-ins are counted per client: one machine guessing an account's password
+/// pauses sign-in for itself, not for the owner signing in from elsewhere; a machine trying
+/// many logins pauses for every login; an account guessed from many machines pauses
+/// everywhere. Behind a reverse proxy the client is the address in the configured header.
+async fn failed_sign_ins_pause_the_client_that_made_them(backend: Backend) {
+    let w = world(backend).await;
+    let settings = WorkspaceSettings {
+        config: keikaku::config::WorkspaceConfig {
+            client_address_header: Some("X-Real-IP".into()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let app = web::app(w.state.clone().with_workspace(settings));
+    let attempt = |from: &'static str, login: &'static str, password: &'static str| {
+        let app = app.clone();
+        async move {
+            api(
+                &app,
+                &Session::default(),
+                Method::POST,
+                "/api/admin/v1/session",
+                Some(json!({"login": login, "password": password})),
+                &[("x-real-ip", from.to_owned())],
+            )
+            .await
+            .status
+        }
+    };
+    // Five wrong passwords from one machine: the right one waits there, not elsewhere.
+    for _ in 0..5 {
+        assert_eq!(
+            attempt("192.0.2.1", "viewer", "wrong password!").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        attempt("192.0.2.1", "viewer", PASSWORD).await,
+        StatusCode::UNAUTHORIZED,
+        "the guessing machine waits"
+    );
+    assert_eq!(
+        attempt("192.0.2.2", "viewer", PASSWORD).await,
+        StatusCode::OK,
+        "the owner elsewhere signs in"
+    );
+    // A machine trying many logins (four times the limit) waits for every login.
+    for _ in 0..20 {
+        attempt("192.0.2.3", "nobody-here", "wrong password!").await;
+    }
+    assert_eq!(
+        attempt("192.0.2.3", "planning", PASSWORD).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        attempt("192.0.2.4", "planning", PASSWORD).await,
+        StatusCode::OK
+    );
+    // One account guessed from twenty machines, once each, waits everywhere.
+    const MACHINES: [&str; 20] = [
+        "198.51.100.1",
+        "198.51.100.2",
+        "198.51.100.3",
+        "198.51.100.4",
+        "198.51.100.5",
+        "198.51.100.6",
+        "198.51.100.7",
+        "198.51.100.8",
+        "198.51.100.9",
+        "198.51.100.10",
+        "198.51.100.11",
+        "198.51.100.12",
+        "198.51.100.13",
+        "198.51.100.14",
+        "198.51.100.15",
+        "198.51.100.16",
+        "198.51.100.17",
+        "198.51.100.18",
+        "198.51.100.19",
+        "198.51.100.20",
+    ];
+    for from in MACHINES {
+        attempt(from, "dept-b", "wrong password!").await;
+    }
+    assert_eq!(
+        attempt("203.0.113.9", "dept-b", PASSWORD).await,
+        StatusCode::UNAUTHORIZED,
+        "guessed from many machines: paused everywhere"
+    );
+}
+
 /// An upload is judged against one state of its edition and stored only over that state:
 /// a form saved or a review step taken in between (both change the edition in place) makes
 /// the import over the old state a conflict that stores nothing; over the state now, it
@@ -2442,6 +2533,7 @@ async fn a_sheet_is_never_told_what_another_municipality_stores(backend: Backend
 }
 
 on_every_backend!(
+    failed_sign_ins_pause_the_client_that_made_them,
     uploads_are_read_within_the_servers_limits,
     a_sheet_is_stored_only_over_the_state_it_was_judged_against,
     a_sheet_is_never_told_what_another_municipality_stores,

@@ -167,14 +167,14 @@ async fn accounts_are_added_listed_disabled_and_given_new_passwords(backend: Bac
 
     let store = db.store().await;
     let config = WorkspaceConfig::default();
-    let signed = accounts::sign_in(&store, &config, "kenko", "first-password-1")
+    let signed = accounts::sign_in(&store, &config, "test", "kenko", "first-password-1")
         .await
         .expect("sign in");
     assert!(
         signed.is_ok(),
         "the password read from stdin is the one set"
     );
-    let signed = accounts::sign_in(&store, &config, "root", "admin-password-1")
+    let signed = accounts::sign_in(&store, &config, "test", "root", "admin-password-1")
         .await
         .expect("sign in");
     assert!(signed.is_ok(), "CRLF is not part of the password");
@@ -182,7 +182,7 @@ async fn accounts_are_added_listed_disabled_and_given_new_passwords(backend: Bac
     let out = user(&db, &["disable", "kenko"], "");
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(listed(&db)[0]["disabled"], true);
-    let signed = accounts::sign_in(&store, &config, "kenko", "first-password-1")
+    let signed = accounts::sign_in(&store, &config, "test", "kenko", "first-password-1")
         .await
         .expect("sign in");
     assert_eq!(signed.err(), Some(accounts::SignInRefused::Wrong));
@@ -196,11 +196,11 @@ async fn accounts_are_added_listed_disabled_and_given_new_passwords(backend: Bac
         "second-password-2\n",
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    let signed = accounts::sign_in(&store, &config, "kenko", "first-password-1")
+    let signed = accounts::sign_in(&store, &config, "test", "kenko", "first-password-1")
         .await
         .expect("sign in");
     assert!(signed.is_err(), "the old password no longer signs in");
-    let signed = accounts::sign_in(&store, &config, "kenko", "second-password-2")
+    let signed = accounts::sign_in(&store, &config, "test", "kenko", "second-password-2")
         .await
         .expect("sign in");
     assert!(signed.is_ok(), "the new password signs in");

@@ -17,7 +17,7 @@ use keikaku_core::{FiscalYear, MunicipalityCode};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
-use super::{SESSION_COOKIE, Signed, place, set_cookie, status_of};
+use super::{ClientSource, SESSION_COOKIE, Signed, place, set_cookie, status_of};
 use crate::ops::accounts::{self, SignInRefused};
 use crate::ops::workspace::{self, Acting, ProjectView, SaveProject, WorkspaceError};
 use crate::storage::audit::AuditFilter;
@@ -156,10 +156,15 @@ pub(super) struct SignedInBody {
         (status = 415, description = "Not JSON", body = crate::web::error::ErrorBody),
         (status = 422, description = "Missing fields", body = crate::web::error::ErrorBody),
 ))]
-pub(super) async fn sign_in(State(state): State<AppState>, Body(body): Body<SignIn>) -> Response {
+pub(super) async fn sign_in(
+    State(state): State<AppState>,
+    ClientSource(source): ClientSource,
+    Body(body): Body<SignIn>,
+) -> Response {
     match accounts::sign_in(
         &state.store,
         &state.workspace.config,
+        &source,
         body.login.trim(),
         &body.password,
     )

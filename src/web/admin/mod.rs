@@ -408,6 +408,40 @@ impl FromRequestParts<AppState> for Signed {
     }
 }
 
+/// Where a request comes from, for counting failed sign-ins per client: the address a
+/// trusted reverse proxy gives in `[workspace] client_address_header` (the last one of a
+/// list, the one that proxy added), else the address of the connection.
+pub(super) struct ClientSource(pub String);
+
+impl FromRequestParts<AppState> for ClientSource {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let from_proxy = state
+            .workspace
+            .config
+            .client_address_header
+            .as_deref()
+            .and_then(|name| parts.headers.get(name))
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.rsplit(',').next())
+            .map(str::trim)
+            .filter(|value| !value.is_empty());
+        let address = match from_proxy {
+            Some(address) => address.to_owned(),
+            None => parts
+                .extensions
+                .get::<super::server::ClientAddr>()
+                .map(|client| client.0.to_string())
+                .unwrap_or_default(),
+        };
+        Ok(ClientSource(accounts::source_of(&address)))
+    }
+}
+
 /// The value of cookie `name` in the request's `Cookie` headers.
 pub fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
     headers

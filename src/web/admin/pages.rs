@@ -15,7 +15,8 @@ use keikaku_core::{EditionSpan, EditionState, MunicipalityCode, PolicyCode};
 use serde::Deserialize;
 
 use super::{
-    LOGIN_COOKIE, PAGE_LANG, SESSION_COOKIE, Signed, cookie_value, place, set_cookie, status_of,
+    ClientSource, LOGIN_COOKIE, PAGE_LANG, SESSION_COOKIE, Signed, cookie_value, place, set_cookie,
+    status_of,
 };
 use crate::ops::accounts::{self, SignInRefused, local_time};
 use crate::ops::workspace::{self, Acting, Opened, SaveProject, WorkspaceError};
@@ -220,6 +221,7 @@ pub(super) struct LoginForm {
 pub(super) async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
+    ClientSource(source): ClientSource,
     Form(form): Form<LoginForm>,
 ) -> Response {
     // The form must come from this site's own sign-in page (its token is in a cookie that
@@ -236,6 +238,7 @@ pub(super) async fn login(
     let result = accounts::sign_in(
         &state.store,
         &state.workspace.config,
+        &source,
         form.login.trim(),
         &form.password,
     )
@@ -323,6 +326,7 @@ pub(super) struct PasswordForm {
 pub(super) async fn change_password(
     State(state): State<AppState>,
     signed: Signed,
+    ClientSource(source): ClientSource,
     Form(form): Form<PasswordForm>,
 ) -> Response {
     let result = accounts::change_own_password(
@@ -342,6 +346,7 @@ pub(super) async fn change_password(
             return match accounts::sign_in(
                 &state.store,
                 &state.workspace.config,
+                &source,
                 &signed.account.login,
                 &form.new,
             )
