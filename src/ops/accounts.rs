@@ -319,10 +319,7 @@ pub async fn departments_of(
     code: &MunicipalityCode,
 ) -> Result<Vec<String>, AccountError> {
     let mut names = std::collections::BTreeSet::new();
-    for info in store.editions().await.map_err(from_store)? {
-        if info.municipality.code != *code {
-            continue;
-        }
+    for info in store.editions_of(code).await.map_err(from_store)? {
         let edition = store.edition(info.id).await.map_err(from_store)?;
         for (_, project) in edition.projects() {
             names.extend(project.departments.iter().cloned());

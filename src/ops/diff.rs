@@ -58,12 +58,7 @@ pub async fn history(
         },
     )
     .await?;
-    let infos: Vec<EditionInfo> = store
-        .editions()
-        .await?
-        .into_iter()
-        .filter(|e| e.municipality.code == anchor.municipality.code)
-        .collect();
+    let infos: Vec<EditionInfo> = store.editions_of(&anchor.municipality.code).await?;
     let mut editions: Vec<Edition> = Vec::with_capacity(infos.len());
     for info in &infos {
         editions.push(store.edition(info.id).await?);

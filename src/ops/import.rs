@@ -185,12 +185,10 @@ async fn load_base(
         .filter(|(id, _)| !own.contains(id))
         .collect();
     let previous = match store
-        .editions()
+        .editions_of(&info.municipality.code)
         .await?
         .into_iter()
-        .filter(|e| {
-            e.municipality.code == info.municipality.code && e.span.first() < info.span.first()
-        })
+        .filter(|e| e.span.first() < info.span.first())
         .max_by_key(|e| e.span)
     {
         Some(previous) => Some(store.edition(previous.id).await?),

@@ -15,7 +15,7 @@ pub mod sample;
 pub mod sheet;
 pub mod workspace;
 
-use keikaku_core::EditionSpan;
+use keikaku_core::{EditionSpan, MunicipalityCode};
 
 use crate::storage::read::EditionInfo;
 use crate::storage::{Store, StoreError};
@@ -49,7 +49,19 @@ pub async fn find_edition(
     store: &Store,
     selector: &EditionSelector,
 ) -> Result<EditionInfo, OpsError> {
-    let editions = store.editions().await?;
+    // A municipality named by its code is listed alone (a national database holds thousands
+    // of editions); a name, or none, needs the whole list.
+    let editions = match selector
+        .municipality
+        .as_deref()
+        .and_then(|m| MunicipalityCode::parse(m).ok())
+    {
+        Some(code) => match store.editions_of(&code).await? {
+            found if found.is_empty() => store.editions().await?,
+            found => found,
+        },
+        None => store.editions().await?,
+    };
     if editions.is_empty() {
         return Err(OpsError::NotFound(
             "the database holds no plan yet; import one with `keikaku import FILE`".into(),

@@ -334,9 +334,11 @@ fn lacks_amount(project: &Project, span: EditionSpan) -> bool {
 /// The editions of the actor's municipality (every municipality's for an administrator of
 /// all), newest first.
 pub async fn editions_for(store: &Store, actor: &Actor) -> Result<Vec<EditionInfo>, OpsError> {
-    let mut editions: Vec<EditionInfo> = store
-        .editions()
-        .await?
+    let listed = match &actor.municipality {
+        Some(code) => store.editions_of(code).await?,
+        None => store.editions().await?,
+    };
+    let mut editions: Vec<EditionInfo> = listed
         .into_iter()
         .filter(|e| actor.serves(&e.municipality.code))
         .collect();
@@ -417,13 +419,10 @@ pub async fn changes_by_department(
     opened: &Opened,
 ) -> Result<Option<BTreeMap<String, usize>>, OpsError> {
     let previous = store
-        .editions()
+        .editions_of(&opened.info.municipality.code)
         .await?
         .into_iter()
-        .filter(|e| {
-            e.municipality.code == opened.info.municipality.code
-                && e.span.first() < opened.info.span.first()
-        })
+        .filter(|e| e.span.first() < opened.info.span.first())
         .max_by_key(|e| e.span);
     let Some(previous) = previous else {
         return Ok(None);

@@ -99,6 +99,23 @@ impl Store {
         rows.iter().map(edition_info).collect()
     }
 
+    /// The stored editions of municipality `code`, by first year.
+    pub async fn editions_of(
+        &self,
+        code: &MunicipalityCode,
+    ) -> Result<Vec<EditionInfo>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.id, e.municipality_code, m.name, e.first_year, e.last_year, e.title, e.source, e.state, \
+                    e.imported_at, e.updated_at, e.revision, (SELECT COUNT(*) FROM project p WHERE p.edition_id = e.id) AS projects \
+             FROM edition e JOIN municipality m ON m.code = e.municipality_code \
+             WHERE e.municipality_code = $1 ORDER BY e.first_year, e.last_year",
+        )
+        .bind(code.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(edition_info).collect()
+    }
+
     /// The id of the stored edition of `code` with this span, if any.
     pub async fn edition_id(
         &self,

@@ -62,6 +62,7 @@ async fn both_dialects_have_the_same_tables_and_columns() {
                 "project_department",
                 "project_funding",
                 "project_strategy",
+                "sign_in_throttle",
                 "user_department",
                 "user_session",
             ],
