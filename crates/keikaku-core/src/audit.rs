@@ -238,6 +238,52 @@ pub fn field_changes(
         .collect()
 }
 
+/// The changes between two versions of an edition's structure (its goals and policies), in
+/// the order of `after` then of what `before` had alone. Keys: `goal.3` for a goal added
+/// (`old` is `None`) or removed (`new` is `None`), with its title; `goal.3.title` and
+/// `goal.3.field` for a changed 基本目標 or 分野; `policy.1-1` for a policy added or removed;
+/// `policy.1-1.title` and `policy.1-1.vision` for a changed 施策名 or めざすまちの姿.
+pub fn structure_changes(before: &crate::Edition, after: &crate::Edition) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    let mut change = |field: String, old: Option<&str>, new: Option<&str>| {
+        if old != new {
+            out.push(FieldChange {
+                field,
+                old: old.map(str::to_owned),
+                new: new.map(str::to_owned),
+            });
+        }
+    };
+    let goal_in = |e: &'_ crate::Edition, n: u32| e.goals.iter().find(|g| g.number == n).cloned();
+    for goal in &after.goals {
+        match goal_in(before, goal.number) {
+            None => change(format!("goal.{}", goal.number), None, Some(&goal.title)),
+            Some(old) => {
+                change(format!("goal.{}.title", goal.number), Some(&old.title), Some(&goal.title));
+                change(format!("goal.{}.field", goal.number), Some(&old.field), Some(&goal.field));
+            }
+        }
+    }
+    for goal in before.goals.iter().filter(|g| goal_in(after, g.number).is_none()) {
+        change(format!("goal.{}", goal.number), Some(&goal.title), None);
+    }
+    for policy in after.policies() {
+        match before.policies().find(|p| p.code == policy.code) {
+            None => change(format!("policy.{}", policy.code), None, Some(&policy.title)),
+            Some(old) => {
+                change(format!("policy.{}.title", policy.code), Some(&old.title), Some(&policy.title));
+                change(format!("policy.{}.vision", policy.code), Some(&old.vision), Some(&policy.vision));
+            }
+        }
+    }
+    for policy in before.policies() {
+        if !after.policies().any(|p| p.code == policy.code) {
+            change(format!("policy.{}", policy.code), Some(&policy.title), None);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
