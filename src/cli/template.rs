@@ -101,15 +101,14 @@ fn run_blank(config: &Config, args: &TemplateArgs) -> anyhow::Result<ExitCode> {
              (e.g. --municipality 073423 --municipality-name 鏡石町 --edition R6-R8)"
         );
     };
-    let code = MunicipalityCode::parse(code)
-        .map_err(|e| anyhow::anyhow!("--municipality {code}: {e}"))?;
+    let code =
+        MunicipalityCode::parse(code).map_err(|e| anyhow::anyhow!("--municipality {code}: {e}"))?;
     let municipality = Municipality {
         code,
         name: name.trim().to_owned(),
     };
     let csv = args.format == TemplateFormat::Csv;
-    let download =
-        sheet::blank_template(municipality, span, csv, &config.rules.extra_statuses)?;
+    let download = sheet::blank_template(municipality, span, csv, &config.rules.extra_statuses)?;
     write_out(args, &download)?;
     Ok(ExitCode::SUCCESS)
 }

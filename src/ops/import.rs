@@ -163,14 +163,20 @@ async fn load_base(
     // against an empty draft of that edition, which importing creates.
     if let Some((blank, blank_span)) = import::sheet::blank_identity(source.bytes)
         && blank_span == span
-        && municipality.as_deref().is_none_or(|m| m == blank.code.as_str())
+        && municipality
+            .as_deref()
+            .is_none_or(|m| m == blank.code.as_str())
         && !store
             .editions()
             .await?
             .iter()
             .any(|e| e.municipality.code == blank.code && e.span == span)
     {
-        let other_ids = store.stable_ids_of(&blank.code).await?.into_iter().collect();
+        let other_ids = store
+            .stable_ids_of(&blank.code)
+            .await?
+            .into_iter()
+            .collect();
         return Ok(Some(Base {
             edition: keikaku_core::sheet::template::blank_edition(blank, span),
             other_ids,

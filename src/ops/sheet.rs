@@ -2,8 +2,8 @@
 //! one department's (its projects only; importing it keeps every other project as it is,
 //! because the sheet import keeps projects a sheet has no row for).
 
-use keikaku_core::sheet::template;
 use keikaku_core::municipality::Municipality;
+use keikaku_core::sheet::template;
 use keikaku_core::{Edition, EditionSpan, Lang};
 
 use super::export::Download;

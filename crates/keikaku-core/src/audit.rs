@@ -259,20 +259,40 @@ pub fn structure_changes(before: &crate::Edition, after: &crate::Edition) -> Vec
         match goal_in(before, goal.number) {
             None => change(format!("goal.{}", goal.number), None, Some(&goal.title)),
             Some(old) => {
-                change(format!("goal.{}.title", goal.number), Some(&old.title), Some(&goal.title));
-                change(format!("goal.{}.field", goal.number), Some(&old.field), Some(&goal.field));
+                change(
+                    format!("goal.{}.title", goal.number),
+                    Some(&old.title),
+                    Some(&goal.title),
+                );
+                change(
+                    format!("goal.{}.field", goal.number),
+                    Some(&old.field),
+                    Some(&goal.field),
+                );
             }
         }
     }
-    for goal in before.goals.iter().filter(|g| goal_in(after, g.number).is_none()) {
+    for goal in before
+        .goals
+        .iter()
+        .filter(|g| goal_in(after, g.number).is_none())
+    {
         change(format!("goal.{}", goal.number), Some(&goal.title), None);
     }
     for policy in after.policies() {
         match before.policies().find(|p| p.code == policy.code) {
             None => change(format!("policy.{}", policy.code), None, Some(&policy.title)),
             Some(old) => {
-                change(format!("policy.{}.title", policy.code), Some(&old.title), Some(&policy.title));
-                change(format!("policy.{}.vision", policy.code), Some(&old.vision), Some(&policy.vision));
+                change(
+                    format!("policy.{}.title", policy.code),
+                    Some(&old.title),
+                    Some(&policy.title),
+                );
+                change(
+                    format!("policy.{}.vision", policy.code),
+                    Some(&old.vision),
+                    Some(&policy.vision),
+                );
             }
         }
     }

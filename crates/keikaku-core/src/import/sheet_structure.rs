@@ -17,8 +17,8 @@
 
 use std::collections::HashMap;
 
-use crate::import::Base;
 use crate::diagnostic::{Code, Diagnostic, Position, Report};
+use crate::import::Base;
 use crate::model::{Edition, Goal, Policy, PolicyCode};
 use crate::sheet::grid::{Grid, Value};
 use crate::sheet::{INFO_STRUCTURE, StructureColumn, is_row_version, structure_version};
@@ -181,7 +181,11 @@ fn first_difference(sheet: &SheetStructure, stored: &Edition) -> Option<Position
                 }
             }
             RowKey::Policy(c) => {
-                let new = sheet.goals.iter().flat_map(|g| &g.policies).find(|p| p.code == *c);
+                let new = sheet
+                    .goals
+                    .iter()
+                    .flat_map(|g| &g.policies)
+                    .find(|p| p.code == *c);
                 match (policy(*c), new) {
                     (Some(a), Some(b)) => a.title != b.title || a.vision != b.vision,
                     _ => true,
@@ -253,7 +257,13 @@ pub(super) fn finish(
 }
 
 /// A text cell; a failed formula is reported and reads as empty.
-fn text(grid: &Grid, r: usize, c: Option<usize>, label: &'static str, report: &mut Report) -> String {
+fn text(
+    grid: &Grid,
+    r: usize,
+    c: Option<usize>,
+    label: &'static str,
+    report: &mut Report,
+) -> String {
     let Some(c) = c else {
         return String::new();
     };
@@ -276,7 +286,10 @@ fn text(grid: &Grid, r: usize, c: Option<usize>, label: &'static str, report: &m
 
 /// Reads the structure sheet; `None` when its header lacks a needed column (reported).
 fn read(grid: &Grid, report: &mut Report) -> Option<SheetStructure> {
-    let header = grid.rows.iter().position(|r| r.iter().any(|v| !v.is_empty()))?;
+    let header = grid
+        .rows
+        .iter()
+        .position(|r| r.iter().any(|v| !v.is_empty()))?;
     let mut columns: HashMap<StructureColumn, usize> = HashMap::new();
     for (index, value) in grid.rows[header].iter().enumerate() {
         match StructureColumn::parse(&value.text()) {
@@ -323,8 +336,20 @@ fn read(grid: &Grid, report: &mut Report) -> Option<SheetStructure> {
             continue;
         }
         let cell = |c: StructureColumn| column(c).map(|i| grid.position(r, i)).unwrap_or_default();
-        let number_text = text(grid, r, column(StructureColumn::GoalNumber), "基本目標番号", report);
-        let code_text = text(grid, r, column(StructureColumn::Policy), "施策コード", report);
+        let number_text = text(
+            grid,
+            r,
+            column(StructureColumn::GoalNumber),
+            "基本目標番号",
+            report,
+        );
+        let code_text = text(
+            grid,
+            r,
+            column(StructureColumn::Policy),
+            "施策コード",
+            report,
+        );
         let goal_number = if number_text.is_empty() {
             None
         } else {
@@ -335,8 +360,12 @@ fn read(grid: &Grid, report: &mut Report) -> Option<SheetStructure> {
                         Diagnostic::new(
                             Code::BadNumber,
                             cell(StructureColumn::GoalNumber),
-                            format!("基本目標番号「{number_text}」は1から999の整数ではありません。"),
-                            format!("goal number {number_text:?} is not a whole number from 1 to 999"),
+                            format!(
+                                "基本目標番号「{number_text}」は1から999の整数ではありません。"
+                            ),
+                            format!(
+                                "goal number {number_text:?} is not a whole number from 1 to 999"
+                            ),
                         )
                         .with_field("基本目標番号"),
                     );
@@ -382,14 +411,30 @@ fn read(grid: &Grid, report: &mut Report) -> Option<SheetStructure> {
                 );
                 continue;
             }
-            let title = text(grid, r, column(StructureColumn::PolicyTitle), "施策名", report);
+            let title = text(
+                grid,
+                r,
+                column(StructureColumn::PolicyTitle),
+                "施策名",
+                report,
+            );
             if title.is_empty() {
-                report.push(missing_title(cell(StructureColumn::PolicyTitle), "施策名", &code.to_string()));
+                report.push(missing_title(
+                    cell(StructureColumn::PolicyTitle),
+                    "施策名",
+                    &code.to_string(),
+                ));
             }
             for extra in [StructureColumn::GoalTitle, StructureColumn::Field] {
                 ignored_on(grid, r, column(extra), "施策", report);
             }
-            let vision = text(grid, r, column(StructureColumn::Vision), "めざすまちの姿", report);
+            let vision = text(
+                grid,
+                r,
+                column(StructureColumn::Vision),
+                "めざすまちの姿",
+                report,
+            );
             positions.policies.insert(code, at.clone());
             rows.push((RowKey::Policy(code), at.clone()));
             policies.push((
@@ -415,11 +460,27 @@ fn read(grid: &Grid, report: &mut Report) -> Option<SheetStructure> {
                 );
                 continue;
             }
-            let title = text(grid, r, column(StructureColumn::GoalTitle), "基本目標", report);
+            let title = text(
+                grid,
+                r,
+                column(StructureColumn::GoalTitle),
+                "基本目標",
+                report,
+            );
             if title.is_empty() {
-                report.push(missing_title(cell(StructureColumn::GoalTitle), "基本目標", &format!("基本目標{number}")));
+                report.push(missing_title(
+                    cell(StructureColumn::GoalTitle),
+                    "基本目標",
+                    &format!("基本目標{number}"),
+                ));
             }
-            ignored_on(grid, r, column(StructureColumn::PolicyTitle), "基本目標", report);
+            ignored_on(
+                grid,
+                r,
+                column(StructureColumn::PolicyTitle),
+                "基本目標",
+                report,
+            );
             ignored_on(grid, r, column(StructureColumn::Vision), "基本目標", report);
             let field = text(grid, r, column(StructureColumn::Field), "分野", report);
             positions.goals.insert(number, at.clone());
@@ -489,12 +550,17 @@ fn ignored_on(grid: &Grid, r: usize, c: Option<usize>, kind: &str, report: &mut 
     if value.is_empty() {
         return;
     }
-    report.push(
-        Diagnostic::new(
-            Code::IgnoredCell,
-            grid.position(r, c),
-            format!("{kind}の行のこのセル（「{}」）は読み込みません。", value.text()),
-            format!("this cell ({:?}) is not read on a row of a {}", value.text(), if kind == "施策" { "policy" } else { "goal" }),
+    report.push(Diagnostic::new(
+        Code::IgnoredCell,
+        grid.position(r, c),
+        format!(
+            "{kind}の行のこのセル（「{}」）は読み込みません。",
+            value.text()
         ),
-    );
+        format!(
+            "this cell ({:?}) is not read on a row of a {}",
+            value.text(),
+            if kind == "施策" { "policy" } else { "goal" }
+        ),
+    ));
 }

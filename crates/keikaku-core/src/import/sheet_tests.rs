@@ -954,7 +954,10 @@ fn a_filled_blank_workbook_creates_the_edition_as_a_draft() {
     let (projects, info, structure) = filled_blank();
     let bytes = full_workbook(&projects, &info, &structure);
     let (municipality, span) = super::blank_identity(&bytes).expect("identity");
-    assert_eq!((municipality.code.as_str(), municipality.name.as_str()), ("073423", "鏡石町"));
+    assert_eq!(
+        (municipality.code.as_str(), municipality.name.as_str()),
+        ("073423", "鏡石町")
+    );
     assert_eq!(span.label(), "R6-R8");
     let parsed = read_with(&SheetXlsx, &bytes, &context_for(&blank));
     let edition = stored_in(&parsed);
@@ -971,11 +974,18 @@ fn a_filled_blank_workbook_creates_the_edition_as_a_draft() {
             (2, "活力あるまち", "産業分野")
         ]
     );
-    assert_eq!(edition.goals[0].policies[0].vision, "子どもが健やかに育つまち");
+    assert_eq!(
+        edition.goals[0].policies[0].vision,
+        "子どもが健やかに育つまち"
+    );
     // By hand: 1-1 = 1,000 + 500; 1-2 = 300; 2-1 = 2,000.
     assert_eq!(
         r6_totals(edition),
-        [("1-1".into(), 1_500), ("1-2".into(), 300), ("2-1".into(), 2_000)]
+        [
+            ("1-1".into(), 1_500),
+            ("1-2".into(), 300),
+            ("2-1".into(), 2_000)
+        ]
     );
     assert_eq!(
         edition.goals[0].policies[0].projects[1].id.as_str(),
@@ -996,12 +1006,17 @@ fn a_bad_structure_is_pointed_at_its_cell() {
     let read = |change: &dyn Fn(&mut Grid, &mut Grid)| {
         let (mut projects, info, mut structure) = filled_blank();
         change(&mut projects, &mut structure);
-        read_with(&SheetXlsx, &full_workbook(&projects, &info, &structure), &context)
+        read_with(
+            &SheetXlsx,
+            &full_workbook(&projects, &info, &structure),
+            &context,
+        )
     };
     // Row 7 is a policy of goal 3, which has no row.
     let parsed = read(&|p, s| {
         s.rows.push(structure_row(["", "", "", "3-1", "観光", ""]));
-        p.rows.push(project_row(p, "3-1", 1.0, "観光案内", [10.0, 0.0, 10.0]));
+        p.rows
+            .push(project_row(p, "3-1", 1.0, "観光案内", [10.0, 0.0, 10.0]));
     });
     let found = errors(&parsed);
     assert!(
@@ -1014,9 +1029,19 @@ fn a_bad_structure_is_pointed_at_its_cell() {
     );
     // 1-1 twice: the second row (7) is the error.
     let parsed = read(&|_, s| {
-        s.rows.push(structure_row(["1", "", "", "1-1", "子育て支援（再掲）", ""]));
+        s.rows.push(structure_row([
+            "1",
+            "",
+            "",
+            "1-1",
+            "子育て支援（再掲）",
+            "",
+        ]));
     });
-    assert_eq!(errors(&parsed), [(Code::DuplicatePolicy, "施策体系!D7".into())]);
+    assert_eq!(
+        errors(&parsed),
+        [(Code::DuplicatePolicy, "施策体系!D7".into())]
+    );
     // A policy row whose 基本目標番号 disagrees with its code: the policy (1-2) is not read,
     // so its project's row (4) names an unknown policy too.
     let parsed = read(&|_, s| s.rows[3][0] = Value::Text("2".into()));
@@ -1037,9 +1062,14 @@ fn structure_edits_are_applied_and_listed() {
     assert_eq!(structure.rows[2][3].text(), "7-1");
     structure.rows[2][4] = Value::Text("協働のまちづくり".into());
     structure.rows[1][2] = Value::Text("行財政分野".into());
-    structure
-        .rows
-        .push(structure_row(["7", "", "", "7-9", "デジタル化の推進", "便利な市役所"]));
+    structure.rows.push(structure_row([
+        "7",
+        "",
+        "",
+        "7-9",
+        "デジタル化の推進",
+        "便利な市役所",
+    ]));
     let mut row = projects.rows[1].clone();
     row[column(&projects, "施策コード")] = Value::Text("7-9".into());
     row[column(&projects, "事業番号")] = Value::Number(1.0);
@@ -1058,7 +1088,11 @@ fn structure_edits_are_applied_and_listed() {
     assert_eq!(goal.policies[0].title, "協働のまちづくり");
     let added = goal.policies.last().expect("7-9");
     assert_eq!(
-        (added.code.to_string().as_str(), added.title.as_str(), added.projects.len()),
+        (
+            added.code.to_string().as_str(),
+            added.title.as_str(),
+            added.projects.len()
+        ),
         ("7-9", "デジタル化の推進", 1)
     );
     // Every stored project stays in its policy.
@@ -1090,9 +1124,7 @@ fn a_policy_still_used_cannot_be_removed_and_stale_structures_are_refused() {
     let found = errors(&parsed);
     assert!(!found.is_empty());
     assert!(
-        found
-            .iter()
-            .all(|(code, _)| *code == Code::UnknownPolicy),
+        found.iter().all(|(code, _)| *code == Code::UnknownPolicy),
         "{found:?}"
     );
     assert_eq!(found[0].1, format!("実施計画!A{}", first_72 + 1));

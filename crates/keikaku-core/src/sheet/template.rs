@@ -31,8 +31,8 @@ use super::{
 };
 use crate::fiscal::EditionSpan;
 use crate::model::{Edition, EditionState, Project};
-use crate::municipality::Municipality;
 use crate::money::Money;
+use crate::municipality::Municipality;
 use crate::status::STANDARD;
 
 /// Rows below the projects that stay open for new ones (drop-downs reach them).
@@ -228,10 +228,8 @@ pub fn to_xlsx(edition: &Edition, extra_statuses: &[String]) -> Result<Vec<u8>, 
     sheet.add_data_validation(1, status_column, last_row, status_column, &status_rule)?;
     // The choices are the structure sheet's policy codes, with its spare rows: a policy added
     // there can be chosen at once.
-    let structure_rows = u32::try_from(
-        edition.goals.len() + edition.policies().count(),
-    )
-    .unwrap_or(0)
+    let structure_rows = u32::try_from(edition.goals.len() + edition.policies().count())
+        .unwrap_or(0)
         + SPARE_STRUCTURE_ROWS;
     let code_letter = crate::sheet::cell_name(0, structure_column(StructureColumn::Policy))
         .trim_end_matches('1')
@@ -367,7 +365,12 @@ fn write_structure(
             sheet.write_number(r, at(StructureColumn::GoalNumber)?, f64::from(goal.number))?;
             sheet.write_string(r, at(StructureColumn::Policy)?, policy.code.to_string())?;
             sheet.write_string(r, at(StructureColumn::PolicyTitle)?, &policy.title)?;
-            sheet.write_string_with_format(r, at(StructureColumn::Vision)?, &policy.vision, &wrap)?;
+            sheet.write_string_with_format(
+                r,
+                at(StructureColumn::Vision)?,
+                &policy.vision,
+                &wrap,
+            )?;
             r += 1;
         }
     }
