@@ -207,40 +207,40 @@ pub(super) fn finish(
     policy_column: usize,
     report: &mut Report,
 ) {
-    if structured.removed {
-        if let Some(goal) = edition.goals.pop() {
-            let goal_map = map.goals.pop().unwrap_or_default();
-            for (p, policy) in goal.policies.iter().enumerate() {
-                for (j, project) in policy.projects.iter().enumerate() {
-                    let row = goal_map
-                        .policies
-                        .get(p)
-                        .and_then(|m| m.projects.get(j))
-                        .and_then(|m| match &m.at {
-                            Position::Cell { row, .. } => Some(*row as usize),
-                            _ => None,
-                        });
-                    let position = match row {
-                        Some(row) => grid.position(row, policy_column),
-                        None => structured.sheet_at.clone().unwrap_or_default(),
-                    };
-                    let code = policy.code;
-                    report.push(
-                        Diagnostic::new(
-                            Code::UnknownPolicy,
-                            position,
-                            format!(
-                                "施策 {code}「{}」は施策体系シートから削除されていますが、事業 No.{} {}（事業ID {}）がまだこの施策にあります。事業をほかの施策に移すか「計画から外す」にしてから施策を削除してください。",
-                                policy.title, project.number, project.name, project.id
-                            ),
-                            format!(
-                                "policy {code} {:?} was deleted from the structure sheet but project No.{} {:?} (id {}) is still in it: move the project to another policy or take it out of the plan before deleting the policy",
-                                policy.title, project.number, project.name, project.id
-                            ),
-                        )
-                        .with_field("施策"),
-                    );
-                }
+    if structured.removed
+        && let Some(goal) = edition.goals.pop()
+    {
+        let goal_map = map.goals.pop().unwrap_or_default();
+        for (p, policy) in goal.policies.iter().enumerate() {
+            for (j, project) in policy.projects.iter().enumerate() {
+                let row = goal_map
+                    .policies
+                    .get(p)
+                    .and_then(|m| m.projects.get(j))
+                    .and_then(|m| match &m.at {
+                        Position::Cell { row, .. } => Some(*row as usize),
+                        _ => None,
+                    });
+                let position = match row {
+                    Some(row) => grid.position(row, policy_column),
+                    None => structured.sheet_at.clone().unwrap_or_default(),
+                };
+                let code = policy.code;
+                report.push(
+                    Diagnostic::new(
+                        Code::UnknownPolicy,
+                        position,
+                        format!(
+                            "施策 {code}「{}」は施策体系シートから削除されていますが、事業 No.{} {}（事業ID {}）がまだこの施策にあります。事業をほかの施策に移すか「計画から外す」にしてから施策を削除してください。",
+                            policy.title, project.number, project.name, project.id
+                        ),
+                        format!(
+                            "policy {code} {:?} was deleted from the structure sheet but project No.{} {:?} (id {}) is still in it: move the project to another policy or take it out of the plan before deleting the policy",
+                            policy.title, project.number, project.name, project.id
+                        ),
+                    )
+                    .with_field("施策"),
+                );
             }
         }
     }
