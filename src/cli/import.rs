@@ -148,6 +148,8 @@ fn context(
                 None => None,
             },
             limits: Default::default(),
+            // The command line is the planning office's: it may change the structure.
+            structure_edits: true,
         },
         layout,
     ))

@@ -216,7 +216,13 @@ fn read_grid(grid: &Grid, structure_grid: Option<&Grid>, context: &Context) -> P
     let mut report = Report::default();
     check_identity(grid, &base.edition, &mut report);
     let stored = &base.edition;
-    let structured = structure::apply(base, grid, structure_grid, &mut report);
+    let structured = structure::apply(
+        base,
+        grid,
+        structure_grid,
+        context.structure_edits,
+        &mut report,
+    );
     let base = &structured.base;
     let Some(header) = grid
         .rows

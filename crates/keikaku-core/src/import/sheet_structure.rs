@@ -13,7 +13,8 @@
 //! stored structure is still what the workbook was made from, and is refused as `stale-row`
 //! otherwise. Structures are few rows kept by the planning office, so one version for all of
 //! them is enough to keep two workbooks from undoing each other. A workbook without a structure
-//! sheet (made before it existed, or a test's) keeps the stored structure.
+//! sheet (made before it existed, or a test's) keeps the stored structure, and so does an
+//! import whose [`crate::import::Context::structure_edits`] is off (a department's upload).
 
 use std::collections::HashMap;
 
@@ -67,6 +68,7 @@ pub(super) fn apply(
     base: &Base,
     info: &Grid,
     structure: Option<&Grid>,
+    edits: bool,
     report: &mut Report,
 ) -> Structured {
     let keep = |sheet_at: Option<Position>, positions: StructurePositions| Structured {
@@ -87,6 +89,21 @@ pub(super) fn apply(
     let at = Some(sheet.header_at.clone());
     if sheet_version == stored_version {
         return keep(at, sheet.positions);
+    }
+    if !edits {
+        // Only a changed structure sheet is worth a word.
+        if info
+            .info(INFO_STRUCTURE)
+            .is_none_or(|(recorded, _)| recorded != sheet_version)
+        {
+            report.push(Diagnostic::new(
+                Code::IgnoredCell,
+                sheet.header_at.clone(),
+                "施策体系シートの変更はこの取り込みでは反映しません（施策体系は企画担当が keikaku import で変更します）。",
+                "the changes in the structure sheet are not applied by this import (the planning office changes the structure with keikaku import)",
+            ));
+        }
+        return keep(at, StructurePositions::default());
     }
     match info.info(INFO_STRUCTURE) {
         Some((recorded, _)) if recorded == sheet_version => keep(at, sheet.positions),

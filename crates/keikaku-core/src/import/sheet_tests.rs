@@ -885,6 +885,15 @@ fn structure_row(cells: [&str; 6]) -> Vec<Value> {
         .collect()
 }
 
+/// The context of the planning office's import of a workbook made from `edition`: structure
+/// sheet applied.
+fn planning_context(edition: &Edition) -> Context {
+    Context {
+        structure_edits: true,
+        ..context_for(edition)
+    }
+}
+
 fn kagamiishi() -> Edition {
     template::blank_edition(
         Municipality {
@@ -959,7 +968,7 @@ fn a_filled_blank_workbook_creates_the_edition_as_a_draft() {
         ("073423", "鏡石町")
     );
     assert_eq!(span.label(), "R6-R8");
-    let parsed = read_with(&SheetXlsx, &bytes, &context_for(&blank));
+    let parsed = read_with(&SheetXlsx, &bytes, &planning_context(&blank));
     let edition = stored_in(&parsed);
     assert_eq!(edition.state, crate::model::EditionState::Draft);
     let goals: Vec<(u32, &str, &str)> = edition
@@ -1002,7 +1011,7 @@ fn a_filled_blank_workbook_creates_the_edition_as_a_draft() {
 #[test]
 fn a_bad_structure_is_pointed_at_its_cell() {
     let blank = kagamiishi();
-    let context = context_for(&blank);
+    let context = planning_context(&blank);
     let read = |change: &dyn Fn(&mut Grid, &mut Grid)| {
         let (mut projects, info, mut structure) = filled_blank();
         change(&mut projects, &mut structure);
@@ -1080,7 +1089,7 @@ fn structure_edits_are_applied_and_listed() {
     let parsed = read_with(
         &SheetXlsx,
         &full_workbook(&projects, &info, &structure),
-        &context_for(&edition),
+        &planning_context(&edition),
     );
     let merged = stored_in(&parsed);
     let goal = &merged.goals[0];
@@ -1102,6 +1111,28 @@ fn structure_edits_are_applied_and_listed() {
         changes.structure,
         ["goal.7.field", "policy.7-1.title", "policy.7-9"]
     );
+
+    // Without structure edits (a department's upload), the structure stays and a warning
+    // says so; the row of the policy the sheet added names an unknown policy.
+    let parsed = read_with(
+        &SheetXlsx,
+        &full_workbook(&projects, &info, &structure),
+        &context_for(&edition),
+    );
+    let new_row = projects.rows.len();
+    assert_eq!(
+        errors(&parsed),
+        [(Code::UnknownPolicy, format!("実施計画!A{new_row}"))]
+    );
+    assert!(
+        parsed
+            .report
+            .diagnostics
+            .iter()
+            .any(|d| d.code == Code::IgnoredCell && d.position.to_string() == "施策体系!D1"),
+        "{:?}",
+        parsed.report
+    );
 }
 
 #[test]
@@ -1119,7 +1150,7 @@ fn a_policy_still_used_cannot_be_removed_and_stale_structures_are_refused() {
     let parsed = read_with(
         &SheetXlsx,
         &full_workbook(&projects, &info, &structure),
-        &context_for(&edition),
+        &planning_context(&edition),
     );
     let found = errors(&parsed);
     assert!(!found.is_empty());
@@ -1137,7 +1168,7 @@ fn a_policy_still_used_cannot_be_removed_and_stale_structures_are_refused() {
     let parsed = read_with(
         &SheetXlsx,
         &full_workbook(&projects, &info, &structure),
-        &context_for(&moved_on),
+        &planning_context(&moved_on),
     );
     assert_eq!(errors(&parsed), [(Code::StaleRow, "施策体系!D3".into())]);
     // Unchanged in the workbook: the other rename stays.
@@ -1145,7 +1176,7 @@ fn a_policy_still_used_cannot_be_removed_and_stale_structures_are_refused() {
     let parsed = read_with(
         &SheetXlsx,
         &full_workbook(&projects, &info, &structure),
-        &context_for(&moved_on),
+        &planning_context(&moved_on),
     );
     assert_eq!(stored_in(&parsed).goals[0].policies[0].title, "別の名前");
 }
