@@ -193,7 +193,8 @@ async fn load_base(
     .await
     .map_err(|err| match err {
         OpsError::NotFound(message) => OpsError::NotFound(format!(
-            "{message}; create the edition first with `keikaku roll --from … --to {span}`"
+            "{message}; create the edition first with `keikaku roll --from … --to {span}`, \
+             or from the workbook of `keikaku template --blank` (xlsx)"
         )),
         other => other,
     })?;

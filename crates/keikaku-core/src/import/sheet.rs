@@ -298,6 +298,14 @@ fn read_grid(grid: &Grid, structure_grid: Option<&Grid>, context: &Context) -> P
         policy_column,
         &mut report,
     );
+    if merged.edition.goals.is_empty() {
+        report.push(Diagnostic::new(
+            Code::EmptyFile,
+            structured.sheet_at.clone().unwrap_or_default(),
+            "施策体系が空です。「施策体系」シートに基本目標と施策を記入してください。",
+            "the structure is empty: fill in the goals and policies in the sheet 施策体系",
+        ));
+    }
     merged.changes.structure = crate::audit::structure_changes(stored, &merged.edition)
         .into_iter()
         .map(|change| change.field)

@@ -1021,6 +1021,14 @@ fn a_bad_structure_is_pointed_at_its_cell() {
             &context,
         )
     };
+    // The blank workbook as written: nothing to create.
+    let (projects, info, structure) = template_parts(&blank);
+    let parsed = read_with(
+        &SheetXlsx,
+        &full_workbook(&projects, &info, &structure),
+        &context,
+    );
+    assert_eq!(errors(&parsed), [(Code::EmptyFile, "施策体系!D1".into())]);
     // Row 7 is a policy of goal 3, which has no row.
     let parsed = read(&|p, s| {
         s.rows.push(structure_row(["", "", "", "3-1", "観光", ""]));
