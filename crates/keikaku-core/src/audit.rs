@@ -414,4 +414,65 @@ mod tests {
         assert!(added.iter().any(|c| c.field == "name" && c.old.is_none()));
         assert!(field_changes(Some((policy, &before)), Some((policy, &before)), span).is_empty());
     }
+
+    #[test]
+    fn structure_changes_name_each_goal_and_policy_change() {
+        use crate::{Edition, EditionSpan, Goal, Policy, PolicyCode};
+        let policy = |goal: u32, number: u32, title: &str| Policy {
+            code: PolicyCode::new(goal, number).expect("code"),
+            title: title.into(),
+            vision: String::new(),
+            projects: Vec::new(),
+        };
+        let before = Edition {
+            municipality: crate::municipality::Municipality::unspecified(),
+            span: EditionSpan::parse("R6-R8").expect("span"),
+            title: String::new(),
+            source: String::new(),
+            state: crate::EditionState::Draft,
+            goals: vec![
+                Goal {
+                    number: 1,
+                    title: "安心".into(),
+                    field: "福祉".into(),
+                    policies: vec![policy(1, 1, "子育て"), policy(1, 2, "高齢者")],
+                },
+                Goal {
+                    number: 2,
+                    title: "活力".into(),
+                    field: String::new(),
+                    policies: vec![policy(2, 1, "農業")],
+                },
+            ],
+        };
+        let mut after = before.clone();
+        after.goals[0].field = "健康・福祉".into();
+        after.goals[0].policies[0].vision = "元気なまち".into();
+        after.goals[0].policies.remove(1);
+        after.goals.remove(1);
+        after.goals.push(Goal {
+            number: 3,
+            title: "協働".into(),
+            field: String::new(),
+            policies: vec![policy(3, 1, "地域づくり")],
+        });
+        let changes: Vec<(String, Option<String>, Option<String>)> =
+            structure_changes(&before, &after)
+                .into_iter()
+                .map(|c| (c.field, c.old, c.new))
+                .collect();
+        let some = |s: &str| Some(s.to_owned());
+        assert_eq!(
+            changes,
+            [
+                ("goal.1.field".into(), some("福祉"), some("健康・福祉")),
+                ("goal.3".into(), None, some("協働")),
+                ("goal.2".into(), some("活力"), None),
+                ("policy.1-1.vision".into(), some(""), some("元気なまち")),
+                ("policy.3-1".into(), None, some("地域づくり")),
+                ("policy.1-2".into(), some("高齢者"), None),
+                ("policy.2-1".into(), some("農業"), None),
+            ]
+        );
+    }
 }

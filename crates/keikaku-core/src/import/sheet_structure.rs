@@ -121,6 +121,21 @@ pub(super) fn apply(
         }
         Some((recorded, _)) if recorded == stored_version => changed(base, sheet),
         None if stored.goals.is_empty() => changed(base, sheet),
+        Some((recorded, _)) if recorded == structure_version(&[]) => {
+            report.push(Diagnostic::new(
+                Code::StaleRow,
+                sheet.header_at.clone(),
+                format!(
+                    "このシートは白紙から作られましたが、計画期間 {} はすでに保存されています。keikaku template --edition {} で作ったシートを使ってください。",
+                    stored.span, stored.span
+                ),
+                format!(
+                    "this sheet was made blank, but the edition {} is stored now: use a sheet made by keikaku template --edition {}",
+                    stored.span, stored.span
+                ),
+            ));
+            keep(at, sheet.positions)
+        }
         Some(_) => {
             let position = first_difference(&sheet, stored).unwrap_or(sheet.header_at.clone());
             report.push(Diagnostic::new(

@@ -1187,4 +1187,19 @@ fn a_policy_still_used_cannot_be_removed_and_stale_structures_are_refused() {
         &planning_context(&moved_on),
     );
     assert_eq!(stored_in(&parsed).goals[0].policies[0].title, "別の名前");
+
+    // A filled blank workbook for an edition stored meanwhile says so at the structure sheet.
+    let (projects, info, structure) = filled_blank();
+    let mut stored = kagamiishi();
+    stored.goals = edition.goals.clone();
+    let parsed = read_with(
+        &SheetXlsx,
+        &full_workbook(&projects, &info, &structure),
+        &planning_context(&stored),
+    );
+    let found = errors(&parsed);
+    assert!(
+        found.contains(&(Code::StaleRow, "施策体系!D1".into())),
+        "{found:?}"
+    );
 }
