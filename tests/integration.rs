@@ -6,6 +6,7 @@
 mod golden;
 
 mod integration {
+    pub mod blank;
     pub mod cli;
     pub mod data_version;
     pub mod docs;

@@ -148,6 +148,8 @@ fn context(
                 None => None,
             },
             limits: Default::default(),
+            // The command line is the planning office's: it may change the structure.
+            structure_edits: true,
         },
         layout,
     ))
@@ -762,14 +764,16 @@ fn change_lines(lang: Lang, changes: &keikaku_core::import::sheet::SheetChanges)
             changes.unchanged, changes.not_in_sheet
         ),
     }];
-    let (u, a, r, g) = match lang {
+    let (s, u, a, r, g) = match lang {
         Lang::Ja => (
+            "施策体系",
             "更新",
             "追加",
             "除外",
             "ほかの取り込みで外された事業の行（無視）",
         ),
         Lang::En => (
+            "structure",
             "updated",
             "added",
             "taken out",
@@ -777,6 +781,7 @@ fn change_lines(lang: Lang, changes: &keikaku_core::import::sheet::SheetChanges)
         ),
     };
     for (label, list) in [
+        (s, &changes.structure),
         (u, &changes.updated),
         (a, &changes.added),
         (r, &changes.removed),

@@ -159,6 +159,30 @@ async fn load_base(
     let Some(span) = span else {
         return Ok(None);
     };
+    // A blank workbook (`keikaku template --blank`) for an edition not stored yet is read
+    // against an empty draft of that edition, which importing creates.
+    if let Some((blank, blank_span)) = import::sheet::blank_identity(source.bytes)
+        && blank_span == span
+        && municipality
+            .as_deref()
+            .is_none_or(|m| m == blank.code.as_str())
+        && !store
+            .editions()
+            .await?
+            .iter()
+            .any(|e| e.municipality.code == blank.code && e.span == span)
+    {
+        let other_ids = store
+            .stable_ids_of(&blank.code)
+            .await?
+            .into_iter()
+            .collect();
+        return Ok(Some(Base {
+            edition: keikaku_core::sheet::template::blank_edition(blank, span),
+            other_ids,
+            previous: None,
+        }));
+    }
     let info = find_edition(
         store,
         &EditionSelector {
@@ -169,7 +193,8 @@ async fn load_base(
     .await
     .map_err(|err| match err {
         OpsError::NotFound(message) => OpsError::NotFound(format!(
-            "{message}; create the edition first with `keikaku roll --from … --to {span}`"
+            "{message}; create the edition first with `keikaku roll --from … --to {span}`, \
+             or from the workbook of `keikaku template --blank` (xlsx)"
         )),
         other => other,
     })?;
@@ -421,12 +446,13 @@ async fn import_once(
 /// The audit detail of a sheet import: the file and what it changed.
 fn sheet_detail(file: &str, changes: &SheetChanges) -> String {
     format!(
-        "file={file}; updated={}; added={}; removed={}; unchanged={}; not_in_sheet={}",
+        "file={file}; updated={}; added={}; removed={}; unchanged={}; not_in_sheet={}; structure={}",
         changes.updated.join(" | "),
         changes.added.join(" | "),
         changes.removed.join(" | "),
         changes.unchanged,
-        changes.not_in_sheet
+        changes.not_in_sheet,
+        changes.structure.join(" | ")
     )
 }
 
@@ -439,8 +465,9 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Records one audit entry per field a sheet changed, project by project (added and removed
-/// projects too), as a form's save does.
+/// Records one audit entry per goal or policy field the sheet's structure sheet changed (added
+/// and removed ones too), then one per field a sheet changed, project by project (added and
+/// removed projects too), as a form's save does.
 async fn record_field_changes(
     tx: &mut crate::storage::write::WriteTx,
     subject: &str,
@@ -455,6 +482,19 @@ async fn record_field_changes(
         .collect();
     ids.sort_unstable();
     ids.dedup();
+    for change in keikaku_core::audit::structure_changes(before, after) {
+        tx.record(&crate::storage::write::Entry {
+            action: "import-sheet",
+            subject,
+            detail: "施策体系",
+            project: "",
+            field: &change.field,
+            old: change.old.as_deref(),
+            new: change.new.as_deref(),
+            comment: "",
+        })
+        .await?;
+    }
     for id in ids {
         let (old, new) = (find(before, id), find(after, id));
         let name = new.or(old).map_or("", |(_, p)| p.name.as_str());

@@ -2,8 +2,9 @@
 //! one department's (its projects only; importing it keeps every other project as it is,
 //! because the sheet import keeps projects a sheet has no row for).
 
+use keikaku_core::municipality::Municipality;
 use keikaku_core::sheet::template;
-use keikaku_core::{Edition, Lang};
+use keikaku_core::{Edition, EditionSpan, Lang};
 
 use super::export::Download;
 use super::{EditionSelector, OpsError, find_edition};
@@ -25,6 +26,22 @@ pub async fn template(
         info.municipality.code,
         info.span.slug()
     );
+    write(&edition, &stem, csv, extra_statuses)
+}
+
+/// The blank planning workbook of an edition not stored yet (`keikaku template --blank`): the
+/// structure sheet and the projects sheet, both empty, naming `municipality` and `span` as the
+/// stored edition's workbook does. Importing the filled workbook creates the edition as a
+/// draft. As CSV, the projects' columns only (the structure needs the xlsx, or an edition
+/// already stored).
+pub fn blank_template(
+    municipality: Municipality,
+    span: EditionSpan,
+    csv: bool,
+    extra_statuses: &[String],
+) -> Result<Download, OpsError> {
+    let stem = format!("keikaku-{}-{}-blank", municipality.code, span.slug());
+    let edition = template::blank_edition(municipality, span);
     write(&edition, &stem, csv, extra_statuses)
 }
 

@@ -1017,6 +1017,8 @@ async fn upload_once(
             municipality: Some(opened.info.municipality.clone()),
             span: Some(span),
             limits: keikaku_core::sheet::workbook::Limits::upload(),
+            // Goals and policies are the planning office's: a department's sheet keeps them.
+            structure_edits: actor.role.reviews(),
             ..Default::default()
         },
         replace: false,

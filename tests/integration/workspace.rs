@@ -2478,6 +2478,93 @@ async fn uploads_are_read_within_the_servers_limits(backend: Backend) {
     );
 }
 
+/// Goals and policies are the planning office's: its uploaded workbook renames a policy
+/// (on record); a department's workbook with a renamed policy keeps the stored title and
+/// says so with a warning.
+async fn only_the_planning_offices_upload_changes_the_structure(backend: Backend) {
+    let w = world(backend).await;
+    let selector = EditionSelector {
+        municipality: Some("072052".into()),
+        span: Some(draft()),
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let renamed = |bytes: Vec<u8>, title: &str| {
+        let path = dir.path().join("sheet.xlsx");
+        std::fs::write(&path, bytes).expect("write");
+        let mut parts = super::blank::parts(&path);
+        let header = parts.structure.rows[0].clone();
+        let code = header
+            .iter()
+            .position(
+                |v| matches!(v, keikaku_core::sheet::grid::Value::Text(t) if t == "施策コード"),
+            )
+            .expect("施策コード column");
+        let row = parts
+            .structure
+            .rows
+            .iter_mut()
+            .find(|r| matches!(r.get(code), Some(keikaku_core::sheet::grid::Value::Text(t)) if t == "7-1"))
+            .expect("policy 7-1");
+        row[code + 1] = keikaku_core::sheet::grid::Value::Text(title.to_owned());
+        super::blank::save(&parts, &path);
+        std::fs::read(&path).expect("read")
+    };
+    let title_of_7_1 = |store: Store| async move {
+        let id = store
+            .edition_id(&code(), draft())
+            .await
+            .expect("id")
+            .expect("stored");
+        let edition = store.edition(id).await.expect("edition");
+        edition
+            .policies()
+            .find(|p| p.code.to_string() == "7-1")
+            .map(|p| p.title.clone())
+            .expect("7-1")
+    };
+    let before = title_of_7_1(w.store.clone()).await;
+    // A department's workbook: the rename is not applied, and the answer says so.
+    let file = keikaku::ops::sheet::department_template(&w.store, &selector, DEPT_A, false, &[])
+        .await
+        .map_err(|e| e.to_string())
+        .expect("department workbook");
+    let dept = sign_in(&w.store, "dept-a").await;
+    let reply = upload(
+        &w.app,
+        &dept,
+        "/admin/072052/r3-r5/sheet",
+        "dept.xlsx",
+        &renamed(file.bytes, "担当課が変えた名前"),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert!(reply.text().contains("ignored-cell"), "{}", reply.text());
+    assert_eq!(title_of_7_1(w.store.clone()).await, before);
+    // The planning office's workbook: applied and on record.
+    let file = keikaku::ops::sheet::template(&w.store, &selector, false, &[])
+        .await
+        .map_err(|e| e.to_string())
+        .expect("workbook");
+    let planning = sign_in(&w.store, "planning").await;
+    let reply = upload(
+        &w.app,
+        &planning,
+        "/admin/072052/r3-r5/sheet",
+        "planning.xlsx",
+        &renamed(file.bytes, "企画が変えた名前"),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(title_of_7_1(w.store.clone()).await, "企画が変えた名前");
+    let log = w.store.audit_log(20).await.expect("log");
+    assert!(
+        log.iter().any(|r| r.field == "policy.7-1.title"
+            && r.new.as_deref() == Some("企画が変えた名前")
+            && r.actor == "planning"),
+        "{log:?}"
+    );
+}
+
 /// A sheet holding another municipality's 事業ID is told the id is unknown: the message
 /// does not say which municipality or edition holds it (another municipality's plans, drafts
 /// among them, are not the uploader's business).
@@ -2533,6 +2620,7 @@ async fn a_sheet_is_never_told_what_another_municipality_stores(backend: Backend
 }
 
 on_every_backend!(
+    only_the_planning_offices_upload_changes_the_structure,
     failed_sign_ins_pause_the_client_that_made_them,
     uploads_are_read_within_the_servers_limits,
     a_sheet_is_stored_only_over_the_state_it_was_judged_against,

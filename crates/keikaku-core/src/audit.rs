@@ -238,6 +238,72 @@ pub fn field_changes(
         .collect()
 }
 
+/// The changes between two versions of an edition's structure (its goals and policies), in
+/// the order of `after` then of what `before` had alone. Keys: `goal.3` for a goal added
+/// (`old` is `None`) or removed (`new` is `None`), with its title; `goal.3.title` and
+/// `goal.3.field` for a changed 基本目標 or 分野; `policy.1-1` for a policy added or removed;
+/// `policy.1-1.title` and `policy.1-1.vision` for a changed 施策名 or めざすまちの姿.
+pub fn structure_changes(before: &crate::Edition, after: &crate::Edition) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    let mut change = |field: String, old: Option<&str>, new: Option<&str>| {
+        if old != new {
+            out.push(FieldChange {
+                field,
+                old: old.map(str::to_owned),
+                new: new.map(str::to_owned),
+            });
+        }
+    };
+    let goal_in = |e: &'_ crate::Edition, n: u32| e.goals.iter().find(|g| g.number == n).cloned();
+    for goal in &after.goals {
+        match goal_in(before, goal.number) {
+            None => change(format!("goal.{}", goal.number), None, Some(&goal.title)),
+            Some(old) => {
+                change(
+                    format!("goal.{}.title", goal.number),
+                    Some(&old.title),
+                    Some(&goal.title),
+                );
+                change(
+                    format!("goal.{}.field", goal.number),
+                    Some(&old.field),
+                    Some(&goal.field),
+                );
+            }
+        }
+    }
+    for goal in before
+        .goals
+        .iter()
+        .filter(|g| goal_in(after, g.number).is_none())
+    {
+        change(format!("goal.{}", goal.number), Some(&goal.title), None);
+    }
+    for policy in after.policies() {
+        match before.policies().find(|p| p.code == policy.code) {
+            None => change(format!("policy.{}", policy.code), None, Some(&policy.title)),
+            Some(old) => {
+                change(
+                    format!("policy.{}.title", policy.code),
+                    Some(&old.title),
+                    Some(&policy.title),
+                );
+                change(
+                    format!("policy.{}.vision", policy.code),
+                    Some(&old.vision),
+                    Some(&policy.vision),
+                );
+            }
+        }
+    }
+    for policy in before.policies() {
+        if !after.policies().any(|p| p.code == policy.code) {
+            change(format!("policy.{}", policy.code), Some(&policy.title), None);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,5 +413,66 @@ mod tests {
         let added = field_changes(None, Some((policy, &after)), span);
         assert!(added.iter().any(|c| c.field == "name" && c.old.is_none()));
         assert!(field_changes(Some((policy, &before)), Some((policy, &before)), span).is_empty());
+    }
+
+    #[test]
+    fn structure_changes_name_each_goal_and_policy_change() {
+        use crate::{Edition, EditionSpan, Goal, Policy, PolicyCode};
+        let policy = |goal: u32, number: u32, title: &str| Policy {
+            code: PolicyCode::new(goal, number).expect("code"),
+            title: title.into(),
+            vision: String::new(),
+            projects: Vec::new(),
+        };
+        let before = Edition {
+            municipality: crate::municipality::Municipality::unspecified(),
+            span: EditionSpan::parse("R6-R8").expect("span"),
+            title: String::new(),
+            source: String::new(),
+            state: crate::EditionState::Draft,
+            goals: vec![
+                Goal {
+                    number: 1,
+                    title: "安心".into(),
+                    field: "福祉".into(),
+                    policies: vec![policy(1, 1, "子育て"), policy(1, 2, "高齢者")],
+                },
+                Goal {
+                    number: 2,
+                    title: "活力".into(),
+                    field: String::new(),
+                    policies: vec![policy(2, 1, "農業")],
+                },
+            ],
+        };
+        let mut after = before.clone();
+        after.goals[0].field = "健康・福祉".into();
+        after.goals[0].policies[0].vision = "元気なまち".into();
+        after.goals[0].policies.remove(1);
+        after.goals.remove(1);
+        after.goals.push(Goal {
+            number: 3,
+            title: "協働".into(),
+            field: String::new(),
+            policies: vec![policy(3, 1, "地域づくり")],
+        });
+        let changes: Vec<(String, Option<String>, Option<String>)> =
+            structure_changes(&before, &after)
+                .into_iter()
+                .map(|c| (c.field, c.old, c.new))
+                .collect();
+        let some = |s: &str| Some(s.to_owned());
+        assert_eq!(
+            changes,
+            [
+                ("goal.1.field".into(), some("福祉"), some("健康・福祉")),
+                ("goal.3".into(), None, some("協働")),
+                ("goal.2".into(), some("活力"), None),
+                ("policy.1-1.vision".into(), some(""), some("元気なまち")),
+                ("policy.3-1".into(), None, some("地域づくり")),
+                ("policy.1-2".into(), some("高齢者"), None),
+                ("policy.2-1".into(), some("農業"), None),
+            ]
+        );
     }
 }

@@ -46,6 +46,11 @@ pub struct Context {
     /// command line's defaults, or the tighter [`Limits::upload`] for a file sent to the
     /// server.
     pub limits: crate::sheet::workbook::Limits,
+    /// For keikaku's planning workbook: apply its structure sheet (goals and policies added
+    /// or changed). Off by default, so that only the planning office's `keikaku import` changes
+    /// the structure; elsewhere (a department's upload) a changed structure sheet is not
+    /// applied, with a warning.
+    pub structure_edits: bool,
 }
 
 /// The stored edition a spreadsheet updates, and what the database knows around it.

@@ -11,6 +11,11 @@
 //! the checks common to every layout, plus what only a spreadsheet can get wrong: a policy the
 //! edition does not have, an id from another edition or one edited by hand, a failed formula,
 //! hidden rows, merged cells, a row pasted twice, amounts that look like 円 instead of 千円.
+//!
+//! An xlsx workbook also carries the structure sheet (施策体系, see [`structure`]): goals and
+//! policies it adds or changes are merged before the projects are. A blank workbook
+//! (`keikaku template --blank`) is read the same way against an empty edition
+//! ([`blank_identity`]), which importing then creates as a draft.
 
 use std::collections::{HashMap, HashSet};
 
@@ -19,10 +24,12 @@ use crate::diagnostic::{Code, Diagnostic, Position, Report};
 use crate::fiscal::{EditionSpan, FiscalYear};
 use crate::model::{Edition, FundingKind, Policy, PolicyCode, Project, ProjectId, YearCost};
 use crate::money::{Money, Unit, parse_amount};
-use crate::sheet::grid::{Grid, Value, looks_like_xlsx, read_csv_with, read_xlsx, read_xlsx_with};
+use crate::sheet::grid::{
+    Grid, Value, looks_like_xlsx, read_csv_with, read_xlsx, read_xlsx_sheet_with, read_xlsx_with,
+};
 use crate::sheet::{
-    AmountField, Column, INFO_CODE, INFO_EDITION, is_remove_mark, is_row_version, row_version,
-    split_list,
+    AmountField, Column, INFO_CODE, INFO_EDITION, INFO_NAME, STRUCTURE_SHEET, is_remove_mark,
+    is_row_version, row_version, split_list,
 };
 use crate::source::{Source, decode_text};
 use crate::status::Status;
@@ -64,11 +71,26 @@ impl Layout for SheetXlsx {
     }
 
     fn read(&self, source: &Source<'_>, context: &Context) -> Parsed {
-        match read_xlsx_with(source.bytes, &context.limits) {
-            Ok(grid) => read_grid(&grid, context),
-            Err(diagnostic) => failed(diagnostic),
+        let structure = read_xlsx_sheet_with(source.bytes, &context.limits, STRUCTURE_SHEET);
+        match (read_xlsx_with(source.bytes, &context.limits), structure) {
+            (Ok(grid), Ok(structure)) => read_grid(&grid, structure.as_ref(), context),
+            (Err(diagnostic), _) | (_, Err(diagnostic)) => failed(diagnostic),
         }
     }
+}
+
+/// For a workbook `keikaku template --blank` wrote (or any workbook with a structure sheet),
+/// the municipality and edition its instructions sheet names: what importing it creates when
+/// that edition is not stored yet. `None` when the workbook names no valid municipality,
+/// name and edition, or has no structure sheet.
+pub fn blank_identity(bytes: &[u8]) -> Option<(crate::municipality::Municipality, EditionSpan)> {
+    let grid = read_xlsx(bytes).ok()?;
+    let code = crate::municipality::MunicipalityCode::parse(grid.info(INFO_CODE)?.0).ok()?;
+    let name = grid.info(INFO_NAME)?.0.trim().to_owned();
+    let span = EditionSpan::parse(grid.info(INFO_EDITION)?.0)?;
+    let limits = crate::sheet::workbook::Limits::default();
+    read_xlsx_sheet_with(bytes, &limits, STRUCTURE_SHEET).ok()??;
+    (!name.is_empty()).then_some((crate::municipality::Municipality { code, name }, span))
 }
 
 impl Layout for SheetCsv {
@@ -100,7 +122,7 @@ impl Layout for SheetCsv {
 
     fn read(&self, source: &Source<'_>, context: &Context) -> Parsed {
         match read_csv_with(source.bytes, context.encoding, &context.limits) {
-            Ok(grid) => read_grid(&grid, context),
+            Ok(grid) => read_grid(&grid, None, context),
             Err(diagnostic) => failed(diagnostic),
         }
     }
@@ -166,17 +188,23 @@ pub struct SheetChanges {
     /// Rows of projects taken out of the edition by someone else after the sheet was made,
     /// which the sheet did not change (ignored).
     pub gone: Vec<String>,
+    /// Changes to goals and policies from the structure sheet, as the audit log keys them
+    /// (`goal.3`: added or removed; `policy.1-1.title`: changed).
+    pub structure: Vec<String>,
 }
 
 impl SheetChanges {
     /// True when the sheet changes nothing.
     pub fn is_empty(&self) -> bool {
-        self.updated.is_empty() && self.added.is_empty() && self.removed.is_empty()
+        self.updated.is_empty()
+            && self.added.is_empty()
+            && self.removed.is_empty()
+            && self.structure.is_empty()
     }
 }
 
-/// Reads the grid and merges it into the stored edition.
-fn read_grid(grid: &Grid, context: &Context) -> Parsed {
+/// Reads the grid (and the structure sheet's, if any) and merges it into the stored edition.
+fn read_grid(grid: &Grid, structure_grid: Option<&Grid>, context: &Context) -> Parsed {
     let Some(base) = &context.base else {
         return failed(Diagnostic::new(
             Code::MissingEdition,
@@ -187,6 +215,15 @@ fn read_grid(grid: &Grid, context: &Context) -> Parsed {
     };
     let mut report = Report::default();
     check_identity(grid, &base.edition, &mut report);
+    let stored = &base.edition;
+    let structured = structure::apply(
+        base,
+        grid,
+        structure_grid,
+        context.structure_edits,
+        &mut report,
+    );
+    let base = &structured.base;
     let Some(header) = grid
         .rows
         .iter()
@@ -212,33 +249,7 @@ fn read_grid(grid: &Grid, context: &Context) -> Parsed {
             };
         }
     };
-    for ((r0, c0), (r1, c1)) in &grid.merged {
-        let range = format!(
-            "{}:{}",
-            crate::sheet::cell_name(*r0, *c0),
-            crate::sheet::cell_name(*r1, *c1)
-        );
-        report.push(Diagnostic::new(
-            Code::MergedCells,
-            grid.position(*r0, *c0),
-            format!("セル {range} が結合されています。結合を解除し、それぞれのセルに値を入れてください。"),
-            format!("cells {range} are merged: unmerge them and fill each cell"),
-        ));
-    }
-    for row in grid.hidden_rows.iter().filter(|r| **r > header) {
-        report.push(Diagnostic::new(
-            Code::HiddenRow,
-            grid.position(*row, 0),
-            format!(
-                "{} 行目が非表示です。再表示して内容を確かめてください（不要な行は削除します）。",
-                row + 1
-            ),
-            format!(
-                "row {} is hidden: unhide it and check it (delete rows that are not wanted)",
-                row + 1
-            ),
-        ));
-    }
+    check_hidden_and_merged(grid, header, &mut report);
     let policies: Vec<&Policy> = base.edition.policies().collect();
     let stored_ids: HashSet<&str> = base
         .edition
@@ -274,7 +285,31 @@ fn read_grid(grid: &Grid, context: &Context) -> Parsed {
         }
     }
     let has_version = columns.iter().any(|c| c.column == Column::Version);
-    let merged = merge(base, rows, has_version, grid, header, &columns, &mut report);
+    let mut merged = merge(base, rows, has_version, grid, header, &columns, &mut report);
+    let policy_column = columns
+        .iter()
+        .find(|c| c.column == Column::Policy)
+        .map_or(0, |c| c.index);
+    structure::finish(
+        &structured,
+        &mut merged.edition,
+        &mut merged.map,
+        grid,
+        policy_column,
+        &mut report,
+    );
+    if merged.edition.goals.is_empty() {
+        report.push(Diagnostic::new(
+            Code::EmptyFile,
+            structured.sheet_at.clone().unwrap_or_default(),
+            "施策体系が空です。「施策体系」シートに基本目標と施策を記入してください。",
+            "the structure is empty: fill in the goals and policies in the sheet 施策体系",
+        ));
+    }
+    merged.changes.structure = crate::audit::structure_changes(stored, &merged.edition)
+        .into_iter()
+        .map(|change| change.field)
+        .collect();
     check_magnitude(&merged, base, &mut report);
     Parsed {
         editions: vec![ReadEdition {
@@ -284,6 +319,38 @@ fn read_grid(grid: &Grid, context: &Context) -> Parsed {
             changes: Some(merged.changes),
         }],
         report,
+    }
+}
+
+/// Merged cells anywhere, and hidden rows below the header, are errors at their cells: what
+/// they hide would be read without anyone seeing it.
+pub(super) fn check_hidden_and_merged(grid: &Grid, header: usize, report: &mut Report) {
+    for ((r0, c0), (r1, c1)) in &grid.merged {
+        let range = format!(
+            "{}:{}",
+            crate::sheet::cell_name(*r0, *c0),
+            crate::sheet::cell_name(*r1, *c1)
+        );
+        report.push(Diagnostic::new(
+            Code::MergedCells,
+            grid.position(*r0, *c0),
+            format!("セル {range} が結合されています。結合を解除し、それぞれのセルに値を入れてください。"),
+            format!("cells {range} are merged: unmerge them and fill each cell"),
+        ));
+    }
+    for row in grid.hidden_rows.iter().filter(|r| **r > header) {
+        report.push(Diagnostic::new(
+            Code::HiddenRow,
+            grid.position(*row, 0),
+            format!(
+                "{} 行目が非表示です。再表示して内容を確かめてください（不要な行は削除します）。",
+                row + 1
+            ),
+            format!(
+                "row {} is hidden: unhide it and check it (delete rows that are not wanted)",
+                row + 1
+            ),
+        ));
     }
 }
 
@@ -1513,6 +1580,9 @@ fn read_year(
         .sort_by_key(|(kind, _): &(FundingKind, Money)| *kind);
     Ok(present.then_some(cost))
 }
+
+#[path = "sheet_structure.rs"]
+mod structure;
 
 #[cfg(test)]
 #[path = "sheet_tests.rs"]

@@ -14,8 +14,8 @@ use crate::model::{Edition, FundingKind};
 use crate::money::Money;
 use crate::municipality::{Municipality, MunicipalityCode};
 use crate::roll::roll;
-use crate::sheet::grid::{Grid, Value, read_xlsx};
-use crate::sheet::{INFO_CODE, INFO_EDITION, INFO_SHEET, PROJECT_SHEET, template};
+use crate::sheet::grid::{Grid, Value, read_xlsx, read_xlsx_sheet_with};
+use crate::sheet::{INFO_CODE, INFO_EDITION, INFO_SHEET, PROJECT_SHEET, STRUCTURE_SHEET, template};
 use crate::source::Source;
 
 const SEED: &str = include_str!("../../../../data/samples/shirakawa-r2-r4-goal7.txt");
@@ -817,4 +817,389 @@ fn version_cells_are_checked() {
         &context,
     );
     assert_eq!(errors(&parsed).len(), 1, "{:?}", errors(&parsed));
+}
+
+/// Writes a whole planning workbook: the projects sheet, the instructions sheet's key-value
+/// pairs, and the structure sheet.
+fn full_workbook(projects: &Grid, info: &[(String, String)], structure: &Grid) -> Vec<u8> {
+    fn write(sheet: &mut rust_xlsxwriter::Worksheet, grid: &Grid) {
+        for (r, row) in grid.rows.iter().enumerate() {
+            for (c, value) in row.iter().enumerate() {
+                let (r, c) = (r as u32, c as u16);
+                match value {
+                    Value::Empty => {}
+                    Value::Text(t) => {
+                        sheet.write_string(r, c, t).expect("write");
+                    }
+                    Value::Number(n) => {
+                        sheet.write_number(r, c, *n).expect("write");
+                    }
+                    Value::Error(e) => {
+                        sheet.write_string(r, c, e).expect("write");
+                    }
+                }
+            }
+        }
+    }
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name(PROJECT_SHEET).expect("name");
+    write(sheet, projects);
+    let sheet = book.add_worksheet();
+    sheet.set_name(INFO_SHEET).expect("name");
+    for (r, (key, value)) in info.iter().enumerate() {
+        sheet.write_string(r as u32, 0, key).expect("write");
+        sheet.write_string(r as u32, 1, value).expect("write");
+    }
+    let sheet = book.add_worksheet();
+    sheet.set_name(STRUCTURE_SHEET).expect("name");
+    write(sheet, structure);
+    book.save_to_buffer().expect("save")
+}
+
+/// The template of `edition`: its projects grid, instructions and structure grid.
+fn template_parts(edition: &Edition) -> (Grid, Vec<(String, String)>, Grid) {
+    let bytes = template::to_xlsx(edition, &[]).expect("xlsx");
+    let grid = read_xlsx(&bytes).expect("grid");
+    let info = grid
+        .info
+        .iter()
+        .map(|(k, v, _)| (k.clone(), v.clone()))
+        .collect();
+    let structure = read_xlsx_sheet_with(&bytes, &Default::default(), STRUCTURE_SHEET)
+        .expect("read")
+        .expect("structure sheet");
+    (grid, info, structure)
+}
+
+fn structure_row(cells: [&str; 6]) -> Vec<Value> {
+    cells
+        .iter()
+        .map(|c| {
+            if c.is_empty() {
+                Value::Empty
+            } else {
+                Value::Text((*c).to_owned())
+            }
+        })
+        .collect()
+}
+
+/// The context of the planning office's import of a workbook made from `edition`: structure
+/// sheet applied.
+fn planning_context(edition: &Edition) -> Context {
+    Context {
+        structure_edits: true,
+        ..context_for(edition)
+    }
+}
+
+fn kagamiishi() -> Edition {
+    template::blank_edition(
+        Municipality {
+            code: MunicipalityCode::parse("073423").expect("code"),
+            name: "鏡石町".into(),
+        },
+        EditionSpan::parse("R6-R8").expect("span"),
+    )
+}
+
+/// A project row of the blank workbook: policy, number, name, R6 total, 特定財源, 一般財源.
+fn project_row(grid: &Grid, policy: &str, number: f64, name: &str, r6: [f64; 3]) -> Vec<Value> {
+    let mut row = vec![Value::Empty; grid.rows[0].len()];
+    let at = |header: &str| column(grid, header);
+    row[at("施策コード")] = Value::Text(policy.into());
+    row[at("事業番号")] = Value::Number(number);
+    row[at("事業名")] = Value::Text(name.into());
+    row[at("区分")] = Value::Text("新規".into());
+    row[at("担当課")] = Value::Text("企画財政課".into());
+    row[at("令和6年度 事業費（千円）")] = Value::Number(r6[0]);
+    row[at("令和6年度 特定財源（千円）")] = Value::Number(r6[1]);
+    row[at("令和6年度 一般財源（千円）")] = Value::Number(r6[2]);
+    row
+}
+
+/// The blank structure and projects a town fills in: two goals, three policies, four
+/// projects.
+fn filled_blank() -> (Grid, Vec<(String, String)>, Grid) {
+    let (mut projects, info, mut structure) = template_parts(&kagamiishi());
+    assert_eq!(projects.rows.len(), 1, "only the header");
+    assert_eq!(structure.rows.len(), 1, "only the header");
+    structure.rows.extend([
+        structure_row(["1", "安心して暮らせるまち", "健康・福祉分野", "", "", ""]),
+        structure_row(["1", "", "", "1-1", "子育て支援", "子どもが健やかに育つまち"]),
+        structure_row(["1", "", "", "1-2", "高齢者福祉", ""]),
+        structure_row(["2", "活力あるまち", "産業分野", "", "", ""]),
+        structure_row(["", "", "", "2-1", "農業の振興", "農業が続くまち"]),
+    ]);
+    let rows = [
+        project_row(&projects, "1-1", 1.0, "保育所運営", [1_000.0, 400.0, 600.0]),
+        project_row(&projects, "1-1", 2.0, "子育て相談", [500.0, 0.0, 500.0]),
+        project_row(&projects, "1-2", 1.0, "見守り事業", [300.0, 100.0, 200.0]),
+        project_row(&projects, "2-1", 1.0, "農地保全", [2_000.0, 1_500.0, 500.0]),
+    ];
+    projects.rows.extend(rows);
+    (projects, info, structure)
+}
+
+fn r6_totals(edition: &Edition) -> Vec<(String, i64)> {
+    edition
+        .policies()
+        .map(|p| {
+            let total = p
+                .projects
+                .iter()
+                .filter_map(|j| j.cost(year(2024)).and_then(|c| c.total))
+                .map(Money::thousand_yen)
+                .sum();
+            (p.code.to_string(), total)
+        })
+        .collect()
+}
+
+#[test]
+fn a_filled_blank_workbook_creates_the_edition_as_a_draft() {
+    let blank = kagamiishi();
+    let (projects, info, structure) = filled_blank();
+    let bytes = full_workbook(&projects, &info, &structure);
+    let (municipality, span) = super::blank_identity(&bytes).expect("identity");
+    assert_eq!(
+        (municipality.code.as_str(), municipality.name.as_str()),
+        ("073423", "鏡石町")
+    );
+    assert_eq!(span.label(), "R6-R8");
+    let parsed = read_with(&SheetXlsx, &bytes, &planning_context(&blank));
+    let edition = stored_in(&parsed);
+    assert_eq!(edition.state, crate::model::EditionState::Draft);
+    let goals: Vec<(u32, &str, &str)> = edition
+        .goals
+        .iter()
+        .map(|g| (g.number, g.title.as_str(), g.field.as_str()))
+        .collect();
+    assert_eq!(
+        goals,
+        [
+            (1, "安心して暮らせるまち", "健康・福祉分野"),
+            (2, "活力あるまち", "産業分野")
+        ]
+    );
+    assert_eq!(
+        edition.goals[0].policies[0].vision,
+        "子どもが健やかに育つまち"
+    );
+    // By hand: 1-1 = 1,000 + 500; 1-2 = 300; 2-1 = 2,000.
+    assert_eq!(
+        r6_totals(edition),
+        [
+            ("1-1".into(), 1_500),
+            ("1-2".into(), 300),
+            ("2-1".into(), 2_000)
+        ]
+    );
+    assert_eq!(
+        edition.goals[0].policies[0].projects[1].id.as_str(),
+        "073423-r6-1-1-2"
+    );
+    let changes = parsed.editions[0].changes.clone().expect("changes");
+    assert_eq!(changes.added.len(), 4);
+    assert_eq!(
+        changes.structure,
+        ["goal.1", "goal.2", "policy.1-1", "policy.1-2", "policy.2-1"]
+    );
+}
+
+#[test]
+fn a_bad_structure_is_pointed_at_its_cell() {
+    let blank = kagamiishi();
+    let context = planning_context(&blank);
+    let read = |change: &dyn Fn(&mut Grid, &mut Grid)| {
+        let (mut projects, info, mut structure) = filled_blank();
+        change(&mut projects, &mut structure);
+        read_with(
+            &SheetXlsx,
+            &full_workbook(&projects, &info, &structure),
+            &context,
+        )
+    };
+    // The blank workbook as written: nothing to create.
+    let (projects, info, structure) = template_parts(&blank);
+    let parsed = read_with(
+        &SheetXlsx,
+        &full_workbook(&projects, &info, &structure),
+        &context,
+    );
+    assert_eq!(errors(&parsed), [(Code::EmptyFile, "施策体系!D1".into())]);
+    // Row 7 is a policy of goal 3, which has no row.
+    let parsed = read(&|p, s| {
+        s.rows.push(structure_row(["", "", "", "3-1", "観光", ""]));
+        p.rows
+            .push(project_row(p, "3-1", 1.0, "観光案内", [10.0, 0.0, 10.0]));
+    });
+    let found = errors(&parsed);
+    assert!(
+        found.contains(&(Code::PolicyGoalMismatch, "施策体系!D7".into())),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&(Code::UnknownPolicy, "実施計画!A6".into())),
+        "the project row of the unknown policy: {found:?}"
+    );
+    // 1-1 twice: the second row (7) is the error.
+    let parsed = read(&|_, s| {
+        s.rows.push(structure_row([
+            "1",
+            "",
+            "",
+            "1-1",
+            "子育て支援（再掲）",
+            "",
+        ]));
+    });
+    assert_eq!(
+        errors(&parsed),
+        [(Code::DuplicatePolicy, "施策体系!D7".into())]
+    );
+    // A policy row whose 基本目標番号 disagrees with its code: the policy (1-2) is not read,
+    // so its project's row (4) names an unknown policy too.
+    let parsed = read(&|_, s| s.rows[3][0] = Value::Text("2".into()));
+    assert_eq!(
+        errors(&parsed),
+        [
+            (Code::UnknownPolicy, "実施計画!A4".into()),
+            (Code::PolicyGoalMismatch, "施策体系!A4".into())
+        ]
+    );
+}
+
+#[test]
+fn structure_edits_are_applied_and_listed() {
+    let edition = r3();
+    let (mut projects, info, mut structure) = template_parts(&edition);
+    // Row 3 is policy 7-1 (row 2 is goal 7).
+    assert_eq!(structure.rows[2][3].text(), "7-1");
+    structure.rows[2][4] = Value::Text("協働のまちづくり".into());
+    structure.rows[1][2] = Value::Text("行財政分野".into());
+    structure.rows.push(structure_row([
+        "7",
+        "",
+        "",
+        "7-9",
+        "デジタル化の推進",
+        "便利な市役所",
+    ]));
+    let mut row = projects.rows[1].clone();
+    row[column(&projects, "施策コード")] = Value::Text("7-9".into());
+    row[column(&projects, "事業番号")] = Value::Number(1.0);
+    row[column(&projects, "事業ID")] = Value::Empty;
+    row[column(&projects, "版")] = Value::Empty;
+    row[column(&projects, "事業名")] = Value::Text("電子申請".into());
+    projects.rows.push(row);
+    let parsed = read_with(
+        &SheetXlsx,
+        &full_workbook(&projects, &info, &structure),
+        &planning_context(&edition),
+    );
+    let merged = stored_in(&parsed);
+    let goal = &merged.goals[0];
+    assert_eq!(goal.field, "行財政分野");
+    assert_eq!(goal.policies[0].title, "協働のまちづくり");
+    let added = goal.policies.last().expect("7-9");
+    assert_eq!(
+        (
+            added.code.to_string().as_str(),
+            added.title.as_str(),
+            added.projects.len()
+        ),
+        ("7-9", "デジタル化の推進", 1)
+    );
+    // Every stored project stays in its policy.
+    assert_eq!(merged.projects().count(), edition.projects().count() + 1);
+    let changes = parsed.editions[0].changes.clone().expect("changes");
+    assert_eq!(
+        changes.structure,
+        ["goal.7.field", "policy.7-1.title", "policy.7-9"]
+    );
+
+    // Without structure edits (a department's upload), the structure stays and a warning
+    // says so; the row of the policy the sheet added names an unknown policy.
+    let parsed = read_with(
+        &SheetXlsx,
+        &full_workbook(&projects, &info, &structure),
+        &context_for(&edition),
+    );
+    let new_row = projects.rows.len();
+    assert_eq!(
+        errors(&parsed),
+        [(Code::UnknownPolicy, format!("実施計画!A{new_row}"))]
+    );
+    assert!(
+        parsed
+            .report
+            .diagnostics
+            .iter()
+            .any(|d| d.code == Code::IgnoredCell && d.position.to_string() == "施策体系!D1"),
+        "{:?}",
+        parsed.report
+    );
+}
+
+#[test]
+fn a_policy_still_used_cannot_be_removed_and_stale_structures_are_refused() {
+    let edition = r3();
+    let (projects, info, mut structure) = template_parts(&edition);
+    // Row 4 is 7-2, whose projects are on the projects sheet.
+    assert_eq!(structure.rows[3][3].text(), "7-2");
+    let first_72 = projects
+        .rows
+        .iter()
+        .position(|r| r[0].text() == "7-2")
+        .expect("a 7-2 row");
+    structure.rows.remove(3);
+    let parsed = read_with(
+        &SheetXlsx,
+        &full_workbook(&projects, &info, &structure),
+        &planning_context(&edition),
+    );
+    let found = errors(&parsed);
+    assert!(!found.is_empty());
+    assert!(
+        found.iter().all(|(code, _)| *code == Code::UnknownPolicy),
+        "{found:?}"
+    );
+    assert_eq!(found[0].1, format!("実施計画!A{}", first_72 + 1));
+
+    // Someone renamed 7-1 after this workbook was made, and the workbook renames 7-3.
+    let (projects, info, mut structure) = template_parts(&edition);
+    let mut moved_on = edition.clone();
+    moved_on.goals[0].policies[0].title = "別の名前".into();
+    structure.rows[4][4] = Value::Text("交流の推進".into());
+    let parsed = read_with(
+        &SheetXlsx,
+        &full_workbook(&projects, &info, &structure),
+        &planning_context(&moved_on),
+    );
+    assert_eq!(errors(&parsed), [(Code::StaleRow, "施策体系!D3".into())]);
+    // Unchanged in the workbook: the other rename stays.
+    let (projects, info, structure) = template_parts(&edition);
+    let parsed = read_with(
+        &SheetXlsx,
+        &full_workbook(&projects, &info, &structure),
+        &planning_context(&moved_on),
+    );
+    assert_eq!(stored_in(&parsed).goals[0].policies[0].title, "別の名前");
+
+    // A filled blank workbook for an edition stored meanwhile says so at the structure sheet.
+    let (projects, info, structure) = filled_blank();
+    let mut stored = kagamiishi();
+    stored.goals = edition.goals.clone();
+    let parsed = read_with(
+        &SheetXlsx,
+        &full_workbook(&projects, &info, &structure),
+        &planning_context(&stored),
+    );
+    let found = errors(&parsed);
+    assert!(
+        found.contains(&(Code::StaleRow, "施策体系!D1".into())),
+        "{found:?}"
+    );
 }

@@ -223,6 +223,20 @@ pub fn read_xlsx_with(bytes: &[u8], limits: &Limits) -> Result<Grid, Diagnostic>
     Ok(grid)
 }
 
+/// The sheet called `name` of an xlsx workbook, within `limits`; `Ok(None)` when the workbook
+/// has no such sheet (the structure sheet of a workbook made before it existed).
+pub fn read_xlsx_sheet_with(
+    bytes: &[u8],
+    limits: &Limits,
+    name: &str,
+) -> Result<Option<Grid>, Diagnostic> {
+    let mut workbook = Workbook::open(bytes, *limits)?;
+    if !workbook.sheet_names().iter().any(|n| n == name) {
+        return Ok(None);
+    }
+    Grid::from_sheet(workbook.sheet(name)?, limits).map(Some)
+}
+
 /// Reads CSV (UTF-8 with or without BOM, or the given encoding) into a grid, within the
 /// default [`Limits`]. The quote that keikaku puts in front of text that could start a formula
 /// is removed again ([`crate::export::csv::restore`]), so a sheet written by `template` reads

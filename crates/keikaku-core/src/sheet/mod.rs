@@ -27,6 +27,92 @@ pub const POLICY_SHEET: &str = "施策一覧";
 pub const INFO_CODE: &str = "団体コード";
 /// Label, in the info sheet, of the edition.
 pub const INFO_EDITION: &str = "計画期間";
+/// Label, in the info sheet, of the municipality's name.
+pub const INFO_NAME: &str = "団体名";
+/// Label, in the info sheet, of the structure's version when the workbook was made (see
+/// [`structure_version`]).
+pub const INFO_STRUCTURE: &str = "施策体系の版";
+/// The sheet holding the edition's goals and policies (its 施策体系), one row each.
+pub const STRUCTURE_SHEET: &str = "施策体系";
+
+/// What a column of the structure sheet holds. A goal's row has its number, title and 分野;
+/// a policy's row has its code, title and めざすまちの姿 (and, for reading ease, its goal's
+/// number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StructureColumn {
+    /// 基本目標番号.
+    GoalNumber,
+    /// 基本目標 (the goal's title).
+    GoalTitle,
+    /// 分野 (the goal's field).
+    Field,
+    /// 施策コード, e.g. `1-1`.
+    Policy,
+    /// 施策名.
+    PolicyTitle,
+    /// めざすまちの姿.
+    Vision,
+}
+
+impl StructureColumn {
+    /// Every column, in the order the template writes them.
+    pub const ALL: [StructureColumn; 6] = [
+        StructureColumn::GoalNumber,
+        StructureColumn::GoalTitle,
+        StructureColumn::Field,
+        StructureColumn::Policy,
+        StructureColumn::PolicyTitle,
+        StructureColumn::Vision,
+    ];
+
+    /// The header text.
+    pub fn header(self) -> &'static str {
+        match self {
+            StructureColumn::GoalNumber => "基本目標番号",
+            StructureColumn::GoalTitle => "基本目標",
+            StructureColumn::Field => "分野",
+            StructureColumn::Policy => "施策コード",
+            StructureColumn::PolicyTitle => "施策名",
+            StructureColumn::Vision => "めざすまちの姿",
+        }
+    }
+
+    /// Reads a header cell.
+    pub fn parse(header: &str) -> Option<StructureColumn> {
+        let text = header.trim();
+        StructureColumn::ALL
+            .into_iter()
+            .find(|c| c.header() == text)
+    }
+}
+
+/// The version of an edition's structure (its goals and policies, without projects) as the
+/// workbook records it under [`INFO_STRUCTURE`]: a short digest of every goal's number, title
+/// and 分野 and every policy's code, title and めざすまちの姿, in order. On import, a structure
+/// sheet that still has this version was not changed in the workbook; a stored structure whose
+/// version differs was changed in the database since the workbook was made.
+pub fn structure_version(goals: &[crate::model::Goal]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut text = String::new();
+    let mut field = |value: &str| {
+        text.push_str(value);
+        text.push('\u{1f}');
+    };
+    for goal in goals {
+        field("goal");
+        field(&goal.number.to_string());
+        field(&goal.title);
+        field(&goal.field);
+        for policy in &goal.policies {
+            field("policy");
+            field(&policy.code.to_string());
+            field(&policy.title);
+            field(&policy.vision);
+        }
+    }
+    let digest = Sha256::digest(text.as_bytes());
+    digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
 
 /// Which amount of a year a column holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -4,8 +4,17 @@
 //! formats, drop-down lists for 区分, 施策コード and 計画から外す, the 事業ID and 版 columns
 //! locked (the sheet is protected without a password, every other cell editable, rows can be
 //! added, deleted and sorted), an instructions sheet in Japanese naming the municipality and
-//! edition, and a sheet listing the policies. The CSV has the same columns (UTF-8 with BOM);
-//! its text cells are neutralised against formula injection like every CSV keikaku writes.
+//! edition, a sheet listing the policies, and the structure sheet (施策体系: the goals and
+//! policies, one row each, editable: importing the workbook adds goals and policies and changes
+//! their titles, 分野 and めざすまちの姿). The instructions sheet records the structure's version
+//! ([`super::structure_version`]) next to the municipality and edition.
+//!
+//! A blank workbook ([`blank_edition`]) is the same workbook for an edition with nothing in
+//! it: the planning office of a town with nothing stored yet fills in the structure and the
+//! projects, and importing it creates the edition as a draft.
+//!
+//! The CSV has the project columns only (UTF-8 with BOM); its text cells are neutralised
+//! against formula injection like every CSV keikaku writes.
 //!
 //! Amounts: a year the plan states nothing for is left empty; a stated "no amount" is `-`;
 //! zero is `0`. Reading the file back gives the same edition exactly.
@@ -16,15 +25,35 @@ use rust_xlsxwriter::{
 };
 
 use super::{
-    AmountField, Column, INFO_CODE, INFO_EDITION, INFO_SHEET, LIST_SEPARATOR, POLICY_SHEET,
-    PROJECT_SHEET, columns, row_version,
+    AmountField, Column, INFO_CODE, INFO_EDITION, INFO_NAME, INFO_SHEET, INFO_STRUCTURE,
+    LIST_SEPARATOR, POLICY_SHEET, PROJECT_SHEET, STRUCTURE_SHEET, StructureColumn, columns,
+    row_version, structure_version,
 };
-use crate::model::{Edition, Project};
+use crate::fiscal::EditionSpan;
+use crate::model::{Edition, EditionState, Project};
 use crate::money::Money;
+use crate::municipality::Municipality;
 use crate::status::STANDARD;
 
 /// Rows below the projects that stay open for new ones (drop-downs reach them).
 const SPARE_ROWS: u32 = 500;
+
+/// Rows below the structure that stay open for new goals and policies (the policy drop-down
+/// of the projects sheet reaches them).
+const SPARE_STRUCTURE_ROWS: u32 = 200;
+
+/// The edition a blank workbook is written for: the municipality and years, the default
+/// title, no goals, a draft (importing the filled workbook creates it unpublished).
+pub fn blank_edition(municipality: Municipality, span: EditionSpan) -> Edition {
+    Edition {
+        title: Edition::default_title(&municipality, span),
+        municipality,
+        span,
+        source: String::new(),
+        state: EditionState::Draft,
+        goals: Vec::new(),
+    }
+}
 
 /// One cell to write.
 #[derive(Debug, Clone, PartialEq)]
@@ -197,15 +226,22 @@ pub fn to_xlsx(edition: &Edition, extra_statuses: &[String]) -> Result<Vec<u8>, 
             "一覧から選んでください（新規・継続・拡充・縮小・完了・休止・統合・廃止）。",
         )?;
     sheet.add_data_validation(1, status_column, last_row, status_column, &status_rule)?;
-    let policy_count = edition.policies().count();
+    // The choices are the structure sheet's policy codes, with its spare rows: a policy added
+    // there can be chosen at once.
+    let structure_rows = u32::try_from(edition.goals.len() + edition.policies().count())
+        .unwrap_or(0)
+        + SPARE_STRUCTURE_ROWS;
+    let code_letter = crate::sheet::cell_name(0, structure_column(StructureColumn::Policy))
+        .trim_end_matches('1')
+        .to_owned();
     let policy_rule = DataValidation::new()
         .allow_list_formula(Formula::new(format!(
-            "={POLICY_SHEET}!$A$2:$A${}",
-            policy_count + 1
+            "={STRUCTURE_SHEET}!${code_letter}$2:${code_letter}${}",
+            structure_rows + 1
         )))
         .set_error_style(DataValidationErrorStyle::Stop)
         .set_error_title("施策コード")?
-        .set_error_message("施策一覧シートにある施策コードを選んでください。")?;
+        .set_error_message("施策体系シートにある施策コードを選んでください。")?;
     sheet.add_data_validation(1, 0, last_row, 0, &policy_rule)?;
     let remove_column = col(columns
         .iter()
@@ -238,9 +274,10 @@ pub fn to_xlsx(edition: &Edition, extra_statuses: &[String]) -> Result<Vec<u8>, 
     info.write_string_with_format(0, 0, format!("{} 記入方法", edition.title), &bold)?;
     let identity = [
         (INFO_CODE, edition.municipality.code.to_string()),
-        ("団体名", edition.municipality.name.clone()),
+        (INFO_NAME, edition.municipality.name.clone()),
         (INFO_EDITION, edition.span.label()),
         ("年度", edition.span.long_label()),
+        (INFO_STRUCTURE, structure_version(&edition.goals)),
     ];
     for (i, (key, value)) in identity.iter().enumerate() {
         let r = u32::try_from(i + 2).unwrap_or(2);
@@ -253,7 +290,8 @@ pub fn to_xlsx(edition: &Edition, extra_statuses: &[String]) -> Result<Vec<u8>, 
         "事業費 ＝ 特定財源 ＋ 一般財源 になるようにしてください。特定財源の内訳（国庫支出金など）を書く場合は、その合計が特定財源と一致するようにします。",
         "空欄の年度は「記載なし」として扱います。",
         "区分は一覧（新規・継続・拡充・縮小・完了・休止・統合・廃止）から選びます。",
-        "施策コードは「施策一覧」シートにあるものから選びます。",
+        "施策コードは「施策体系」シートにあるものから選びます。",
+        "「施策体系」シートには基本目標と施策を1行に1つずつ記入します。基本目標の行には基本目標番号・基本目標・分野を、施策の行には施策コード（例: 1-1。先頭の数字が基本目標番号）・施策名・めざすまちの姿を書きます。施策を追加したり、名称を直したりできます。事業が残っている施策の行は削除できません。",
         "担当課・地方創生事業が複数ある場合は「、」で区切ります（例: 企画政策課、財政課 / Ⅲ(4)、Ⅰ(2)）。",
         "事業IDと版は変更しないでください（灰色の列）。新しい事業は一番下の行に、事業IDと版を空欄のまま追加します。",
         "この計画期間から外す事業は「計画から外す」列に「○」を付けます。行を削除しても事業は外れません（シートにない行は保存済みの内容のまま残ります）。完了・廃止する事業は区分で示します。",
@@ -262,7 +300,7 @@ pub fn to_xlsx(edition: &Edition, extra_statuses: &[String]) -> Result<Vec<u8>, 
         "取り込み: keikaku import このファイル.xlsx --edition 計画期間（誤りがあれば、シート名とセル番地を示して知らせます）",
     ];
     for (i, text) in instructions.iter().enumerate() {
-        let r = u32::try_from(i + 7).unwrap_or(7);
+        let r = u32::try_from(i + 8).unwrap_or(8);
         info.write_string(r, 0, format!("{}.", i + 1))?;
         info.write_string(r, 1, *text)?;
     }
@@ -283,5 +321,59 @@ pub fn to_xlsx(edition: &Edition, extra_statuses: &[String]) -> Result<Vec<u8>, 
             r += 1;
         }
     }
+    write_structure(&mut workbook, edition, &header)?;
     workbook.save_to_buffer()
+}
+
+/// The 0-based column of `column` in the structure sheet.
+fn structure_column(column: StructureColumn) -> usize {
+    StructureColumn::ALL
+        .iter()
+        .position(|c| *c == column)
+        .unwrap_or(0)
+}
+
+/// The structure sheet: a row per goal (number, title, 分野), followed by a row per policy of
+/// that goal (its goal's number, code, title, めざすまちの姿). Every cell is editable.
+fn write_structure(
+    workbook: &mut Workbook,
+    edition: &Edition,
+    header: &Format,
+) -> Result<(), XlsxError> {
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(STRUCTURE_SHEET)?;
+    let wrap = Format::new().set_text_wrap();
+    for (c, column) in StructureColumn::ALL.iter().enumerate() {
+        let c = col(c)?;
+        sheet.write_string_with_format(0, c, column.header(), header)?;
+        let width = match column {
+            StructureColumn::GoalNumber | StructureColumn::Policy => 12.0,
+            StructureColumn::Field => 20.0,
+            StructureColumn::GoalTitle | StructureColumn::PolicyTitle => 36.0,
+            StructureColumn::Vision => 60.0,
+        };
+        sheet.set_column_width(c, width)?;
+    }
+    let at = |column: StructureColumn| col(structure_column(column));
+    let mut r: u32 = 1;
+    for goal in &edition.goals {
+        sheet.write_number(r, at(StructureColumn::GoalNumber)?, f64::from(goal.number))?;
+        sheet.write_string(r, at(StructureColumn::GoalTitle)?, &goal.title)?;
+        sheet.write_string(r, at(StructureColumn::Field)?, &goal.field)?;
+        r += 1;
+        for policy in &goal.policies {
+            sheet.write_number(r, at(StructureColumn::GoalNumber)?, f64::from(goal.number))?;
+            sheet.write_string(r, at(StructureColumn::Policy)?, policy.code.to_string())?;
+            sheet.write_string(r, at(StructureColumn::PolicyTitle)?, &policy.title)?;
+            sheet.write_string_with_format(
+                r,
+                at(StructureColumn::Vision)?,
+                &policy.vision,
+                &wrap,
+            )?;
+            r += 1;
+        }
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    Ok(())
 }
