@@ -50,13 +50,14 @@ pub struct TemplateArgs {
 
 /// Runs `template`.
 pub async fn run(config: &Config, args: TemplateArgs) -> anyhow::Result<ExitCode> {
+    // A blank workbook is for an edition not stored yet: no database is opened (or made).
+    if args.blank {
+        return run_blank(config, &args);
+    }
     let store = open_store(config).await?;
     let csv = args.format == TemplateFormat::Csv;
     let selector = args.select.selector();
     let extra = &config.rules.extra_statuses;
-    if args.blank {
-        return run_blank(config, &args);
-    }
     let download = match &args.department {
         None => sheet::template(&store, &selector, csv, extra).await?,
         Some(department) => {

@@ -170,6 +170,28 @@ async fn a_blank_workbook_creates_and_edits_a_town_plan(backend: Backend) {
             "blank.xlsx",
         ],
     );
+    // Writing a blank workbook needs no database and makes none.
+    let elsewhere = tempfile::tempdir().expect("dir");
+    let none = elsewhere.path().join("none.db");
+    let out = super::support::keikaku_in(
+        elsewhere.path(),
+        &format!("sqlite://{}", none.display()),
+        &[
+            "template",
+            "--blank",
+            "--municipality",
+            "073423",
+            "--municipality-name",
+            "鏡石町",
+            "--edition",
+            "R6-R8",
+            "--out",
+            "blank.xlsx",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(elsewhere.path().join("blank.xlsx").exists());
+    assert!(!none.exists(), "no database made");
     let mut blank = parts(&dir.join("blank.xlsx"));
     assert_eq!(blank.projects.rows.len(), 1, "only the header");
     assert_eq!(blank.structure.rows.len(), 1, "only the header");
