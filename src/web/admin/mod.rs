@@ -213,16 +213,62 @@ fn methods_of(path: &str) -> Vec<Method> {
     methods
 }
 
-/// Runs the rest of a workspace request on a thread of the blocking pool (its database I/O is
-/// still driven by the runtime), away from the async threads that serve the public portal.
+/// Runs the rest of a workspace request on the workspace's own threads (see
+/// [`workspace_runtime`]), away from the threads that serve the public portal; where those
+/// threads cannot be made, on a thread of the blocking pool.
 async fn off_the_portal_threads(request: Request, next: Next) -> Response {
-    let runtime = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || runtime.block_on(next.run(request)))
-        .await
-        .unwrap_or_else(|err| {
-            tracing::error!(error = %err, "workspace request failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+    let done = match workspace_runtime() {
+        Some(runtime) => runtime.spawn(next.run(request)).await,
+        None => {
+            let runtime = tokio::runtime::Handle::current();
+            tokio::task::spawn_blocking(move || runtime.block_on(next.run(request))).await
+        }
+    };
+    done.unwrap_or_else(|err| {
+        tracing::error!(error = %err, "workspace request failed");
+        StatusCode::INTERNAL_SERVER_ERROR.into_response()
+    })
+}
+
+/// Threads that run the workspace's requests.
+const WORKSPACE_THREADS: usize = 4;
+/// Their scheduling priority (nice value): lower than the portal's, so that when both want
+/// the CPU the portal goes first. A form saved is one person's click and waits a little; the
+/// public portal answers everyone.
+const WORKSPACE_NICE: i32 = 10;
+
+/// The runtime of the workspace's requests: a few threads of their own (database I/O,
+/// validating an edition, reading an uploaded workbook, hashing a password), at a lower
+/// priority than the threads that answer the public portal. Built once; `None` if the
+/// system refuses to start threads.
+fn workspace_runtime() -> Option<&'static tokio::runtime::Runtime> {
+    static RUNTIME: std::sync::OnceLock<Option<tokio::runtime::Runtime>> =
+        std::sync::OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(WORKSPACE_THREADS)
+                .thread_name("keikaku-workspace")
+                .on_thread_start(lower_priority)
+                .enable_all()
+                .build()
+                .map_err(|err| tracing::warn!(error = %err, "cannot start the workspace's threads; using the blocking pool"))
+                .ok()
         })
+        .as_ref()
+}
+
+/// Lowers the calling thread's scheduling priority to [`WORKSPACE_NICE`].
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: setpriority reads its three integer arguments and nothing else; on Linux,
+        // PRIO_PROCESS with id 0 names the calling thread alone.
+        let result = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, WORKSPACE_NICE) };
+        if result != 0 {
+            tracing::debug!("cannot lower the workspace thread's priority");
+        }
+    }
 }
 
 /// True for paths of the workspace (pages or API).
