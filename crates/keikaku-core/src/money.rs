@@ -197,32 +197,53 @@ fn parse_grouped_integer(body: &str, raw: &str) -> Result<i128, AmountError> {
 fn parse_kanji_units(body: &str) -> Option<i128> {
     let body = body.strip_suffix('円').unwrap_or(body);
     let mut total: i128 = 0;
+    // The number below the next 億 or 万 (`2千` in `1億2千万円`), and the digits being read.
+    let mut group: i128 = 0;
     let mut current = String::new();
-    let mut last_factor = i128::MAX;
+    let mut last_big = i128::MAX;
+    let mut last_small = i128::MAX;
     for ch in body.chars() {
-        let factor = match ch {
-            '億' => 100_000_000,
-            '万' => 10_000,
-            '千' => 1_000,
+        let (factor, big) = match ch {
+            '億' => (100_000_000, true),
+            '万' => (10_000, true),
+            '千' => (1_000, false),
+            '百' => (100, false),
             c if c.is_ascii_digit() || c == ',' => {
                 current.push(c);
                 continue;
             }
             _ => return None,
         };
-        // Units must descend (億 before 万 before 千) and each needs a number before it.
-        if factor >= last_factor || current.is_empty() {
-            return None;
+        if big {
+            // 億 before 万, each after a number (`1億`, `2千万`).
+            if factor >= last_big {
+                return None;
+            }
+            if !current.is_empty() {
+                group = group.checked_add(parse_grouped_integer(&current, body).ok()?)?;
+            }
+            if group == 0 {
+                return None;
+            }
+            total = total.checked_add(group.checked_mul(factor)?)?;
+            group = 0;
+            last_big = factor;
+            last_small = i128::MAX;
+        } else {
+            // 千 before 百 within a group, each after a number (`5千`, `2千5百`).
+            if factor >= last_small || current.is_empty() {
+                return None;
+            }
+            let n = parse_grouped_integer(&current, body).ok()?;
+            group = group.checked_add(n.checked_mul(factor)?)?;
+            last_small = factor;
         }
-        let n = parse_grouped_integer(&current, body).ok()?;
-        total = total.checked_add(n.checked_mul(factor)?)?;
         current.clear();
-        last_factor = factor;
     }
     if !current.is_empty() {
-        total = total.checked_add(parse_grouped_integer(&current, body).ok()?)?;
+        group = group.checked_add(parse_grouped_integer(&current, body).ok()?)?;
     }
-    Some(total)
+    total.checked_add(group)
 }
 
 #[cfg(test)]
@@ -276,6 +297,23 @@ mod tests {
             Ok(k(174_005))
         );
         assert_eq!(parse_amount("300万円", Unit::ThousandYen), Ok(k(3_000)));
+        // 1億2千万円 = 100,000 + 2,000 × 10 = 120,000千円; 499万2千円 = 4,990 + 2.
+        assert_eq!(
+            parse_amount("1億2千万円", Unit::ThousandYen),
+            Ok(k(120_000))
+        );
+        assert_eq!(parse_amount("499万2千円", Unit::ThousandYen), Ok(k(4_992)));
+        assert_eq!(parse_amount("3,500千円", Unit::ThousandYen), Ok(k(3_500)));
+        assert_eq!(parse_amount("2千5百万円", Unit::ThousandYen), Ok(k(25_000)));
+        for bad in ["2万3億円", "千万円", "5百2千円", "億円", "1億億円"] {
+            assert!(
+                matches!(
+                    parse_amount(bad, Unit::ThousandYen),
+                    Err(AmountError::NotANumber(_))
+                ),
+                "{bad}"
+            );
+        }
         assert_eq!(parse_amount("5,000", Unit::Yen), Ok(k(5)));
         assert_eq!(parse_amount("12", Unit::TenThousandYen), Ok(k(120)));
         assert!(matches!(

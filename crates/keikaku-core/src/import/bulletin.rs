@@ -28,8 +28,6 @@
 //! - A heading with no project after it at the end of the text (a section cut off) is
 //!   reported and not counted.
 
-use unicode_normalization::UnicodeNormalization;
-
 use super::{Context, Layout, Parsed, ReadEdition};
 use crate::diagnostic::{Code, Diagnostic, Position, Report};
 use crate::fiscal::{EditionSpan, FiscalYear};
@@ -75,7 +73,9 @@ impl Layout for BulletinList {
             return false;
         }
         text.lines()
-            .filter(|l| matches!(classify(l), Kind::Project(_)) && starts_with_mark(l))
+            .filter(|l| {
+                matches!(classify(l), Kind::Project(_) | Kind::Ambiguous(_)) && starts_with_mark(l)
+            })
             .take(2)
             .count()
             == 2
@@ -106,7 +106,7 @@ impl Layout for BulletinList {
         Some(super::NearMiss {
             score: 1 + usize::from(bare > 0),
             ja: format!(
-                "印（○・◆ など）で始まる行 {} 行のうち、行末に円の金額（1億1,231万円、499万2千円 など）がある事業の行が {projects} 行しかありません（2行以上必要）{}",
+                "印（○・◆ など）で始まる行 {} 行のうち、行末に円の金額（1億1,231万円、499万2千円 など）がある事業の行が {projects} 行しかありません。2行以上必要です{}",
                 marked.len(),
                 if bare > 0 {
                     format!("。{bare} 行は行末の数に「円」などの単位がありません")
@@ -197,6 +197,8 @@ enum Kind {
     Project(Item),
     /// A figure per person: not a cost.
     PerPerson,
+    /// A line with more than one amount: which one is the project's cost is not guessed.
+    Ambiguous(Vec<String>),
     /// Other text (a title, an explanation).
     Text(String),
 }
@@ -218,20 +220,29 @@ fn starts_with_mark(line: &str) -> bool {
 }
 
 fn classify(raw: &str) -> Kind {
-    let line: String = raw.nfkc().collect::<String>().trim().to_owned();
+    // Full-width digits are read as digits; every other character stays as written.
+    let line = digits_normalised(raw);
+    let line = line.trim();
     if line.is_empty() {
         return Kind::Blank;
     }
     let marked = line.starts_with(MARKS);
     let body = line.trim_start_matches(MARKS).trim();
+    // A figure per person in brackets beside a project's cost is not a second amount.
+    let (body, had_per_person) = without_per_person(body);
+    let body = body.as_str();
+    let per_person = had_per_person || PER_PERSON.iter().any(|w| body.contains(w));
     if let Some((before, amount)) = trailing_amount(body) {
         if PER_PERSON.iter().any(|w| before.contains(w)) {
             return Kind::PerPerson;
         }
+        if let Some(other) = first_amount(before) {
+            return Kind::Ambiguous(vec![other.to_owned(), amount.to_owned()]);
+        }
         let (name, status, department) = name_parts(before);
         if !name.is_empty() {
             // The 1-based character column where the amount starts.
-            let full: String = raw.nfkc().collect();
+            let full = digits_normalised(raw);
             let column = full
                 .rfind(amount)
                 .map_or(1, |i| full[..i].chars().count() + 1);
@@ -244,33 +255,100 @@ fn classify(raw: &str) -> Kind {
             });
         }
     }
+    if per_person {
+        return Kind::PerPerson;
+    }
     if marked {
         Kind::Heading(body.trim_matches(['【', '】', ' ']).trim().to_owned())
     } else {
-        Kind::Text(line)
+        Kind::Text(line.to_owned())
     }
 }
 
+/// `text` with full-width digits, commas and minus signs as ASCII.
+fn digits_normalised(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '０'..='９' => {
+                char::from_u32(u32::from(c) - u32::from('０') + u32::from('0')).unwrap_or(c)
+            }
+            '，' => ',',
+            '−' | '－' => '-',
+            c => c,
+        })
+        .collect()
+}
+
+/// `text` without bracketed parts that speak of a figure per person, and whether it had any.
+fn without_per_person(text: &str) -> (String, bool) {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut found = false;
+    while let Some(open) = rest.find(['(', '（']) {
+        let Some(len) = rest[open..].find([')', '）']) else {
+            break;
+        };
+        let part = &rest[open..open + len];
+        let end = open + len + rest[open + len..].chars().next().map_or(0, char::len_utf8);
+        if PER_PERSON.iter().any(|w| part.contains(w)) {
+            out.push_str(&rest[..open]);
+            found = true;
+        } else {
+            out.push_str(&rest[..end]);
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    (out.trim_end().to_owned(), found)
+}
+
+/// Characters of an amount in 円 (before its final 円).
+fn amount_char(c: char) -> bool {
+    c.is_ascii_digit() || matches!(c, ',' | '億' | '万' | '千' | '百')
+}
+
+/// The first amount in 円 inside `text` (`1,000万円` in `C事業 1,000万円（前年度`), if any.
+fn first_amount(text: &str) -> Option<&str> {
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        match start {
+            None if c.is_ascii_digit() => start = Some(i),
+            Some(s) if c == '円' => return Some(&text[s..i + c.len_utf8()]),
+            Some(_) if amount_char(c) => {}
+            _ => start = None,
+        }
+    }
+    None
+}
+
 /// Splits `text` into what comes before a closing amount in 円 and that amount (digits,
-/// separators and 億/万/千, ending in 円), if it ends in one.
+/// separators and 億/万/千/百, ending in 円, with its `△`/`▲`/`-` sign), if it ends in one.
 fn trailing_amount(text: &str) -> Option<(&str, &str)> {
     let body = text.trim_end().trim_end_matches([')', '）']);
     if !body.ends_with('円') {
         return None;
     }
-    let start = body
+    let first = body
         .char_indices()
         .rev()
-        .take_while(|(_, c)| c.is_ascii_digit() || matches!(c, ',' | '億' | '万' | '千' | '円'))
+        .take_while(|(_, c)| amount_char(*c) || *c == '円')
         .last()
         .map(|(i, _)| i)?;
-    let amount = body[start..].trim_start_matches(',');
-    if !amount.starts_with(|c: char| c.is_ascii_digit()) {
+    let mut start = first + (body[first..].len() - body[first..].trim_start_matches(',').len());
+    if !body[start..].starts_with(|c: char| c.is_ascii_digit()) {
         return None;
     }
-    let before = body[..body.len() - amount.len()]
+    // A sign just before the number belongs to it: a negative amount, refused by the checks.
+    let head = body[..start].trim_end();
+    if let Some(sign) = head.chars().last()
+        && matches!(sign, '△' | '▲' | '-')
+    {
+        start = head.len() - sign.len_utf8();
+    }
+    let amount = &body[start..];
+    let before = body[..start]
         .trim_end_matches([
-            '約', '(', '（', ' ', '\u{3000}', '…', '‥', '.', ':', '：', '-', '―',
+            '約', '(', '（', ' ', '\u{3000}', '…', '‥', '.', ':', '：', '―',
         ])
         .trim_end();
     Some((before, amount))
@@ -513,6 +591,24 @@ impl Builder {
         for (line, kind) in lines {
             match kind {
                 Kind::Blank | Kind::PerPerson => {}
+                Kind::Ambiguous(amounts) => {
+                    started = true;
+                    report.push(
+                        Diagnostic::new(
+                            Code::ConflictingAmounts,
+                            Position::line(*line),
+                            format!(
+                                "この行には金額が2つ以上あります（{}）。どれが事業費か分からないため読みません。1行に事業費だけを書いてください。",
+                                amounts.join("、")
+                            ),
+                            format!(
+                                "this line holds more than one amount ({}): which one is the project's cost is not guessed; keep only the cost on the line",
+                                amounts.join(", ")
+                            ),
+                        )
+                        .with_field("事業費"),
+                    );
+                }
                 Kind::Text(_) => self.other += usize::from(started),
                 Kind::Heading(title) => {
                     started = true;

@@ -31,6 +31,33 @@ fn parse(text: &str, context: &Context) -> Parsed {
     )
 }
 
+/// A policy as the tests expect it: (code, title, [(name, 区分, 担当課, 事業費 千円)]).
+type ExpectedPolicy = (
+    &'static str,
+    &'static str,
+    Vec<(&'static str, Status, Vec<&'static str>, i64)>,
+);
+
+/// A policy as read, in the same shape with owned strings.
+type Listed = (String, String, Vec<(String, Status, Vec<String>, i64)>);
+
+/// (name, 事業費 千円) of every project of the first edition read.
+fn names_and_costs(parsed: &Parsed) -> Vec<(String, i64)> {
+    parsed.editions[0]
+        .edition
+        .projects()
+        .map(|(_, p)| {
+            (
+                p.name.clone(),
+                p.costs
+                    .first()
+                    .and_then(|c| c.total)
+                    .map_or(-1, |m| m.thousand_yen()),
+            )
+        })
+        .collect()
+}
+
 const KOHO: &str = "令和6年度 当初予算の主な事業
 （広報かがみいし 4月号より）
 
@@ -76,7 +103,7 @@ fn a_bulletin_list_reads_as_a_single_year_edition_with_exact_thousand_yen() {
     // 1億1,231万円 = 100,000 + 12,310 = 112,310; 499万2千円 = 4,990 + 2 = 4,992;
     // 1億7,400万5千円 = 100,000 + 74,000 + 5 = 174,005; 420万円 = 4,200; 3,500千円 = 3,500;
     // ２億円 = 200,000.
-    let expected: Vec<(&str, &str, Vec<(&str, Status, Vec<&str>, i64)>)> = vec![
+    let expected: Vec<ExpectedPolicy> = vec![
         (
             "1-1",
             "子育て支援",
@@ -107,7 +134,7 @@ fn a_bulletin_list_reads_as_a_single_year_edition_with_exact_thousand_yen() {
             ],
         ),
     ];
-    let actual: Vec<(String, String, Vec<(String, Status, Vec<String>, i64)>)> = edition
+    let actual: Vec<Listed> = edition
         .policies()
         .map(|p| {
             (
@@ -129,7 +156,7 @@ fn a_bulletin_list_reads_as_a_single_year_edition_with_exact_thousand_yen() {
             )
         })
         .collect();
-    let expected: Vec<(String, String, Vec<(String, Status, Vec<String>, i64)>)> = expected
+    let expected: Vec<Listed> = expected
         .into_iter()
         .map(|(code, title, projects)| {
             (
@@ -312,10 +339,78 @@ fn nothing_fits_names_the_closest_layout_and_what_is_missing() {
         ja.contains("keikaku-json") && ja.contains("\"format\""),
         "{ja}"
     );
+    // Bytes named .xlsx that are no workbook are told so, not asked for an encoding.
+    let parsed = read(
+        &Source {
+            name: "plan.xlsx",
+            bytes: &[0x93, 0x01, 0xfe, 0x42, 0x00, 0x9c],
+        },
+        None,
+        &kagamiishi(),
+    );
+    let d = &parsed.report.diagnostics[0];
+    assert_eq!(d.code, Code::NotAPlan);
+    assert!(
+        d.message(Lang::Ja)
+            .contains("Excel ブック（xlsx）として読めません")
+    );
     // Nothing like any layout: the general message.
     let (ja, _) = message("hello\nworld\n");
     assert!(
         ja.contains("keikaku layouts") && !ja.contains("最も近い"),
         "{ja}"
+    );
+}
+
+/// Lines a bulletin really holds that must not be misread: a negative amount is refused, a
+/// line with two amounts is refused rather than guessed, brackets keep their width,
+/// `1億2千万円` is 120,000千円, and a per-person figure in brackets beside a cost is not taken
+/// for the cost.
+#[test]
+fn lines_with_signs_several_amounts_or_per_person_notes_are_not_misread() {
+    let errors = |text: &str| -> Vec<(Code, String)> {
+        parse(text, &kagamiishi())
+            .report
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| (d.code, d.render("koho.txt", Lang::Ja)))
+            .collect()
+    };
+    let head = "令和6年度 主な事業\n◆福祉\n○事業A 500万円\n";
+    let negative = errors(&format!("{head}○G事業 △300万円\n"));
+    assert!(
+        negative
+            .iter()
+            .any(|(c, l)| *c == Code::NegativeAmount && l.starts_with("koho.txt:4:")),
+        "{negative:?}"
+    );
+    for line in [
+        "○C事業 1,000万円（前年度 900万円）",
+        "○F事業 2,000万円 うち国庫補助 500万円",
+    ] {
+        let found = errors(&format!("{head}{line}\n"));
+        assert!(
+            found
+                .iter()
+                .any(|(c, l)| *c == Code::ConflictingAmounts && l.starts_with("koho.txt:4:")),
+            "{line}: {found:?}"
+        );
+    }
+    let parsed = parse(
+        &format!(
+            "{head}○D事業（前年度比増） 1,000万円\n○H事業 1億2千万円\n○I事業 1,000万円（市民1人当たり約170円）\n"
+        ),
+        &kagamiishi(),
+    );
+    assert!(!parsed.report.has_errors(), "{:?}", parsed.report);
+    assert_eq!(
+        names_and_costs(&parsed),
+        [
+            ("事業A".to_owned(), 5_000),
+            ("D事業（前年度比増）".to_owned(), 10_000),
+            ("H事業".to_owned(), 120_000),
+            ("I事業".to_owned(), 10_000),
+        ]
     );
 }

@@ -208,6 +208,20 @@ fn check_editions_once(editions: &[ReadEdition], report: &mut Report) {
 /// empty files, which explain themselves better).
 fn not_a_plan(source: &Source<'_>, context: &Context) -> Parsed {
     let mut report = Report::default();
+    let lower = source.name.to_lowercase();
+    let named_workbook = lower.ends_with(".xlsx") || lower.ends_with(".xlsm");
+    if named_workbook && !crate::sheet::grid::looks_like_xlsx(source.bytes) {
+        report.push(Diagnostic::new(
+            Code::NotAPlan,
+            Position::File,
+            "名前は xlsx ですが、Excel ブック（xlsx）として読めません。ファイルが壊れているか、別の形式です。Excel で開いて xlsx 形式で保存し直してください。",
+            "the file is named .xlsx but is not an Excel workbook (xlsx): it is damaged or of another kind; open it in Excel and save it as xlsx again",
+        ));
+        return Parsed {
+            editions: Vec::new(),
+            report,
+        };
+    }
     match crate::source::decode_text(source.bytes, context.encoding) {
         Err(diagnostic) => report.push(diagnostic),
         Ok(_) => {
@@ -218,7 +232,7 @@ fn not_a_plan(source: &Source<'_>, context: &Context) -> Parsed {
             let (ja, en) = match closest {
                 Some((name, miss)) => (
                     format!(
-                        "実施計画として読めません。最も近い形式は {name} ですが、{}（形式の一覧は keikaku layouts）",
+                        "実施計画として読めません。最も近い形式は {name} ですが、{}。形式の一覧は keikaku layouts で確かめられます。",
                         miss.ja
                     ),
                     format!(

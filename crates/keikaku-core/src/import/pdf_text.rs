@@ -134,7 +134,7 @@ impl Layout for PdfTableText {
         Some(super::NearMiss {
             score,
             ja: format!(
-                "{line} 行目の見出し行に {ja_missing}（見えた見出し: {}）。見出し行は No・事業名・事業概要・事業費 をタブで区切ります。",
+                "{line} 行目の見出し行に {ja_missing}（見えた見出し: {}）。見出し行は No・事業名・事業概要・事業費 をタブで区切ります",
                 seen.join("、")
             ),
             en: format!(

@@ -476,7 +476,14 @@ impl<'a> RowReader<'a> {
     /// Enters a policy (creating it and, from its code, its goal when needed); returns false
     /// when it cannot be placed.
     fn enter_policy(&mut self, heading: Heading, at: Position) -> bool {
-        let goal = match (heading.code, self.current_goal()) {
+        // Goals made from the codes follow the codes: a code of another goal enters that goal.
+        let current = self.current_goal().filter(|g| {
+            !(self.goals_from_codes
+                && heading
+                    .code
+                    .is_some_and(|c| self.goals[*g].goal.number != c.goal()))
+        });
+        let goal = match (heading.code, current) {
             (Some(code), Some(g)) if self.goals[g].goal.number != code.goal() => {
                 let number = self.goals[g].goal.number;
                 self.report.push(

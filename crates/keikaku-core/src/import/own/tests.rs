@@ -786,3 +786,33 @@ proptest::proptest! {
         let _ = parse("p.tsv", text.as_bytes(), &kagamiishi());
     }
 }
+
+/// A table with a 施策 column only: goals come from the codes' first numbers, so codes of two
+/// goals make two goals (not a policy "standing under" the previous code's goal).
+#[test]
+fn policy_codes_alone_make_as_many_goals_as_they_name() {
+    let text = "施策,事業名,担当課,区分,R6事業費,R6特定財源,R6一般財源\n\
+                1-1 子育て,事業A,健康課,継続,100,0,100\n\
+                2-1 道路,事業B,建設課,継続,200,0,200\n\
+                1-2 高齢者,事業C,健康課,継続,50,0,50\n";
+    let parsed = parse("two.csv", text.as_bytes(), &kagamiishi());
+    assert!(!parsed.report.has_errors(), "{:?}", parsed.report);
+    let edition = &parsed.editions[0].edition;
+    let goals: Vec<(u32, Vec<String>)> = edition
+        .goals
+        .iter()
+        .map(|g| {
+            (
+                g.number,
+                g.policies.iter().map(|p| p.code.to_string()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        goals,
+        [
+            (1, vec!["1-1".to_owned(), "1-2".to_owned()]),
+            (2, vec!["2-1".to_owned()])
+        ]
+    );
+}
