@@ -715,6 +715,30 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<ExitCod
 
 /// `stored 072052 白河市 R2-R4: 33 projects (0 error(s), 1 warning(s))`.
 fn stored_line(lang: Lang, e: &import::ImportedEdition, report: &Report) -> String {
+    // A sheet updates its edition: say what it changed, not that the edition was replaced.
+    if let Some(changes) = &e.changes {
+        let (added, updated, removed) = (
+            changes.added.len(),
+            changes.updated.len(),
+            changes.removed.len(),
+        );
+        return match lang {
+            Lang::Ja => format!(
+                "{} {}: 更新しました（追加 {added} 件・変更 {updated} 件・計画から外す {removed} 件、事業は全部で {} 件）（{}）",
+                e.municipality,
+                e.edition,
+                e.projects,
+                counts(report, lang)
+            ),
+            Lang::En => format!(
+                "updated {} {}: {added} added, {updated} changed, {removed} taken out; {} projects in all ({})",
+                e.municipality,
+                e.edition,
+                e.projects,
+                counts(report, lang)
+            ),
+        };
+    }
     let verb = match (lang, e.stored.replaced) {
         (Lang::Ja, false) => "保存しました",
         (Lang::Ja, true) => "置き換えました",

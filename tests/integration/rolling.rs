@@ -281,7 +281,11 @@ async fn template_edit_import_and_the_hand_written_diff() {
         let filled = write(&db, "r3-r5-filled.xlsx", &workbook(&grid, "R3-R5"));
         let out = ok(&db, &["import", &filled, "--edition", "R3-R5"]);
         assert!(
-            out.contains("replaced 072052 白河市 R3-R5: 34 projects"),
+            // By hand from `edit`: two new rows; 7-1-3 renamed, 7-1-1 and 7-4-1 re-priced,
+            // 7-3-4 moved; 7-1-2 marked to be taken out; 33 + 2 − 1 = 34 projects.
+            out.contains(
+                "updated 072052 白河市 R3-R5: 2 added, 4 changed, 1 taken out; 34 projects in all"
+            ),
             "{out}"
         );
 
