@@ -242,7 +242,7 @@ fn cost(t: &Option<Totals>) -> String {
     match t {
         None => "（なし）".to_owned(),
         Some(t) => t
-            .stated(t.cost)
+            .amount(keikaku_core::aggregate::Sum::Cost)
             .map_or_else(|| "-".to_owned(), |m| group_thousands(m.thousand_yen())),
     }
 }
@@ -479,9 +479,12 @@ fn csv_rows(d: &EditionDiff) -> Vec<CsvRow> {
                 t.map(|t| {
                     [
                         i64::try_from(t.projects).ok(),
-                        t.stated(t.cost).map(Money::thousand_yen),
-                        t.stated(t.earmarked).map(Money::thousand_yen),
-                        t.stated(t.general).map(Money::thousand_yen),
+                        t.amount(keikaku_core::aggregate::Sum::Cost)
+                            .map(Money::thousand_yen),
+                        t.amount(keikaku_core::aggregate::Sum::Earmarked)
+                            .map(Money::thousand_yen),
+                        t.amount(keikaku_core::aggregate::Sum::General)
+                            .map(Money::thousand_yen),
                     ]
                 })
             };

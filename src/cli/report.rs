@@ -101,9 +101,15 @@ impl From<Totals> for TotalsView {
     fn from(t: Totals) -> Self {
         TotalsView {
             projects: t.projects,
-            cost: t.stated(t.cost).map(|m| m.thousand_yen()),
-            earmarked: t.stated(t.earmarked).map(|m| m.thousand_yen()),
-            general: t.stated(t.general).map(|m| m.thousand_yen()),
+            cost: t
+                .amount(keikaku_core::aggregate::Sum::Cost)
+                .map(|m| m.thousand_yen()),
+            earmarked: t
+                .amount(keikaku_core::aggregate::Sum::Earmarked)
+                .map(|m| m.thousand_yen()),
+            general: t
+                .amount(keikaku_core::aggregate::Sum::General)
+                .map(|m| m.thousand_yen()),
         }
     }
 }
@@ -173,11 +179,11 @@ pub async fn run(config: &Config, args: ReportArgs) -> anyhow::Result<ExitCode> 
 fn money_cells(t: &Totals) -> [String; 4] {
     [
         t.projects.to_string(),
-        t.stated(t.cost)
+        t.amount(keikaku_core::aggregate::Sum::Cost)
             .map_or_else(|| "-".to_owned(), |m| group_thousands(m.thousand_yen())),
-        t.stated(t.earmarked)
+        t.amount(keikaku_core::aggregate::Sum::Earmarked)
             .map_or_else(|| "-".to_owned(), |m| group_thousands(m.thousand_yen())),
-        t.stated(t.general)
+        t.amount(keikaku_core::aggregate::Sum::General)
             .map_or_else(|| "-".to_owned(), |m| group_thousands(m.thousand_yen())),
     ]
 }
@@ -254,9 +260,18 @@ fn csv(aggregate: &Aggregate) -> String {
     let numbers = |t: &Totals| {
         [
             Field::integer(i64::try_from(t.projects).ok()),
-            Field::integer(t.stated(t.cost).map(|m| m.thousand_yen())),
-            Field::integer(t.stated(t.earmarked).map(|m| m.thousand_yen())),
-            Field::integer(t.stated(t.general).map(|m| m.thousand_yen())),
+            Field::integer(
+                t.amount(keikaku_core::aggregate::Sum::Cost)
+                    .map(|m| m.thousand_yen()),
+            ),
+            Field::integer(
+                t.amount(keikaku_core::aggregate::Sum::Earmarked)
+                    .map(|m| m.thousand_yen()),
+            ),
+            Field::integer(
+                t.amount(keikaku_core::aggregate::Sum::General)
+                    .map(|m| m.thousand_yen()),
+            ),
         ]
     };
     for r in &aggregate.rows {

@@ -151,9 +151,15 @@ impl From<&Totals> for TotalsBody {
     fn from(t: &Totals) -> Self {
         TotalsBody {
             projects: t.projects,
-            cost: t.stated(t.cost).map(|m| m.thousand_yen()),
-            earmarked: t.stated(t.earmarked).map(|m| m.thousand_yen()),
-            general: t.stated(t.general).map(|m| m.thousand_yen()),
+            cost: t
+                .amount(keikaku_core::aggregate::Sum::Cost)
+                .map(|m| m.thousand_yen()),
+            earmarked: t
+                .amount(keikaku_core::aggregate::Sum::Earmarked)
+                .map(|m| m.thousand_yen()),
+            general: t
+                .amount(keikaku_core::aggregate::Sum::General)
+                .map(|m| m.thousand_yen()),
         }
     }
 }

@@ -4,7 +4,7 @@
 //! nothing is only in the picture. No script, no chart library, nothing from a CDN.
 
 use keikaku_core::Money;
-use keikaku_core::aggregate::Row;
+use keikaku_core::aggregate::{Row, Sum};
 use keikaku_core::money::group_thousands;
 
 /// Chart drawing width in SVG units (it scales to the page).
@@ -158,16 +158,16 @@ fn layout_rows(rows: Vec<Unplaced>) -> (Vec<BarRow>, u32) {
     (out, height)
 }
 
-/// A group's amount for a table cell: `-` when no project of the group states a 事業費.
-fn stated_cell(totals: &keikaku_core::aggregate::Totals, money: Money) -> String {
+/// A group's amount for a table cell: `-` when no project of the group states that amount.
+fn stated_cell(totals: &keikaku_core::aggregate::Totals, which: Sum) -> String {
     totals
-        .stated(money)
+        .amount(which)
         .map_or_else(|| "-".to_owned(), |m| group_thousands(m.thousand_yen()))
 }
 
 /// A group's amount next to its bar: `1,234千円`, or `-` for no amount.
-fn stated_text(totals: &keikaku_core::aggregate::Totals, money: Money) -> String {
-    totals.stated(money).map_or_else(
+fn stated_text(totals: &keikaku_core::aggregate::Totals, which: Sum) -> String {
+    totals.amount(which).map_or_else(
         || "-".to_owned(),
         |m| format!("{}千円", group_thousands(m.thousand_yen())),
     )
@@ -194,7 +194,7 @@ pub fn stacked_cost(
                     (r.totals.general.thousand_yen(), "general"),
                     (unsplit, "unsplit"),
                 ],
-                value: stated_text(&r.totals, r.totals.cost),
+                value: stated_text(&r.totals, Sum::Cost),
             }
         })
         .collect();
@@ -247,9 +247,9 @@ pub fn stacked_cost(
                     vec![
                         label(r),
                         r.totals.projects.to_string(),
-                        stated_cell(&r.totals, r.totals.cost),
-                        stated_cell(&r.totals, r.totals.earmarked),
-                        stated_cell(&r.totals, r.totals.general),
+                        stated_cell(&r.totals, Sum::Cost),
+                        stated_cell(&r.totals, Sum::Earmarked),
+                        stated_cell(&r.totals, Sum::General),
                     ]
                 })
                 .collect(),
@@ -281,7 +281,7 @@ pub fn share(
             Unplaced {
                 label: label(r),
                 parts: vec![(cost, "share")],
-                value: match r.totals.stated(r.totals.cost) {
+                value: match r.totals.amount(keikaku_core::aggregate::Sum::Cost) {
                     Some(_) => format!("{}（{}千円）", percent(cost), group_thousands(cost)),
                     None => "-".to_owned(),
                 },
@@ -315,7 +315,7 @@ pub fn share(
                     vec![
                         label(r),
                         r.totals.projects.to_string(),
-                        stated_cell(&r.totals, r.totals.cost),
+                        stated_cell(&r.totals, Sum::Cost),
                         percent(r.totals.cost.thousand_yen()),
                     ]
                 })
@@ -526,6 +526,8 @@ mod tests {
                 cost: Money::from_thousand_yen(cost),
                 earmarked: Money::from_thousand_yen(earmarked),
                 general: Money::from_thousand_yen(general),
+                with_earmarked: 1,
+                with_general: 1,
             },
         }
     }

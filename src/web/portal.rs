@@ -332,9 +332,9 @@ fn group_rows(rows: &[Row], href: impl Fn(&Row) -> String, sort: Sort) -> Vec<Gr
             key: r.key.clone(),
             name: r.name.clone(),
             projects: r.totals.projects,
-            cost: amount(r.totals.stated(r.totals.cost)),
-            earmarked: amount(r.totals.stated(r.totals.earmarked)),
-            general: amount(r.totals.stated(r.totals.general)),
+            cost: amount(r.totals.amount(keikaku_core::aggregate::Sum::Cost)),
+            earmarked: amount(r.totals.amount(keikaku_core::aggregate::Sum::Earmarked)),
+            general: amount(r.totals.amount(keikaku_core::aggregate::Sum::General)),
         })
         .collect()
 }
@@ -352,7 +352,7 @@ struct Totals {
 }
 
 fn totals(t: &keikaku_core::aggregate::Totals) -> Totals {
-    let summary = match t.stated(t.cost) {
+    let summary = match t.amount(keikaku_core::aggregate::Sum::Cost) {
         Some(cost) => format!(
             "{}千円（特定財源 {}千円・一般財源 {}千円）",
             total(cost),
@@ -363,9 +363,9 @@ fn totals(t: &keikaku_core::aggregate::Totals) -> Totals {
     };
     Totals {
         projects: t.projects,
-        cost: amount(t.stated(t.cost)),
-        earmarked: amount(t.stated(t.earmarked)),
-        general: amount(t.stated(t.general)),
+        cost: amount(t.amount(keikaku_core::aggregate::Sum::Cost)),
+        earmarked: amount(t.amount(keikaku_core::aggregate::Sum::Earmarked)),
+        general: amount(t.amount(keikaku_core::aggregate::Sum::General)),
         summary,
     }
 }
@@ -374,11 +374,7 @@ fn sum_entries(edition: &EditionView, entries: &[&ProjectEntry]) -> Totals {
     let mut t = keikaku_core::aggregate::Totals::default();
     for entry in entries {
         let (cost, earmarked, general) = listed_amounts(edition.resolve(entry).2);
-        t.projects += 1;
-        t.priced += u64::from(cost.is_some());
-        t.cost = t.cost + cost.unwrap_or(Money::ZERO);
-        t.earmarked = t.earmarked + earmarked.unwrap_or(Money::ZERO);
-        t.general = t.general + general.unwrap_or(Money::ZERO);
+        t.add_project(cost, earmarked, general);
     }
     totals(&t)
 }
@@ -1045,24 +1041,21 @@ impl TotalsRow {
     /// Over the compared years: `（なし）` where the edition has no such group, `-` for no
     /// amount (never 0), and a change only where both editions state an amount.
     fn of(group: &keikaku_core::diff::GroupChange) -> TotalsRow {
-        let text =
-            |t: &Option<keikaku_core::aggregate::Totals>,
-             pick: fn(&keikaku_core::aggregate::Totals) -> keikaku_core::Money| {
-                match t {
-                    None => "（なし）".to_owned(),
-                    Some(t) => t
-                        .stated(pick(t))
-                        .map_or_else(|| "-".to_owned(), view::total),
-                }
-            };
+        let text = |t: &Option<keikaku_core::aggregate::Totals>,
+                    which: keikaku_core::aggregate::Sum| {
+            match t {
+                None => "（なし）".to_owned(),
+                Some(t) => t.amount(which).map_or_else(|| "-".to_owned(), view::total),
+            }
+        };
         TotalsRow {
             key: group.key.clone(),
             name: group.name.clone(),
-            from_cost: text(&group.from, |t| t.cost),
-            to_cost: text(&group.to, |t| t.cost),
+            from_cost: text(&group.from, keikaku_core::aggregate::Sum::Cost),
+            to_cost: text(&group.to, keikaku_core::aggregate::Sum::Cost),
             change: group.cost_change().text(),
-            from_general: text(&group.from, |t| t.general),
-            to_general: text(&group.to, |t| t.general),
+            from_general: text(&group.from, keikaku_core::aggregate::Sum::General),
+            to_general: text(&group.to, keikaku_core::aggregate::Sum::General),
         }
     }
 }

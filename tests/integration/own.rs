@@ -108,13 +108,13 @@ async fn own_files_go_in_as_drafts_with_the_totals_worked_out_by_hand(backend: B
             ("1-2", (1, Some(5_000), Some(4_500), Some(500))),
         ])
     );
-    // town.tsv, 万円 × 10: 3-1 1,200 + 1,305 + 452 + 500 + 500. No funding split is given;
-    // the report sums the parts of policies whose 事業費 is stated, so they add up to 0.
+    // town.tsv, 万円 × 10: 3-1 1,200 + 1,305 + 452 + 500 + 500. No funding split is given:
+    // 特定財源 and 一般財源 are no amount (`-`), not 0.
     assert_eq!(
         by_policy(&db, "R6-R8"),
         figures(&[
-            ("3-1", (2, Some(3_957), Some(0), Some(0))),
-            ("3-2", (1, Some(30_000), Some(0), Some(0))),
+            ("3-1", (2, Some(3_957), None, None)),
+            ("3-2", (1, Some(30_000), None, None)),
         ])
     );
     let stored = editions(&db);

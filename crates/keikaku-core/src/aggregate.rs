@@ -91,23 +91,59 @@ pub struct Totals {
     pub earmarked: Money,
     /// 一般財源 in 千円.
     pub general: Money,
+    /// How many projects state a 特定財源 in the years summed (none: `-`, not 0).
+    pub with_earmarked: u64,
+    /// How many projects state a 一般財源 in the years summed (none: `-`, not 0).
+    pub with_general: u64,
+}
+
+/// One of a group's sums.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sum {
+    /// 事業費.
+    Cost,
+    /// 特定財源.
+    Earmarked,
+    /// 一般財源.
+    General,
 }
 
 impl Totals {
-    fn add(&mut self, amounts: Totals) {
+    /// Adds another group's totals (projects counted in both count twice).
+    pub fn add(&mut self, amounts: Totals) {
         self.projects += amounts.projects;
         self.priced += amounts.priced;
+        self.with_earmarked += amounts.with_earmarked;
+        self.with_general += amounts.with_general;
         self.cost = self.cost + amounts.cost;
         self.earmarked = self.earmarked + amounts.earmarked;
         self.general = self.general + amounts.general;
     }
-}
 
-impl Totals {
-    /// `money` (one of this group's sums), or `None` when no project of the group states
-    /// a 事業費: shown as `-`, never as 0.
-    pub fn stated(&self, money: Money) -> Option<Money> {
-        (self.priced > 0).then_some(money)
+    /// Adds one project with its amounts over the years summed (`None`: it states none).
+    pub fn add_project(
+        &mut self,
+        cost: Option<Money>,
+        earmarked: Option<Money>,
+        general: Option<Money>,
+    ) {
+        self.projects += 1;
+        self.priced += u64::from(cost.is_some());
+        self.with_earmarked += u64::from(earmarked.is_some());
+        self.with_general += u64::from(general.is_some());
+        self.cost = self.cost + cost.unwrap_or(Money::ZERO);
+        self.earmarked = self.earmarked + earmarked.unwrap_or(Money::ZERO);
+        self.general = self.general + general.unwrap_or(Money::ZERO);
+    }
+
+    /// The sum `which`, or `None` when no project of the group states that amount: shown as
+    /// `-`, never as 0.
+    pub fn amount(&self, which: Sum) -> Option<Money> {
+        match which {
+            Sum::Cost => (self.priced > 0).then_some(self.cost),
+            Sum::Earmarked => (self.with_earmarked > 0).then_some(self.earmarked),
+            Sum::General => (self.with_general > 0).then_some(self.general),
+        }
     }
 }
 
@@ -153,22 +189,18 @@ impl Aggregate {
 
 /// The amounts of one project: its costs in `year`, or in every year.
 fn project_amounts(project: &Project, year: Option<FiscalYear>) -> Totals {
-    let mut totals = Totals {
-        projects: 1,
-        ..Totals::default()
+    project_totals(project, |y| year.is_none_or(|wanted| y == wanted))
+}
+
+/// One project's totals over the fiscal years `keep` accepts: each sum over the years that
+/// state it, no amount where none does (the project still counts).
+pub fn project_totals(project: &Project, keep: impl Fn(FiscalYear) -> bool) -> Totals {
+    let costs: Vec<_> = project.costs.iter().filter(|c| keep(c.year)).collect();
+    let sum = |pick: fn(&crate::model::YearCost) -> Option<Money>| {
+        costs.iter().filter_map(|c| pick(c)).reduce(|a, b| a + b)
     };
-    for cost in project
-        .costs
-        .iter()
-        .filter(|c| year.is_none_or(|y| c.year == y))
-    {
-        if cost.total.is_some() {
-            totals.priced = 1;
-        }
-        totals.cost = totals.cost + cost.total.unwrap_or(Money::ZERO);
-        totals.earmarked = totals.earmarked + cost.earmarked.unwrap_or(Money::ZERO);
-        totals.general = totals.general + cost.general.unwrap_or(Money::ZERO);
-    }
+    let mut totals = Totals::default();
+    totals.add_project(sum(|c| c.total), sum(|c| c.earmarked), sum(|c| c.general));
     totals
 }
 

@@ -6,7 +6,7 @@
 //! never over each edition's own span: R2–R4 → R3–R5 compares 令和3–4年度. Summing each
 //! edition's own years would drop the old first year on one side and add a new year that is
 //! not filled in yet on the other, so every policy would look cut. A group in which no project
-//! states a 事業費 in those years has no amount ([`Totals::stated`]), and a change from no
+//! states a 事業費 in those years has no amount ([`Totals::amount`]), and a change from no
 //! amount to an amount is not an increase from 0 ([`CostChange`]).
 //!
 //! Projects are matched in this order: links the user gives (`--link OLD=NEW`), then the
@@ -141,12 +141,13 @@ impl CostChange {
 impl GroupChange {
     /// The group's 事業費 in the earlier edition; `None` for no amount (or no group).
     pub fn from_cost(&self) -> Option<Money> {
-        self.from.and_then(|t| t.stated(t.cost))
+        self.from
+            .and_then(|t| t.amount(crate::aggregate::Sum::Cost))
     }
 
     /// The group's 事業費 in the later edition; `None` for no amount (or no group).
     pub fn to_cost(&self) -> Option<Money> {
-        self.to.and_then(|t| t.stated(t.cost))
+        self.to.and_then(|t| t.amount(crate::aggregate::Sum::Cost))
     }
 
     /// How the group's 事業費 changed.
@@ -441,31 +442,7 @@ enum Level {
 
 /// One project's totals over `years` (none: nothing is summed, the project still counts).
 fn project_totals(project: &Project, years: Option<EditionSpan>) -> Totals {
-    let mut totals = Totals {
-        projects: 1,
-        ..Totals::default()
-    };
-    for cost in project
-        .costs
-        .iter()
-        .filter(|c| years.is_some_and(|span| span.contains(c.year)))
-    {
-        if cost.total.is_some() {
-            totals.priced = 1;
-        }
-        totals.cost = totals.cost + cost.total.unwrap_or(Money::ZERO);
-        totals.earmarked = totals.earmarked + cost.earmarked.unwrap_or(Money::ZERO);
-        totals.general = totals.general + cost.general.unwrap_or(Money::ZERO);
-    }
-    totals
-}
-
-fn add(into: &mut Totals, more: Totals) {
-    into.projects += more.projects;
-    into.priced += more.priced;
-    into.cost = into.cost + more.cost;
-    into.earmarked = into.earmarked + more.earmarked;
-    into.general = into.general + more.general;
+    crate::aggregate::project_totals(project, |y| years.is_some_and(|span| span.contains(y)))
 }
 
 /// The policies or goals of `edition` in order, each with its totals over `years`.
@@ -489,7 +466,7 @@ fn group_totals(
                 }
             };
             for project in &policy.projects {
-                add(&mut out[i].2, project_totals(project, years));
+                out[i].2.add(project_totals(project, years));
             }
         }
     }

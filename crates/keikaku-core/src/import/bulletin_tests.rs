@@ -414,3 +414,36 @@ fn lines_with_signs_several_amounts_or_per_person_notes_are_not_misread() {
         ]
     );
 }
+
+/// A bulletin states 事業費 only: the policy totals of 特定財源 and 一般財源 are "no amount"
+/// (`-`), never 0, until a project states them.
+#[test]
+fn sums_no_project_states_are_no_amount_not_zero() {
+    use crate::aggregate::{GroupBy, Sum, aggregate};
+    use crate::money::Money;
+    let parsed = parse(KOHO, &kagamiishi());
+    let mut edition = parsed.editions[0].edition.clone();
+    let by_policy = aggregate(&edition, GroupBy::Policy, None);
+    let first = &by_policy.rows[0].totals;
+    assert_eq!(
+        first.amount(Sum::Cost),
+        Some(Money::from_thousand_yen(117_302))
+    );
+    assert_eq!(first.amount(Sum::Earmarked), None);
+    assert_eq!(first.amount(Sum::General), None);
+    // One project of 1-1 states its split (112,310 = 12,310 + 100,000): the sums are stated.
+    let cost = &mut edition.goals[0].policies[0].projects[0].costs[0];
+    cost.earmarked = Some(Money::from_thousand_yen(12_310));
+    cost.general = Some(Money::from_thousand_yen(100_000));
+    let by_policy = aggregate(&edition, GroupBy::Policy, None);
+    let first = &by_policy.rows[0].totals;
+    assert_eq!(
+        first.amount(Sum::Earmarked),
+        Some(Money::from_thousand_yen(12_310))
+    );
+    assert_eq!(
+        first.amount(Sum::General),
+        Some(Money::from_thousand_yen(100_000))
+    );
+    assert_eq!(by_policy.rows[1].totals.amount(Sum::Earmarked), None);
+}
