@@ -170,16 +170,16 @@ pub async fn run(config: &Config, args: CompareArgs) -> anyhow::Result<ExitCode>
 /// Projects, 事業費, 特定財源, 一般財源 and per inhabitant, as plain numbers; empty for no
 /// amount (not 0), as in the open-data CSV.
 fn figure_cells(f: &compare::Figures) -> [String; 5] {
-    let stated = |m| {
-        f.stated(m)
+    let stated = |which| {
+        f.amount(which)
             .map(|m| m.thousand_yen().to_string())
             .unwrap_or_default()
     };
     [
         f.projects.to_string(),
-        stated(f.total),
-        stated(f.earmarked),
-        stated(f.general),
+        stated(keikaku_core::aggregate::Sum::Cost),
+        stated(keikaku_core::aggregate::Sum::Earmarked),
+        stated(keikaku_core::aggregate::Sum::General),
         f.per_capita_yen.map(|y| y.to_string()).unwrap_or_default(),
     ]
 }

@@ -2,7 +2,7 @@
 //! project counts and, where a population is recorded, yen per inhabitant. Shared by
 //! `keikaku compare`, the portal's comparison page and `/api/v1/compare`.
 
-use keikaku_core::aggregate::GroupBy;
+use keikaku_core::aggregate::{GroupBy, Sum};
 use keikaku_core::municipality::PREFECTURES;
 use keikaku_core::{FiscalYear, Money, MunicipalityCode, Population};
 
@@ -37,6 +37,10 @@ pub struct Figures {
     /// How many of them state a 事業費 in the year; none means no amount: see
     /// [`Figures::stated`].
     pub priced: i64,
+    /// How many state a 特定財源 in the year.
+    pub with_earmarked: i64,
+    /// How many state a 一般財源 in the year.
+    pub with_general: i64,
     /// 事業費 in 千円.
     pub total: Money,
     /// 特定財源 in 千円.
@@ -96,10 +100,14 @@ pub struct NationalTotals {
 }
 
 impl Figures {
-    /// `money` (one of these sums), or `None` when no project of the group states a 事業費
-    /// in the year: no amount, shown as `-` (or null), never as 0.
-    pub fn stated(&self, money: Money) -> Option<Money> {
-        (self.priced > 0).then_some(money)
+    /// The sum `which`, or `None` when no project of the group states that amount in the
+    /// year: no amount, shown as `-` (or null), never as 0.
+    pub fn amount(&self, which: Sum) -> Option<Money> {
+        match which {
+            Sum::Cost => (self.priced > 0).then_some(self.total),
+            Sum::Earmarked => (self.with_earmarked > 0).then_some(self.earmarked),
+            Sum::General => (self.with_general > 0).then_some(self.general),
+        }
     }
 }
 
@@ -110,6 +118,8 @@ fn figures(row: &CompareRow, population: Option<u64>) -> Figures {
         name: row.name.clone(),
         projects: row.projects,
         priced: row.priced,
+        with_earmarked: row.with_earmarked,
+        with_general: row.with_general,
         total,
         earmarked: Money::from_thousand_yen(row.earmarked),
         general: Money::from_thousand_yen(row.general),
@@ -261,6 +271,8 @@ fn empty_row() -> CompareRow {
         total: 0,
         earmarked: 0,
         general: 0,
+        with_earmarked: 0,
+        with_general: 0,
     }
 }
 

@@ -156,10 +156,10 @@ impl Store {
         for batch in infos.chunks(200) {
             let ids: Vec<i64> = batch.iter().map(|e| e.id).collect();
             let editions = self.editions_by_id(&ids).await?;
-            let mut stored: HashMap<(i64, String, i64, String), [i64; 5]> = HashMap::new();
+            let mut stored: HashMap<(i64, String, i64, String), [i64; 7]> = HashMap::new();
             let sql = format!(
-                "SELECT edition_id, dimension, fiscal_year, key, projects, priced, total, earmarked, general \
-                 FROM edition_total WHERE edition_id IN ({})",
+                "SELECT edition_id, dimension, fiscal_year, key, projects, priced, total, earmarked, general, \
+                        with_earmarked, with_general FROM edition_total WHERE edition_id IN ({})",
                 ids.iter()
                     .map(i64::to_string)
                     .collect::<Vec<_>>()
@@ -179,6 +179,8 @@ impl Store {
                         r.try_get("total")?,
                         r.try_get("earmarked")?,
                         r.try_get("general")?,
+                        r.try_get("with_earmarked")?,
+                        r.try_get("with_general")?,
                     ],
                 );
             }
@@ -196,6 +198,8 @@ impl Store {
                         t.totals.cost.thousand_yen(),
                         t.totals.earmarked.thousand_yen(),
                         t.totals.general.thousand_yen(),
+                        i64::try_from(t.totals.with_earmarked).unwrap_or(i64::MAX),
+                        i64::try_from(t.totals.with_general).unwrap_or(i64::MAX),
                     ];
                     match stored.remove(&key) {
                         Some(found) if found == expected => {}

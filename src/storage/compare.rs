@@ -54,6 +54,10 @@ pub struct CompareRow {
     pub earmarked: i64,
     /// 一般財源 in 千円.
     pub general: i64,
+    /// How many state a 特定財源 in the year (none: no amount, `-`).
+    pub with_earmarked: i64,
+    /// How many state a 一般財源 in the year (none: no amount, `-`).
+    pub with_general: i64,
 }
 
 /// The stored dimension for a grouping.
@@ -115,6 +119,8 @@ fn row(r: &AnyRow, with_code: bool) -> Result<CompareRow, StoreError> {
         total: r.try_get("total")?,
         earmarked: r.try_get("earmarked")?,
         general: r.try_get("general")?,
+        with_earmarked: r.try_get("with_earmarked")?,
+        with_general: r.try_get("with_general")?,
     })
 }
 
@@ -190,7 +196,8 @@ impl Store {
         let with = chosen_sql(codes, 3);
         let rows = sqlx::query_with(
             &format!(
-                "WITH {with} SELECT c.municipality_code, t.key, t.name, t.projects, t.priced, t.total, t.earmarked, t.general \
+                "WITH {with} SELECT c.municipality_code, t.key, t.name, t.projects, t.priced, t.total, t.earmarked, t.general, \
+                        t.with_earmarked, t.with_general \
                  FROM chosen c JOIN edition_total t ON t.edition_id = c.id \
                  WHERE t.fiscal_year = $1 AND (t.dimension = $2 OR t.dimension = 'all') \
                  ORDER BY c.municipality_code, t.dimension = 'all' DESC, t.total DESC, t.key"
@@ -218,7 +225,9 @@ impl Store {
             &format!(
                 "WITH {with} SELECT t.key, MIN(t.name) AS name, CAST(SUM(t.projects) AS BIGINT) AS projects, \
                         CAST(SUM(t.priced) AS BIGINT) AS priced, CAST(SUM(t.total) AS BIGINT) AS total, CAST(SUM(t.earmarked) AS BIGINT) AS earmarked, \
-                        CAST(SUM(t.general) AS BIGINT) AS general \
+                        CAST(SUM(t.general) AS BIGINT) AS general, \
+                        CAST(SUM(t.with_earmarked) AS BIGINT) AS with_earmarked, \
+                        CAST(SUM(t.with_general) AS BIGINT) AS with_general \
                  FROM chosen c JOIN edition_total t ON t.edition_id = c.id \
                  WHERE t.fiscal_year = $1 AND (t.dimension = $2 OR t.dimension = 'all') \
                  GROUP BY t.dimension, t.key \
@@ -252,7 +261,9 @@ impl Store {
                         CAST(COUNT(c.total) AS BIGINT) AS priced, \
                         CAST(COALESCE(SUM(c.total), 0) AS BIGINT) AS total, \
                         CAST(COALESCE(SUM(c.earmarked), 0) AS BIGINT) AS earmarked, \
-                        CAST(COALESCE(SUM(c.general), 0) AS BIGINT) AS general \
+                        CAST(COALESCE(SUM(c.general), 0) AS BIGINT) AS general, \
+                        CAST(COUNT(c.earmarked) AS BIGINT) AS with_earmarked, \
+                        CAST(COUNT(c.general) AS BIGINT) AS with_general \
                  FROM project p JOIN chosen e ON e.id = p.edition_id \
                  LEFT JOIN project_cost c ON c.project_id = p.id AND c.fiscal_year = $1 \
                  GROUP BY p.status ORDER BY SUM(c.total) DESC, p.status"
@@ -261,7 +272,8 @@ impl Store {
             format!(
                 "WITH {with}, per_policy AS (\
                     SELECT p.policy_id, COUNT(*) AS projects, COUNT(c.total) AS priced, SUM(c.total) AS total, \
-                           SUM(c.earmarked) AS earmarked, SUM(c.general) AS general \
+                           SUM(c.earmarked) AS earmarked, SUM(c.general) AS general, \
+                           COUNT(c.earmarked) AS with_earmarked, COUNT(c.general) AS with_general \
                     FROM project p JOIN chosen e ON e.id = p.edition_id \
                     LEFT JOIN project_cost c ON c.project_id = p.id AND c.fiscal_year = $1 \
                     GROUP BY p.policy_id) \
@@ -270,7 +282,9 @@ impl Store {
                         CAST(SUM(pp.projects) AS BIGINT) AS projects, CAST(SUM(pp.priced) AS BIGINT) AS priced, \
                         CAST(COALESCE(SUM(pp.total), 0) AS BIGINT) AS total, \
                         CAST(COALESCE(SUM(pp.earmarked), 0) AS BIGINT) AS earmarked, \
-                        CAST(COALESCE(SUM(pp.general), 0) AS BIGINT) AS general \
+                        CAST(COALESCE(SUM(pp.general), 0) AS BIGINT) AS general, \
+                        CAST(SUM(pp.with_earmarked) AS BIGINT) AS with_earmarked, \
+                        CAST(SUM(pp.with_general) AS BIGINT) AS with_general \
                  FROM per_policy pp JOIN policy po ON po.id = pp.policy_id JOIN goal g ON g.id = po.goal_id \
                  GROUP BY g.field ORDER BY SUM(pp.total) DESC, g.field"
             )

@@ -659,6 +659,8 @@ impl WriteTx {
                     Value::Int(t.totals.cost.thousand_yen()),
                     Value::Int(t.totals.earmarked.thousand_yen()),
                     Value::Int(t.totals.general.thousand_yen()),
+                    Value::Int(i64::try_from(t.totals.with_earmarked).unwrap_or(i64::MAX)),
+                    Value::Int(i64::try_from(t.totals.with_general).unwrap_or(i64::MAX)),
                 ]
             })
             .collect();
@@ -675,6 +677,8 @@ impl WriteTx {
                 "total",
                 "earmarked",
                 "general",
+                "with_earmarked",
+                "with_general",
             ],
             rows,
             None,

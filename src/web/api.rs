@@ -1367,9 +1367,15 @@ pub fn figures_body(f: &crate::ops::compare::Figures) -> FiguresBody {
         key: f.key.clone(),
         name: f.name.clone(),
         projects: f.projects,
-        cost: f.stated(f.total).map(|m| m.thousand_yen()),
-        earmarked: f.stated(f.earmarked).map(|m| m.thousand_yen()),
-        general: f.stated(f.general).map(|m| m.thousand_yen()),
+        cost: f
+            .amount(keikaku_core::aggregate::Sum::Cost)
+            .map(|m| m.thousand_yen()),
+        earmarked: f
+            .amount(keikaku_core::aggregate::Sum::Earmarked)
+            .map(|m| m.thousand_yen()),
+        general: f
+            .amount(keikaku_core::aggregate::Sum::General)
+            .map(|m| m.thousand_yen()),
         cost_per_capita_yen: f.per_capita_yen,
     }
 }

@@ -310,7 +310,7 @@ impl Metric {
                 .per_capita_yen
                 .map_or_else(|| "-".to_owned(), keikaku_core::money::group_thousands),
             Metric::Cost => f
-                .stated(f.total)
+                .amount(keikaku_core::aggregate::Sum::Cost)
                 .map_or_else(|| "-".to_owned(), |m| m.grouped()),
             Metric::Projects => f.projects.to_string(),
         }
@@ -562,7 +562,10 @@ fn fill(page: &mut ComparePage, c: &Comparison, metric: Metric, snapshot: &Snaps
         .filter_map(|m| {
             let value = match metric {
                 Metric::PerCapita => m.total.per_capita_yen?,
-                Metric::Cost => m.total.stated(m.total.total)?.thousand_yen(),
+                Metric::Cost => m
+                    .total
+                    .amount(keikaku_core::aggregate::Sum::Cost)?
+                    .thousand_yen(),
                 Metric::Projects => m.total.projects,
             };
             Some((m.name.clone(), value))

@@ -213,7 +213,13 @@ async fn comparison_figures_are_the_sums_of_the_documents() {
         let keys: Vec<(&str, Option<i64>)> = by_strategy.municipalities[0]
             .groups
             .iter()
-            .map(|g| (g.key.as_str(), g.stated(g.total).map(|m| m.thousand_yen())))
+            .map(|g| {
+                (
+                    g.key.as_str(),
+                    g.amount(keikaku_core::aggregate::Sum::Cost)
+                        .map(|m| m.thousand_yen()),
+                )
+            })
             .collect();
         assert_eq!(
             keys,

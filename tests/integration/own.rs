@@ -123,6 +123,40 @@ async fn own_files_go_in_as_drafts_with_the_totals_worked_out_by_hand(backend: B
         .map(|e| e["state"].as_str().expect("state"))
         .collect();
     assert_eq!(states, ["draft", "draft", "draft"]);
+    // Published and compared, the town.tsv plan's 特定財源 and 一般財源 stay no amount in the
+    // stored totals too (a comparison shows them empty, not 0).
+    let out = keikaku(
+        &db,
+        &[
+            "publish",
+            "--edition",
+            "R6-R8",
+            "--allow-incomplete",
+            "--force",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let store = db.store().await;
+    let compared = keikaku::ops::compare::compare(
+        &store,
+        &keikaku::ops::compare::Selection {
+            municipalities: vec!["073423".into()],
+            prefecture: None,
+        },
+        keikaku_core::aggregate::GroupBy::Field,
+        keikaku_core::FiscalYear::new(2024),
+    )
+    .await
+    .expect("compare");
+    let total = &compared.municipalities[0].total;
+    use keikaku_core::aggregate::Sum;
+    assert!(total.amount(Sum::Cost).is_some(), "{}", db.label);
+    assert_eq!(
+        (total.amount(Sum::Earmarked), total.amount(Sum::General)),
+        (None, None),
+        "{}",
+        db.label
+    );
     db.cleanup().await;
 }
 
