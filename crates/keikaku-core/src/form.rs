@@ -289,7 +289,7 @@ impl ProjectForm {
         };
         let mut strategies = Vec::new();
         for raw in split_codes(&self.strategies) {
-            match StrategyCode::parse(raw) {
+            match StrategyCode::read(raw) {
                 Some(code) => strategies.push(StrategyLink {
                     code,
                     raw: raw.to_owned(),
@@ -297,8 +297,8 @@ impl ProjectForm {
                 None => errors.push(FieldError::new(
                     "strategies",
                     Code::BadStrategyCode,
-                    format!("地方創生事業の番号「{raw}」が読めません（例: Ⅲ(4)）。"),
-                    format!("cannot read the strategy code {raw:?} (e.g. Ⅲ(4))"),
+                    format!("地方創生事業の番号「{raw}」が読めません（例: Ⅲ(4)、Ⅲ-4、3-4）。"),
+                    format!("cannot read the strategy code {raw:?} (e.g. Ⅲ(4), Ⅲ-4, 3-4)"),
                 )),
             }
         }

@@ -49,6 +49,26 @@ impl StrategyCode {
         StrategyCode::new(goal, rest.parse().ok()?)
     }
 
+    /// A code as people write it in a sheet or a form: `Ⅲ(4)`, `Ⅲ-4`, `3(4)`, `3-4`, in full
+    /// width too. [`StrategyCode::parse`] takes the normalised form only.
+    pub fn read(text: &str) -> Option<Self> {
+        let t: String = text.nfkc().filter(|c| !c.is_whitespace()).collect();
+        let (goal, measure) = if let Some(open) = t.find('(') {
+            (&t[..open], t[open + 1..].strip_suffix(')')?)
+        } else {
+            t.split_once(['-', '‐', '−', '–', '―'])?
+        };
+        if measure.is_empty() || measure.len() > 2 || !measure.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let goal_number: u8 = if !goal.is_empty() && goal.bytes().all(|b| b.is_ascii_digit()) {
+            goal.parse().ok()?
+        } else {
+            roman_to_number(goal)?
+        };
+        StrategyCode::new(goal_number, measure.parse().ok()?)
+    }
+
     /// The URL form: `3-4`.
     pub fn slug(self) -> String {
         format!("{}-{}", self.goal, self.measure)

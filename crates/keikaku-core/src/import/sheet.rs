@@ -719,7 +719,7 @@ fn read_row(
     let strategy_text = read_text(Column::Strategies, Field::Strategy, "地方創生事業", report);
     let mut strategies = Vec::new();
     for raw in split_codes(&strategy_text) {
-        match StrategyCode::parse(raw) {
+        match StrategyCode::read(raw) {
             Some(code) => strategies.push(StrategyLink {
                 code,
                 raw: raw.to_owned(),
@@ -734,8 +734,8 @@ fn read_row(
                     Diagnostic::new(
                         Code::BadStrategyCode,
                         position,
-                        format!("地方創生事業の番号「{raw}」が読めません（例: Ⅲ(4)）。"),
-                        format!("cannot read strategy code {raw:?} (expected e.g. Ⅲ(4))"),
+                        format!("地方創生事業の番号「{raw}」が読めません（例: Ⅲ(4)、Ⅲ-4、3-4）。"),
+                        format!("cannot read strategy code {raw:?} (expected e.g. Ⅲ(4), Ⅲ-4, 3-4)"),
                     )
                     .with_field("地方創生事業"),
                 );

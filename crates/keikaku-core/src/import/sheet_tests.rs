@@ -342,6 +342,22 @@ fn each_check_points_at_its_cell() {
         [(Code::BadStrategyCode, "実施計画!G2".into())]
     );
 
+    // The notations towns write are read as in their own workbooks: Ⅱ-1, 3-4, full width.
+    let parsed = check(
+        |g| set(g, 1, "地方創生事業", text("Ⅱ-1、３（４）")),
+        &[],
+        &[],
+        &context,
+    );
+    assert_eq!(errors(&parsed), []);
+    let codes: Vec<String> = parsed.editions[0]
+        .edition
+        .projects()
+        .next()
+        .map(|(_, p)| p.strategies.iter().map(|s| s.code.to_string()).collect())
+        .unwrap_or_default();
+    assert_eq!(codes, ["Ⅱ(1)", "Ⅲ(4)"]);
+
     let parsed = check(
         |g| set(g, 1, "事業ID", text("072052-r2-7-1-99")),
         &[],

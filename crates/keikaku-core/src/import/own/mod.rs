@@ -730,7 +730,7 @@ impl<'a> RowReader<'a> {
     fn strategies(&mut self, cell: &str, at: Position) -> Vec<StrategyLink> {
         let mut links = Vec::new();
         for part in split_codes(cell) {
-            match parse_strategy(part) {
+            match StrategyCode::read(part) {
                 Some(code) => links.push(StrategyLink {
                     code,
                     raw: part.to_owned(),
@@ -1028,23 +1028,4 @@ fn split_departments(cell: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect()
-}
-
-/// A strategy code in any notation towns use: `1-2`, `Ⅰ-2`, `Ⅰ(2)`, `1(2)`, full width.
-pub fn parse_strategy(text: &str) -> Option<StrategyCode> {
-    let t: String = text.nfkc().filter(|c| !c.is_whitespace()).collect();
-    let (goal, measure) = if let Some(open) = t.find('(') {
-        (&t[..open], t[open + 1..].strip_suffix(')')?)
-    } else {
-        t.split_once(['-', '‐', '−', '–', '―'])?
-    };
-    if measure.is_empty() || measure.len() > 2 || !measure.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let goal_number: u8 = if !goal.is_empty() && goal.bytes().all(|b| b.is_ascii_digit()) {
-        goal.parse().ok()?
-    } else {
-        StrategyCode::parse(&format!("{goal}(1)"))?.goal()
-    };
-    StrategyCode::new(goal_number, measure.parse().ok()?)
 }

@@ -7,7 +7,7 @@ use std::io::Write;
 use rust_xlsxwriter::{Format, Formula, Workbook};
 
 use super::heading::Target;
-use super::{Mapping, Overrides, describe, parse_strategy};
+use super::{Mapping, Overrides, describe};
 use crate::diagnostic::{Code, Lang, Report, Severity};
 use crate::import::{Context, Parsed, detect, read};
 use crate::model::{Edition, EditionState};
@@ -715,10 +715,10 @@ fn own_files_are_told_from_keikaku_sheets() {
 fn strategy_codes_in_every_notation() {
     let code = StrategyCode::new(1, 2).expect("code");
     for text in ["1-2", "Ⅰ-2", "Ⅰ(2)", "1(2)", "１－２", "Ⅰ（２）", "I-2"] {
-        assert_eq!(parse_strategy(text), Some(code), "{text}");
+        assert_eq!(StrategyCode::read(text), Some(code), "{text}");
     }
     for text in ["1", "Ⅰ", "1-", "-2", "Ⅸ-(2", "a-b"] {
-        assert_eq!(parse_strategy(text), None, "{text}");
+        assert_eq!(StrategyCode::read(text), None, "{text}");
     }
 }
 
