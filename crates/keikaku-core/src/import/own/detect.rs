@@ -105,7 +105,11 @@ pub fn headings_seen(table: &Table) -> Vec<String> {
     for row in 0..table.height().min(SEARCH_ROWS) {
         for column in 0..table.width() {
             let text = table.text(row, column);
-            if !text.is_empty() && text.chars().count() <= 20 && !seen.contains(&text) {
+            // Numbers are amounts or counts of the table's rows, never headings.
+            let number = text
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, ',' | '.' | '-' | '△' | '▲'));
+            if !text.is_empty() && !number && text.chars().count() <= 20 && !seen.contains(&text) {
                 seen.push(text);
             }
             if seen.len() >= 20 {
@@ -133,7 +137,8 @@ pub fn detect(
         None => match find_heading_rows(table) {
             Some(rows) => rows,
             None => {
-                report.push(no_name_column(table, Position::File));
+                // Headings are looked for from the top: the message points at the first row.
+                report.push(no_name_column(table, table.position(0, 0)));
                 return Err(report);
             }
         },

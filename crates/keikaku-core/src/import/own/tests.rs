@@ -816,3 +816,14 @@ fn policy_codes_alone_make_as_many_goals_as_they_name() {
         ]
     );
 }
+
+/// A table without a 事業名 column is refused at its first row, naming the headings it saw
+/// and not the amounts below them.
+#[test]
+fn a_table_without_a_name_column_is_refused_at_its_first_row() {
+    let (code, line) = first_error("番号,名称,金額\n1,道路,\"30,000\"\n".as_bytes(), "x.csv");
+    assert_eq!(code, Code::BadHeader);
+    assert!(line.starts_with("x.csv:1:1: error[bad-header]"), "{line}");
+    assert!(line.contains("番号、名称、金額"), "{line}");
+    assert!(!line.contains("30,000"), "{line}");
+}
