@@ -139,13 +139,7 @@ impl Store {
         .bind(i64::from(span.last().year()))
         .fetch_optional(self.pool())
         .await?;
-        row.map(|r| {
-            Ok(EditionStamp {
-                id: r.try_get("id")?,
-                revision: r.try_get("revision")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(EditionStamp::of_row).transpose()
     }
 
     /// Every stored edition's stamp by municipality code and span (first and last year).
@@ -165,10 +159,7 @@ impl Store {
                         r.try_get("first_year")?,
                         r.try_get("last_year")?,
                     ),
-                    EditionStamp {
-                        id: r.try_get("id")?,
-                        revision: r.try_get("revision")?,
-                    },
+                    EditionStamp::of_row(r)?,
                 ))
             })
             .collect()

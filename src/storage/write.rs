@@ -48,6 +48,16 @@ pub struct EditionStamp {
     pub revision: i64,
 }
 
+impl EditionStamp {
+    /// The stamp in a row with the columns `id` and `revision`.
+    pub(super) fn of_row(r: &sqlx::any::AnyRow) -> Result<EditionStamp, StoreError> {
+        Ok(EditionStamp {
+            id: r.try_get("id")?,
+            revision: r.try_get("revision")?,
+        })
+    }
+}
+
 /// What [`WriteTx::store_edition`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stored {
@@ -359,13 +369,7 @@ impl WriteTx {
         .bind(i64::from(edition.span.last().year()))
         .fetch_optional(&mut *self.tx)
         .await?;
-        row.map(|r| {
-            Ok(EditionStamp {
-                id: r.try_get("id")?,
-                revision: r.try_get("revision")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(EditionStamp::of_row).transpose()
     }
 
     /// Stores a validated edition (and its municipality). If the same municipality already

@@ -447,6 +447,8 @@ struct Builder {
     unmarked: usize,
     /// Lines that are none of the list's parts.
     other: usize,
+    /// A goal heading waiting for its first policy (a goal is made only with one).
+    goal_heading: Option<(String, u32)>,
     projects: usize,
 }
 
@@ -464,7 +466,16 @@ impl Builder {
             map: SourceMap::default(),
             unmarked: 0,
             other: 0,
+            goal_heading: None,
             projects: 0,
+        }
+    }
+
+    /// A goal heading: it becomes a goal with its first policy. One that never gets a
+    /// policy (the text ended, or another goal heading came) is reported and not counted.
+    fn goal_heading(&mut self, title: &str, line: u32, report: &mut Report) {
+        if let Some((waiting, at)) = self.goal_heading.replace((title.to_owned(), line)) {
+            report.push(cut_off(&waiting, at));
         }
     }
 
@@ -483,7 +494,9 @@ impl Builder {
     }
 
     fn policy(&mut self, title: &str, line: u32) {
-        if self.edition.goals.is_empty() {
+        if let Some((goal, at)) = self.goal_heading.take() {
+            self.goal(&goal, at);
+        } else if self.edition.goals.is_empty() {
             let goal_title = self.edition.title.clone();
             self.goal(&goal_title, line);
         }
@@ -613,7 +626,7 @@ impl Builder {
                 Kind::Heading(title) => {
                     started = true;
                     if let Some((goal, at)) = pending.take() {
-                        self.goal(&goal, at);
+                        self.goal_heading(&goal, at, report);
                     }
                     pending = Some((title.clone(), *line));
                 }
@@ -629,21 +642,8 @@ impl Builder {
         if let Some((title, line)) = pending {
             report.push(cut_off(&title, line));
         }
-        // A goal heading with no policy under it (the text ended after it): not counted.
-        let mut g = 0;
-        while g < self.edition.goals.len() {
-            if self.edition.goals[g].policies.is_empty() {
-                let goal = self.edition.goals.remove(g);
-                let at = self.map.goals.remove(g).at;
-                if let Some(line) = at.line_number() {
-                    report.push(cut_off(&goal.title, line));
-                }
-            } else {
-                g += 1;
-            }
-        }
-        for (i, goal) in self.edition.goals.iter_mut().enumerate() {
-            goal.number = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        if let Some((goal, line)) = self.goal_heading.take() {
+            report.push(cut_off(&goal, line));
         }
         if self.projects == 0 {
             report.push(Diagnostic::new(
@@ -682,25 +682,6 @@ impl Builder {
                     self.unmarked
                 ),
             ));
-        }
-        // Goal numbers were renumbered above; policy codes follow their goal.
-        for goal in &mut self.edition.goals {
-            for (p, policy) in goal.policies.iter_mut().enumerate() {
-                let number = u32::try_from(p + 1).unwrap_or(u32::MAX);
-                if let Some(code) = PolicyCode::new(goal.number, number)
-                    && code != policy.code
-                {
-                    policy.code = code;
-                    for project in &mut policy.projects {
-                        project.id = ProjectId::derived(
-                            &self.edition.municipality,
-                            self.edition.span,
-                            code,
-                            project.number,
-                        );
-                    }
-                }
-            }
         }
         Some((self.edition, self.map))
     }
